@@ -1,0 +1,40 @@
+# The two commands: `make run` (the whole stack on embedded defaults) and `make test`.
+# Each sets itself up on a fresh machine: a private uv, a virtualenv from uv.lock, the data dir.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run demo test lint typecheck schema bench setup clean
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	touch $@
+
+setup: $(VENV)/.synced
+
+run: setup
+	$(VENV)/bin/omnijourney run
+
+demo: setup
+	$(VENV)/bin/omnijourney demo
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest
+
+schema: setup
+	$(VENV)/bin/omnijourney export-schema > schema.graphql
+
+bench: setup
+	$(VENV)/bin/python -m bench.enrollments
+
+clean:
+	rm -rf $(VENV) .uv .data
