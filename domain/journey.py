@@ -1,0 +1,283 @@
+"""The journey definition: a graph of typed nodes joined by labelled edges.
+
+A journey is data. `Node` is one discriminated union (on `kind`); `Edge` joins a node's outgoing
+label to another node. Labels a node may use:
+
+| kind             | outgoing labels                                  |
+|------------------|--------------------------------------------------|
+| entry            | `next`                                           |
+| wait             | `next`                                           |
+| wait_for_event   | `matched`, `timed_out`                           |
+| branch           | one per condition id, and `else`                 |
+| action           | `next`, optionally `failed`                      |
+| update_profile   | `next`                                           |
+| goal             | optionally `next` (with none the enrollment ends converted) |
+| exit             | none                                             |
+
+Goal nodes have no incoming edges: their event reaches them from anywhere in the journey.
+Validation (`domain.validation`) checks all of this and names every problem at once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from domain.conditions import FactCondition, PropertyCondition
+
+NodeId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- entry triggers ---------------------------------------------------------------------------
+
+
+class EventTrigger(_Model):
+    """Enroll when an event of this type (and matching every condition) is ingested."""
+
+    type: Literal["event"] = "event"
+    event_type: str = Field(min_length=1)
+    where: list[PropertyCondition] = Field(default_factory=list)
+
+
+class HookTrigger(_Model):
+    """Enroll when a customer arrives through a hook (a channel code identified by its `state`)."""
+
+    type: Literal["hook"] = "hook"
+    hook: str = Field(min_length=1, max_length=30, description="The channel code's `state`.")
+    event_type: str = Field(default="wecom.contact_added", min_length=1)
+
+
+class ManualTrigger(_Model):
+    """Enroll only through the API (`enrollCustomer`)."""
+
+    type: Literal["manual"] = "manual"
+
+
+Trigger = Annotated[EventTrigger | HookTrigger | ManualTrigger, Field(discriminator="type")]
+
+
+class ReentryPolicy(_Model):
+    """Whether a customer may enter the journey again.
+
+    - `never`: one enrollment per customer, ever.
+    - `after_exit`: a new enrollment once the previous one has ended.
+    - `concurrent`: parallel enrollments, one per distinct value of the entry event's `entry_key`
+      property (e.g. an order id).
+    """
+
+    mode: Literal["never", "after_exit", "concurrent"] = "never"
+    entry_key: str | None = Field(
+        default=None, description="Event property path; `concurrent` only."
+    )
+
+
+# --- nodes ------------------------------------------------------------------------------------
+
+
+class EntryNode(_Model):
+    """Where every enrollment starts."""
+
+    kind: Literal["entry"] = "entry"
+    id: NodeId
+    name: str | None = None
+    trigger: Trigger = Field(default_factory=ManualTrigger)
+    reentry: ReentryPolicy = Field(default_factory=ReentryPolicy)
+
+
+class LocalTime(_Model):
+    """A wall-clock time in the tenant's time zone, optionally restricted to weekdays (1=Mon..7=Sun)."""
+
+    hour: int = Field(ge=0, le=23)
+    minute: int = Field(default=0, ge=0, le=59)
+    weekdays: list[int] = Field(default_factory=list)
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekdays_in_range(cls, value: list[int]) -> list[int]:
+        if any(day < 1 or day > 7 for day in value):
+            raise ValueError("weekdays are 1 (Monday) to 7 (Sunday)")
+        return sorted(set(value))
+
+
+class WaitNode(_Model):
+    """Wait for a duration, then (if `until` is set) until the next matching local time."""
+
+    kind: Literal["wait"] = "wait"
+    id: NodeId
+    name: str | None = None
+    duration: timedelta = timedelta(0)
+    until: LocalTime | None = None
+
+
+class WaitForEventNode(_Model):
+    """Wait for the customer's next matching event, at most `timeout`."""
+
+    kind: Literal["wait_for_event"] = "wait_for_event"
+    id: NodeId
+    name: str | None = None
+    event_type: str = Field(min_length=1)
+    where: list[PropertyCondition] = Field(default_factory=list)
+    timeout: timedelta
+
+
+class BranchRule(_Model):
+    """One ordered branch: its `id` is the outgoing edge label; every condition must hold."""
+
+    id: NodeId
+    conditions: list[FactCondition] = Field(min_length=1)
+
+
+class BranchNode(_Model):
+    """Take the first rule whose conditions all hold, else the `else` edge."""
+
+    kind: Literal["branch"] = "branch"
+    id: NodeId
+    name: str | None = None
+    rules: list[BranchRule] = Field(min_length=1)
+
+
+class ActionNode(_Model):
+    """Run a channel action; `params` are checked against the connector's own schema."""
+
+    kind: Literal["action"] = "action"
+    id: NodeId
+    name: str | None = None
+    channel: str = Field(min_length=1)
+    action: str = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class UpdateProfileNode(_Model):
+    """Add or remove tags and set or unset attributes on the customer."""
+
+    kind: Literal["update_profile"] = "update_profile"
+    id: NodeId
+    name: str | None = None
+    add_tags: list[str] = Field(default_factory=list)
+    remove_tags: list[str] = Field(default_factory=list)
+    set_attributes: dict[str, Any] = Field(default_factory=dict)
+    unset_attributes: list[str] = Field(default_factory=list)
+
+
+class GoalNode(_Model):
+    """Conversion: the event marks the enrollment converted wherever it is (once per enrollment)."""
+
+    kind: Literal["goal"] = "goal"
+    id: NodeId
+    name: str | None = None
+    event_type: str = Field(min_length=1)
+    where: list[PropertyCondition] = Field(default_factory=list)
+
+
+class ExitNode(_Model):
+    """End the enrollment with a reason."""
+
+    kind: Literal["exit"] = "exit"
+    id: NodeId
+    name: str | None = None
+    reason: str = Field(default="completed", min_length=1, max_length=64)
+
+
+Node = Annotated[
+    EntryNode
+    | WaitNode
+    | WaitForEventNode
+    | BranchNode
+    | ActionNode
+    | UpdateProfileNode
+    | GoalNode
+    | ExitNode,
+    Field(discriminator="kind"),
+]
+
+NODE_KINDS: tuple[str, ...] = (
+    "entry",
+    "wait",
+    "wait_for_event",
+    "branch",
+    "action",
+    "update_profile",
+    "goal",
+    "exit",
+)
+
+
+class Edge(_Model):
+    """`source --label--> target`."""
+
+    source: str
+    target: str
+    label: str = "next"
+
+
+class ExitTrigger(_Model):
+    """An event that ends the enrollment wherever it is (e.g. the customer deleted the staff)."""
+
+    event_type: str = Field(min_length=1)
+    where: list[PropertyCondition] = Field(default_factory=list)
+    reason: str = Field(min_length=1, max_length=64)
+
+
+class QuietHours(_Model):
+    """Local hours in which no action runs; an action due inside them waits for `end`."""
+
+    start: int = Field(default=21, ge=0, le=23)
+    end: int = Field(default=9, ge=0, le=23)
+
+
+class JourneySettings(_Model):
+    """Per-journey settings."""
+
+    timezone: str = "Asia/Shanghai"
+    quiet_hours: QuietHours | None = None
+    exit_triggers: list[ExitTrigger] = Field(default_factory=list)
+
+
+class JourneyDefinition(_Model):
+    """A whole journey: nodes, edges and settings. Immutable once published as a version."""
+
+    nodes: list[Node] = Field(default_factory=list)
+    edges: list[Edge] = Field(default_factory=list)
+    settings: JourneySettings = Field(default_factory=JourneySettings)
+
+    def node(self, node_id: str) -> Node:
+        """The node with this id (KeyError if none)."""
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+    def target(self, source: str, label: str) -> str | None:
+        """Where `source`'s edge labelled `label` leads, or None."""
+        for edge in self.edges:
+            if edge.source == source and edge.label == label:
+                return edge.target
+        return None
+
+    @property
+    def entry(self) -> EntryNode:
+        """The entry node (the definition must be valid)."""
+        for node in self.nodes:
+            if isinstance(node, EntryNode):
+                return node
+        raise KeyError("entry")
+
+    @property
+    def goals(self) -> list[GoalNode]:
+        """Goal nodes, in definition order."""
+        return [node for node in self.nodes if isinstance(node, GoalNode)]
+
+    def listened_event_types(self) -> set[str]:
+        """Event types an enrollment of this journey reacts to (waits, goals, exit triggers)."""
+        types = {n.event_type for n in self.nodes if isinstance(n, WaitForEventNode | GoalNode)}
+        types.update(trigger.event_type for trigger in self.settings.exit_triggers)
+        return types
+
+
+JourneyStatus = Literal["draft", "published", "archived"]
