@@ -1,0 +1,115 @@
+"""Runtime settings: one pydantic-settings class, read once by the mains and passed down.
+
+Every field is read from the environment variable of the same name in upper case
+(`MONGODB_URI`, `TEMPORAL_ADDRESS`, ...). Unset server addresses mean "start the embedded one".
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_WEBHOOK_SIGNING_SECRET = "dev-only-insecure-webhook-secret"  # noqa: S105 - a labelled dev default
+
+
+class Settings(BaseSettings):
+    """Configuration of the api, the worker and the embedded stack."""
+
+    # An empty variable counts as unset, so `MONGODB_URI=` selects the embedded server.
+    model_config = SettingsConfigDict(
+        case_sensitive=False, env_ignore_empty=True, extra="ignore", frozen=True
+    )
+
+    mongodb_uri: SecretStr | None = Field(
+        default=None,
+        description="MongoDB connection string (may hold credentials). Unset: start the embedded "
+        "SecantusDB server under DATA_DIR.",
+    )
+    mongodb_database: str = Field(
+        default="omnijourney", min_length=1, description="MongoDB database holding all collections."
+    )
+    temporal_address: str | None = Field(
+        default=None,
+        description="Temporal frontend host:port. Unset: start the embedded Temporal dev server "
+        "under DATA_DIR.",
+    )
+    temporal_namespace: str = Field(
+        default="default", min_length=1, description="Temporal namespace for all workflows."
+    )
+    data_dir: Path = Field(
+        default=Path(".data"),
+        description="Directory of the embedded servers' data and logs; survives restarts.",
+    )
+    api_host: str = Field(default="127.0.0.1", description="Interface the API server binds.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port of the API server.")
+    embedded_temporal_port: int = Field(
+        default=7233, ge=1, le=65535, description="gRPC port of the embedded Temporal dev server."
+    )
+    temporal_ui_port: int = Field(
+        default=8233, ge=1, le=65535, description="Web UI port of the embedded Temporal dev server."
+    )
+    embedded_mongodb_port: int = Field(
+        default=27018, ge=1, le=65535, description="Port of the embedded SecantusDB server."
+    )
+    webhook_signing_secret: SecretStr = Field(
+        default=SecretStr(DEV_WEBHOOK_SIGNING_SECRET),
+        description="HMAC secret that signs and verifies webhooks. The default is for local "
+        "development only; set a real one in production.",
+    )
+    channel_rate_limits: dict[str, float] = Field(
+        default_factory=lambda: {"webhook": 50.0, "sandbox": 200.0},
+        description="Per-channel activity rate limit (activities/s) as JSON, e.g. "
+        '{"webhook": 50, "sms": 20}; enforced on each `channel.<name>` task queue.',
+    )
+    log_level: str = Field(default="INFO", description="Python log level (DEBUG, INFO, ...).")
+    public_base_url: str | None = Field(
+        default=None,
+        description="Externally reachable base URL of the API (for links and callback URLs); "
+        "unset: http://API_HOST:API_PORT.",
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError(f"unknown log level {value!r}; use DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @field_validator("channel_rate_limits")
+    @classmethod
+    def _positive_rates(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {channel: rate for channel, rate in value.items() if rate <= 0}
+        if bad:
+            raise ValueError(f"channel rate limits must be positive activities/s, got {bad}")
+        return value
+
+    @property
+    def uses_embedded_mongodb(self) -> bool:
+        """Whether no MongoDB address is configured, so the embedded server is needed."""
+        return self.mongodb_uri is None
+
+    @property
+    def uses_embedded_temporal(self) -> bool:
+        """Whether no Temporal address is configured, so the embedded dev server is needed."""
+        return self.temporal_address is None
+
+    @property
+    def uses_dev_webhook_secret(self) -> bool:
+        """Whether the webhook secret is still the insecure development default."""
+        return self.webhook_signing_secret.get_secret_value() == DEV_WEBHOOK_SIGNING_SECRET
+
+    @property
+    def base_url(self) -> str:
+        """PUBLIC_BASE_URL, or the API's own bind address when unset."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        return f"http://{self.api_host}:{self.api_port}"
+
+
+def env_names() -> list[str]:
+    """The environment variable names Settings reads, in declaration order."""
+    return [name.upper() for name in Settings.model_fields]

@@ -1,0 +1,135 @@
+"""docker-compose.yml and the Dockerfile stay consistent with the code (no Docker engine here)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from runtime.settings import env_names
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_SERVICES = ("api", "worker")
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, dict[str, Any]]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    return dict(compose["services"])
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text(encoding="utf-8")
+
+
+def _one_shot(services: dict[str, dict[str, Any]]) -> set[str]:
+    """Services others wait on to *complete*: set-up jobs, which exit instead of staying healthy."""
+    return {
+        name
+        for service in services.values()
+        for name, dependency in (service.get("depends_on") or {}).items()
+        if dependency.get("condition") == "service_completed_successfully"
+    }
+
+
+def test_compose_declares_the_production_services(services: dict[str, dict[str, Any]]) -> None:
+    expected = {"postgresql", "temporal", "temporal-ui", "mongodb", "api", "worker"}
+    assert expected <= services.keys()
+    assert services["mongodb"]["image"].startswith("mongo:8")
+    assert services["temporal"]["environment"]["DB"] == "postgres12"
+
+
+def test_every_long_running_service_has_a_healthcheck(services: dict[str, dict[str, Any]]) -> None:
+    one_shot = _one_shot(services)
+    assert one_shot, "the schema and search-attribute set-up jobs are expected"
+    for name, service in services.items():
+        if name not in one_shot:
+            assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+
+
+def test_api_and_worker_are_one_image_running_the_two_commands(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    api, worker = services["api"], services["worker"]
+    assert api["build"] == worker["build"] == "."
+    assert api["image"] == worker["image"]
+    assert api["command"] == ["omnijourney", "api"]
+    assert worker["command"] == ["omnijourney", "worker"]
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_environment_names_are_all_settings_fields(
+    services: dict[str, dict[str, Any]], service: str
+) -> None:
+    environment = services[service]["environment"]
+    assert isinstance(environment, dict)
+    unknown = set(environment) - set(env_names())
+    assert not unknown, f"{service} sets variables Settings does not read: {sorted(unknown)}"
+    # Without these the app would start embedded servers inside the container.
+    assert {"MONGODB_URI", "TEMPORAL_ADDRESS", "WEBHOOK_SIGNING_SECRET"} <= set(environment)
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_waits_for_healthy_temporal_and_mongodb_and_the_set_up_jobs(
+    services: dict[str, dict[str, Any]], service: str
+) -> None:
+    depends_on = services[service]["depends_on"]
+    assert depends_on["temporal"]["condition"] == "service_healthy"
+    assert depends_on["mongodb"]["condition"] == "service_healthy"
+    completed = {
+        name
+        for name, dependency in depends_on.items()
+        if dependency["condition"] == "service_completed_successfully"
+    }
+    assert completed, f"{service} must wait for the search attributes to be registered"
+
+
+def test_every_search_attribute_is_registered_by_a_set_up_job(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    set_up_scripts = " ".join(
+        " ".join(services[name].get("command") or []) for name in _one_shot(services)
+    )
+    for key in SEARCH_ATTRIBUTES:
+        assert re.search(rf"\b{key.name}\b", set_up_scripts), f"{key.name} is never registered"
+    assert "search-attribute create" in set_up_scripts
+
+
+def test_dockerfile_installs_from_the_lock_without_dev_or_embedded_extras(dockerfile: str) -> None:
+    assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, re.MULTILINE)
+    assert "COPY pyproject.toml uv.lock" in dockerfile
+    syncs = re.findall(r"uv sync[^\n]*", dockerfile)
+    assert syncs
+    for sync in syncs:
+        assert "--frozen" in sync
+        assert "--no-dev" in sync
+        assert "--all-extras" not in sync
+        assert "--extra" not in sync
+
+
+def test_dockerfile_pins_the_same_uv_as_the_makefile(dockerfile: str) -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    make_version = re.search(r"^UV_VERSION\s*:?=\s*(\S+)", makefile, re.MULTILINE)
+    docker_version = re.search(r"^ARG UV_VERSION=(\S+)", dockerfile, re.MULTILINE)
+    assert make_version and docker_version
+    assert docker_version.group(1) == make_version.group(1)
+    assert '"uv==${UV_VERSION}"' in dockerfile
+
+
+def test_dockerfile_runs_as_a_non_root_user(dockerfile: str) -> None:
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, re.MULTILINE)
+    assert users
+    assert users[-1] not in {"root", "0"}
+
+
+def test_dockerfile_copies_every_package_the_wheel_ships(dockerfile: str) -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    for package in packages:
+        assert re.search(rf"^COPY {package} ", dockerfile, re.MULTILINE), f"{package} not copied"

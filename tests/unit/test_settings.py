@@ -1,0 +1,131 @@
+"""Settings are read from the documented environment variables, validated, and keep secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from runtime.settings import Settings, env_names
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in env_names():
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_run_everything_embedded_on_localhost() -> None:
+    settings = Settings()
+    assert settings.uses_embedded_mongodb
+    assert settings.uses_embedded_temporal
+    assert settings.mongodb_database == "omnijourney"
+    assert settings.temporal_namespace == "default"
+    assert settings.data_dir == Path(".data")
+    assert (settings.api_host, settings.api_port) == ("127.0.0.1", 8000)
+    assert settings.embedded_temporal_port == 7233
+    assert settings.temporal_ui_port == 8233
+    assert settings.embedded_mongodb_port == 27018
+    assert settings.log_level == "INFO"
+    assert settings.uses_dev_webhook_secret
+    assert settings.channel_rate_limits["webhook"] > 0
+
+
+def test_env_names_are_the_documented_ones() -> None:
+    assert env_names() == [
+        "MONGODB_URI",
+        "MONGODB_DATABASE",
+        "TEMPORAL_ADDRESS",
+        "TEMPORAL_NAMESPACE",
+        "DATA_DIR",
+        "API_HOST",
+        "API_PORT",
+        "EMBEDDED_TEMPORAL_PORT",
+        "TEMPORAL_UI_PORT",
+        "EMBEDDED_MONGODB_PORT",
+        "WEBHOOK_SIGNING_SECRET",
+        "CHANNEL_RATE_LIMITS",
+        "LOG_LEVEL",
+        "PUBLIC_BASE_URL",
+    ]
+
+
+def test_every_setting_is_described_for_the_readme() -> None:
+    for name, field in Settings.model_fields.items():
+        assert field.description, f"{name} has no description"
+
+
+def test_each_field_is_read_from_its_upper_case_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONGODB_URI", "mongodb://mongo.internal:27017")
+    monkeypatch.setenv("MONGODB_DATABASE", "prod")
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "temporal.internal:7233")
+    monkeypatch.setenv("TEMPORAL_NAMESPACE", "omni")
+    monkeypatch.setenv("DATA_DIR", "/var/lib/omni")
+    monkeypatch.setenv("API_HOST", "10.1.2.3")
+    monkeypatch.setenv("API_PORT", "9000")
+    monkeypatch.setenv("EMBEDDED_TEMPORAL_PORT", "17233")
+    monkeypatch.setenv("TEMPORAL_UI_PORT", "18233")
+    monkeypatch.setenv("EMBEDDED_MONGODB_PORT", "37017")
+    monkeypatch.setenv("WEBHOOK_SIGNING_SECRET", "whsec-real")
+    monkeypatch.setenv("CHANNEL_RATE_LIMITS", '{"sms": 20, "wecom": 5.5}')
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://omni.example.com/")
+
+    settings = Settings()
+
+    assert settings.mongodb_uri is not None
+    assert settings.mongodb_uri.get_secret_value() == "mongodb://mongo.internal:27017"
+    assert not settings.uses_embedded_mongodb
+    assert settings.mongodb_database == "prod"
+    assert settings.temporal_address == "temporal.internal:7233"
+    assert not settings.uses_embedded_temporal
+    assert settings.temporal_namespace == "omni"
+    assert settings.data_dir == Path("/var/lib/omni")
+    assert (settings.api_host, settings.api_port) == ("10.1.2.3", 9000)
+    assert settings.embedded_temporal_port == 17233
+    assert settings.temporal_ui_port == 18233
+    assert settings.embedded_mongodb_port == 37017
+    assert settings.webhook_signing_secret.get_secret_value() == "whsec-real"
+    assert not settings.uses_dev_webhook_secret
+    assert settings.channel_rate_limits == {"sms": 20.0, "wecom": 5.5}
+    assert settings.log_level == "DEBUG"
+    assert settings.base_url == "https://omni.example.com"
+
+
+def test_an_empty_address_means_the_embedded_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONGODB_URI", "")
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "")
+    settings = Settings()
+    assert settings.uses_embedded_mongodb
+    assert settings.uses_embedded_temporal
+
+
+def test_secrets_never_appear_in_repr_or_dumps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONGODB_URI", "mongodb://admin:hunter2@mongo:27017")
+    monkeypatch.setenv("WEBHOOK_SIGNING_SECRET", "whsec-topsecret")
+    settings = Settings()
+    for text in (repr(settings), str(settings), settings.model_dump_json()):
+        assert "hunter2" not in text
+        assert "whsec-topsecret" not in text
+
+
+def test_base_url_defaults_to_the_api_bind_address() -> None:
+    assert Settings(api_host="127.0.0.1", api_port=8123).base_url == "http://127.0.0.1:8123"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CHANNEL_RATE_LIMITS", '{"sms": 0}', "positive"),
+        ("CHANNEL_RATE_LIMITS", "not json", "channel_rate_limits"),
+        ("LOG_LEVEL", "chatty", "unknown log level"),
+        ("API_PORT", "70000", "api_port"),
+    ],
+)
+def test_bad_values_are_rejected_with_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises((ValidationError, ValueError), match=message):
+        Settings()
