@@ -429,7 +429,8 @@ class _Run:
     def _run_action_or_hold(self, node: ActionNode) -> None:
         settings = self.definition.settings
         quiet = settings.quiet_hours
-        if quiet is not None and in_quiet_hours(self.now, quiet, settings.timezone):
+        held = quiet is not None and node.respect_quiet_hours
+        if held and quiet is not None and in_quiet_hours(self.now, quiet, settings.timezone):
             until = quiet_hours_end(self.now, quiet, settings.timezone)
             self._wait("quiet_hours", node.id, until)
             self.commands.append(WaitUntil(node_id=node.id, until=until))

@@ -151,6 +151,11 @@ class ActionNode(_Model):
     channel: str = Field(min_length=1)
     action: str = Field(min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
+    respect_quiet_hours: bool = Field(
+        default=True,
+        description="Hold the action until the journey's quiet hours end. Turn off for replies "
+        "that cannot wait, such as WeCom's welcome message (valid 20 seconds).",
+    )
 
 
 class UpdateProfileNode(_Model):

@@ -54,13 +54,14 @@ def _duration(real: timedelta, scale: Scale) -> timedelta:
     return timedelta(seconds=max(1, round(seconds)))
 
 
-def _send(node_id: str, text: str, to: str, name: str) -> ActionNode:
+def _send(node_id: str, text: str, to: str, name: str, *, urgent: bool = False) -> ActionNode:
     return ActionNode(
         id=node_id,
         name=name,
         channel="sandbox",
         action="send_message",
         params={"text": text, "to": to},
+        respect_quiet_hours=not urgent,
     )
 
 
@@ -92,6 +93,7 @@ def canonical_journey(scale: Scale = "real") -> JourneyDefinition:
             "Welcome! Here is your first-order coupon: https://shop.example/c/first-order",
             "contact",
             "Welcome with first-order coupon",
+            urgent=True,  # the welcome must go out inside WeCom's 20-second window
         ),
         UpdateProfileNode(
             id="tag_lead", name="Tag as Douyin lead", add_tags=["source:douyin", "stage:lead"]

@@ -417,3 +417,23 @@ def test_a_missing_edge_ends_the_enrollment_as_completed() -> None:
     state, commands = engine.advance(new_state("x"), Start(), T0)
     assert state.status == "exited" and state.exit_reason == "completed"
     assert commands[-1] == Complete(status="exited", reason="completed")
+
+
+def test_an_urgent_action_runs_even_in_quiet_hours() -> None:
+    engine = journey(
+        [
+            EntryNode(id="entry"),
+            ActionNode(
+                id="welcome",
+                channel="sandbox",
+                action="send_message",
+                params={"text": "x"},
+                respect_quiet_hours=False,
+            ),
+            ExitNode(id="end"),
+        ],
+        [("entry", "next", "welcome"), ("welcome", "next", "end")],
+        quiet_hours=QuietHours(start=21, end=9),
+    )
+    _, commands = engine.advance(new_state("x"), Start(), datetime(2026, 3, 2, 15, tzinfo=UTC))
+    assert isinstance(commands[-1], RunAction)
