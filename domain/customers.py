@@ -1,0 +1,133 @@
+"""Customers and the identities by which channels know them.
+
+A customer is one person across channels. Each channel knows them by an identity of some kind;
+the well-known kinds are:
+
+| kind                     | what it is                                            |
+|--------------------------|-------------------------------------------------------|
+| `wecom_external_userid`  | WeCom external contact id (per corp)                  |
+| `unionid`                | WeChat UnionID (same person across the brand's apps)  |
+| `openid`                 | WeChat OpenID (per official account / mini-program)   |
+| `phone`                  | mobile number; digits only, a `+86`/`86` prefix dropped |
+| `email`                  | e-mail address, lower-cased                           |
+| `external_id`            | the brand's own id (CRM, member number)               |
+| `douyin_openid`          | Douyin OpenID                                         |
+| `taobao_nick`            | Taobao buyer nickname                                 |
+
+Other kinds are allowed (lowercase, `[a-z][a-z0-9_]*`). One identity belongs to at most one
+customer per tenant; when an event shows two customers are the same person they are merged into
+the older one, and the younger records `merged_into`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+IdentityKind = str
+"""An identity kind: one of the well-known kinds in this module's docstring, or another
+lowercase name."""
+
+WELL_KNOWN_IDENTITY_KINDS: tuple[str, ...] = (
+    "wecom_external_userid",
+    "unionid",
+    "openid",
+    "phone",
+    "email",
+    "external_id",
+    "douyin_openid",
+    "taobao_nick",
+)
+
+IDENTITY_KIND_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+MAX_IDENTITY_VALUE_LENGTH = 256
+_KIND_RE = re.compile(IDENTITY_KIND_PATTERN)
+_CHINA_MOBILE_WITH_COUNTRY_CODE = re.compile(r"^86(1\d{10})$")
+
+
+def normalize_identity(kind: str, value: str) -> str:
+    """The canonical form of an identity value; ValueError when it cannot be one.
+
+    Phones keep their digits only, and a mainland mobile written with the `86` country code
+    loses it (`+86 138-0013-8000` → `13800138000`); e-mails are lower-cased; every value is
+    stripped of surrounding white space.
+    """
+    if not _KIND_RE.match(kind):
+        raise ValueError(f"identity kind {kind!r} must match {IDENTITY_KIND_PATTERN}")
+    cleaned = value.strip()
+    if kind == "phone":
+        cleaned = "".join(ch for ch in cleaned if ch.isdigit())
+        match = _CHINA_MOBILE_WITH_COUNTRY_CODE.match(cleaned)
+        if match:
+            cleaned = match.group(1)
+        if not cleaned:
+            raise ValueError("a phone number needs digits")
+    elif kind == "email":
+        cleaned = cleaned.lower()
+        if "@" not in cleaned:
+            raise ValueError("an e-mail address needs an @")
+    if not cleaned:
+        raise ValueError("an identity value cannot be empty")
+    if len(cleaned) > MAX_IDENTITY_VALUE_LENGTH:
+        raise ValueError(f"an identity value is at most {MAX_IDENTITY_VALUE_LENGTH} characters")
+    return cleaned
+
+
+class Identity(BaseModel):
+    """One way a channel knows a customer; the value is normalized on construction."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: IdentityKind = Field(pattern=IDENTITY_KIND_PATTERN)
+    value: str
+
+    @field_validator("value")
+    @classmethod
+    def _normalize(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        if kind is None:  # the kind itself is invalid and reported on its own
+            return value
+        return normalize_identity(kind, value)
+
+
+def identities_from_mapping(identity: dict[str, str]) -> list[Identity]:
+    """`{"phone": "138…", "unionid": "o…"}` as identities, in a stable (kind) order."""
+    return [Identity(kind=kind, value=value) for kind, value in sorted(identity.items())]
+
+
+class Customer(BaseModel):
+    """One person across channels, with the profile journeys read and write."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    tenant_id: str
+    identities: list[Identity] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    consent: dict[str, bool] = Field(
+        default_factory=dict,
+        description="Per channel (e.g. `sms`, `email`): whether the customer agreed to be reached.",
+    )
+    first_touch_hook: str | None = Field(
+        default=None, description="The hook (channel code `state`) that first brought them in."
+    )
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    merged_into: str | None = Field(
+        default=None, description="Set when this record was merged into another customer."
+    )
+
+    def identity(self, kind: str) -> str | None:
+        """The value of the first identity of this kind, or None."""
+        for identity in self.identities:
+            if identity.kind == kind:
+                return identity.value
+        return None
+
+    @property
+    def identity_kinds(self) -> frozenset[str]:
+        """Kinds of identity this customer has."""
+        return frozenset(identity.kind for identity in self.identities)

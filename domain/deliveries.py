@@ -1,0 +1,44 @@
+"""Deliveries: one record per side effect a journey asks a channel to perform.
+
+The `idempotency_key` (enrollment + node + visit) is unique per tenant, so however often an
+activity is retried, a channel action is recorded — and, when it already succeeded, performed —
+once. Status moves `pending → succeeded` or `pending → failed → … → succeeded`; `succeeded` is
+final.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+DeliveryStatus = Literal["pending", "succeeded", "failed"]
+
+
+def delivery_key(enrollment_id: str, node_id: str, visit: int) -> str:
+    """The idempotency key of the `visit`-th run of `node_id` in an enrollment."""
+    return f"{enrollment_id}/{node_id}/{visit}"
+
+
+class Delivery(BaseModel):
+    """One channel action for one enrollment step, and how it went."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant_id: str
+    idempotency_key: str = Field(min_length=1, max_length=512)
+    enrollment_id: str
+    customer_id: str
+    journey_id: str
+    node_id: str
+    channel: str
+    action: str
+    status: DeliveryStatus = "pending"
+    attempts: int = Field(default=0, ge=0, description="Finished attempts (failed or not).")
+    external_id: str | None = Field(
+        default=None, description="The channel's id for what it did (message id, task id)."
+    )
+    error: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+    created_at: AwareDatetime
+    updated_at: AwareDatetime

@@ -1,0 +1,53 @@
+"""The worker: journey workflows and store activities on `journeys`, one worker per channel queue.
+
+Each channel's queue gets `max_task_queue_activities_per_second` from `CHANNEL_RATE_LIMITS`, so
+Temporal enforces the channel's API rate limit across every worker process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.channel import ChannelActivities
+from activities.journey import JourneyActivities
+from activities.models import JOURNEYS_TASK_QUEUE, channel_task_queue
+from connectors.registry import ConnectorRegistry
+from store.database import Store
+from workflows.journey import JourneyWorkflow
+
+
+def build_workers(
+    client: Client,
+    store: Store,
+    registry: ConnectorRegistry,
+    rate_limits: Mapping[str, float] | None = None,
+) -> list[Worker]:
+    """The workers one process runs: `journeys` plus `channel.<name>` for every connector."""
+    journey_activities = JourneyActivities(store)
+    channel_activities = ChannelActivities(registry, store)
+    workers = [
+        Worker(
+            client,
+            task_queue=JOURNEYS_TASK_QUEUE,
+            workflows=[JourneyWorkflow],
+            activities=[
+                journey_activities.load_version,
+                journey_activities.record_progress,
+                journey_activities.load_facts,
+                journey_activities.update_profile,
+            ],
+        )
+    ]
+    for name in registry.names():
+        workers.append(
+            Worker(
+                client,
+                task_queue=channel_task_queue(name),
+                activities=[channel_activities.run_action],
+                max_task_queue_activities_per_second=(rate_limits or {}).get(name),
+            )
+        )
+    return workers

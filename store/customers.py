@@ -1,0 +1,339 @@
+"""Customers: identity resolution, profiles, and listing.
+
+One identity belongs to at most one live customer per tenant; a unique multikey index on
+`(tenant_id, identities.kind, identities.value)` enforces it (partial on `identities.kind`
+existing, so merged records, whose identities are moved away, do not collide). Resolution is
+optimistic: read, write, and on a duplicate-key error read again.
+
+Merging (an event names identities of several customers): the oldest customer wins. Each younger
+one is claimed with a conditional update that sets `merged_into` and moves its identities to
+`merged_identities`; then the winner gains the union of identities and tags, the attributes and
+consents it lacks, and a first-touch hook if it had none. Events of the merged customers are
+repointed to the winner; their enrollments and deliveries are not (running workflows keep their
+ids; `get` follows `merged_into`).
+"""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from domain.customers import Customer, Identity, identities_from_mapping, normalize_identity
+from domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from store.ids import new_id
+from store.mongo import CUSTOMERS, EVENTS, Document, collection, id_to_field
+from store.pagination import Page, after, collect, decode_cursor, page_size
+
+MAX_RESOLVE_ATTEMPTS = 8
+MAX_MERGE_HOPS = 8
+
+
+def _customer(doc: Document) -> Customer:
+    data = id_to_field(doc)
+    data.pop("merged_identities", None)
+    return Customer.model_validate(data)
+
+
+def _identity_doc(identity: Identity) -> Document:
+    return {"kind": identity.kind, "value": identity.value}
+
+
+def _identity_filter(identity: Identity) -> Document:
+    # The plain equality terms let MongoDB use the partial unique index; $elemMatch makes the
+    # kind and value belong to the same array element.
+    return {
+        "identities.kind": identity.kind,
+        "identities.value": identity.value,
+        "identities": {"$elemMatch": {"kind": identity.kind, "value": identity.value}},
+    }
+
+
+def _check_attribute_names(names: list[str], path: str) -> None:
+    bad = [name for name in names if not name or "." in name or name.startswith("$")]
+    if bad:
+        raise InvalidInput.single(
+            path, f"attribute names cannot be empty, contain '.' or start with '$': {bad}"
+        )
+
+
+class CustomerRepository:
+    """The `customers` collection (`_id` = customer id)."""
+
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self._customers = collection(db, CUSTOMERS)
+        self._events = collection(db, EVENTS)
+
+    # --- resolution ---------------------------------------------------------------------------
+
+    async def resolve(
+        self, tenant_id: str, identities: dict[str, str], now: datetime
+    ) -> tuple[Customer, bool]:
+        """The one customer these identities belong to, and whether it was just created.
+
+        Unknown identities create a customer; known ones add the missing identities to theirs;
+        identities of several customers merge them into the oldest. Safe under concurrency.
+        """
+        if not identities:
+            raise InvalidInput.single("identity", "at least one identity is required")
+        problems: builtins.list[FieldProblem] = []
+        for kind, value in identities.items():
+            try:
+                Identity(kind=kind, value=value)
+            except ValidationError as exc:
+                problems += [
+                    FieldProblem(path=f"identity.{kind}", message=item["msg"])
+                    for item in exc.errors(include_url=False)
+                ]
+        if problems:
+            raise InvalidInput(problems)
+        wanted = identities_from_mapping(identities)
+        for _ in range(MAX_RESOLVE_ATTEMPTS):
+            docs = (
+                await self._customers.find(
+                    {"tenant_id": tenant_id, "$or": [_identity_filter(i) for i in wanted]}
+                )
+                .sort([("created_at", 1), ("_id", 1)])
+                .to_list(None)
+            )
+            if not docs:
+                created = await self._try_create(tenant_id, wanted, now)
+                if created is not None:
+                    return created, True
+                continue
+            winner = docs[0]
+            if len(docs) > 1:
+                merged = await self._merge(tenant_id, winner, docs[1:], now)
+                if merged is None:
+                    continue
+                winner = merged
+            have = {(i["kind"], i["value"]) for i in winner.get("identities", [])}
+            missing = [_identity_doc(i) for i in wanted if (i.kind, i.value) not in have]
+            if not missing:
+                return _customer(winner), False
+            try:
+                updated = await self._customers.find_one_and_update(
+                    {"_id": winner["_id"], "tenant_id": tenant_id, "merged_into": None},
+                    {
+                        "$addToSet": {"identities": {"$each": missing}},
+                        "$set": {"updated_at": now},
+                    },
+                    return_document=ReturnDocument.AFTER,
+                )
+            except DuplicateKeyError:
+                continue  # another request claimed one of them meanwhile: look again
+            if updated is not None:
+                return _customer(updated), False
+        raise Conflict("identity resolution kept racing with concurrent writes; retry")
+
+    async def _try_create(
+        self, tenant_id: str, identities: list[Identity], now: datetime
+    ) -> Customer | None:
+        customer = Customer(
+            id=new_id("cus"),
+            tenant_id=tenant_id,
+            identities=identities,
+            created_at=now,
+            updated_at=now,
+        )
+        doc = customer.model_dump(exclude={"id"})
+        doc["_id"] = customer.id
+        try:
+            await self._customers.insert_one(doc)
+        except DuplicateKeyError:
+            return None
+        return customer
+
+    async def _merge(
+        self, tenant_id: str, winner: Document, losers: list[Document], now: datetime
+    ) -> Document | None:
+        """Fold `losers` into `winner`; the winner's new document, or None if it was merged."""
+        claimed: list[Document] = []
+        for loser in losers:
+            before = await self._customers.find_one_and_update(
+                {"_id": loser["_id"], "tenant_id": tenant_id, "merged_into": None},
+                {
+                    "$set": {
+                        "merged_into": winner["_id"],
+                        "identities": [],
+                        "merged_identities": loser.get("identities", []),
+                        "updated_at": now,
+                    }
+                },
+                return_document=ReturnDocument.BEFORE,
+            )
+            if before is not None:
+                claimed.append(before)
+        update: dict[str, Document] = {"$set": {"updated_at": now}}
+        tags = [tag for doc in claimed for tag in doc.get("tags", [])]
+        if tags:
+            update["$addToSet"] = {"tags": {"$each": tags}}
+        for field in ("attributes", "consent"):
+            present = set(winner.get(field, {}))
+            for doc in claimed:
+                for key, value in doc.get(field, {}).items():
+                    if key not in present:
+                        update["$set"][f"{field}.{key}"] = value
+                        present.add(key)
+        if winner.get("first_touch_hook") is None:
+            hooks = [doc["first_touch_hook"] for doc in claimed if doc.get("first_touch_hook")]
+            if hooks:
+                update["$set"]["first_touch_hook"] = hooks[0]
+        result = await self._customers.find_one_and_update(
+            {"_id": winner["_id"], "tenant_id": tenant_id, "merged_into": None},
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
+        if result is None:
+            return None
+        for doc in claimed:
+            for identity in doc.get("identities", []):
+                try:
+                    moved = await self._customers.find_one_and_update(
+                        {"_id": winner["_id"], "tenant_id": tenant_id},
+                        {"$addToSet": {"identities": identity}},
+                        return_document=ReturnDocument.AFTER,
+                    )
+                except DuplicateKeyError:
+                    continue  # a concurrent request gave it to a new customer meanwhile
+                if moved is not None:
+                    result = moved
+        if claimed:
+            await self._events.update_many(
+                {"tenant_id": tenant_id, "customer_id": {"$in": [d["_id"] for d in claimed]}},
+                {"$set": {"customer_id": winner["_id"]}},
+            )
+        return result
+
+    # --- reads --------------------------------------------------------------------------------
+
+    async def get(self, tenant_id: str, customer_id: str, follow_merges: bool = True) -> Customer:
+        """The customer (by default the one it was merged into, if it was); else `NotFound`."""
+        current = customer_id
+        for _ in range(MAX_MERGE_HOPS):
+            doc = await self._customers.find_one({"_id": current, "tenant_id": tenant_id})
+            if doc is None:
+                raise NotFound("customer", customer_id)
+            if not follow_merges or doc.get("merged_into") is None:
+                return _customer(doc)
+            current = doc["merged_into"]
+        raise NotFound("customer", customer_id)
+
+    async def get_by_identity(self, tenant_id: str, kind: str, value: str) -> Customer | None:
+        """The live customer with this identity (the value is normalized first), or None."""
+        try:
+            identity = Identity(kind=kind, value=normalize_identity(kind, value))
+        except ValueError:
+            return None
+        doc = await self._customers.find_one({"tenant_id": tenant_id, **_identity_filter(identity)})
+        return None if doc is None else _customer(doc)
+
+    async def list(
+        self,
+        tenant_id: str,
+        *,
+        tag: str | None = None,
+        attributes: dict[str, Any] | None = None,
+        identity_kind: str | None = None,
+        include_merged: bool = False,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[Customer]:
+        """Customers in creation order, filtered by tag, attribute equality and identity kind."""
+        query: Document = {"tenant_id": tenant_id}
+        if not include_merged:
+            query["merged_into"] = None
+        if tag is not None:
+            query["tags"] = tag
+        if attributes:
+            _check_attribute_names(list(attributes), "attributes")
+            for key, value in attributes.items():
+                query[f"attributes.{key}"] = value
+        if identity_kind is not None:
+            query["identities.kind"] = identity_kind
+        if cursor is not None:
+            query = {"$and": [query, after(["_id"], decode_cursor(cursor, 1))]}
+        size = page_size(limit)
+        found = self._customers.find(query).sort("_id", 1).limit(size + 1)
+        return await collect(found, ["_id"], size, _customer)
+
+    # --- profile writes -----------------------------------------------------------------------
+
+    async def update_profile(
+        self,
+        tenant_id: str,
+        customer_id: str,
+        now: datetime,
+        *,
+        add_tags: builtins.list[str] | None = None,
+        remove_tags: builtins.list[str] | None = None,
+        set_attributes: dict[str, Any] | None = None,
+        unset_attributes: builtins.list[str] | None = None,
+    ) -> Customer:
+        """Apply tag and attribute changes in one atomic update (removals before additions).
+
+        A merged customer's changes go to the customer it was merged into.
+        """
+        add: builtins.list[str] = sorted(set(add_tags or []))
+        remove: builtins.list[str] = sorted(set(remove_tags or []))
+        to_set = dict(set_attributes or {})
+        to_unset: builtins.list[str] = sorted(set(unset_attributes or []))
+        _check_attribute_names(list(to_set), "set_attributes")
+        _check_attribute_names(to_unset, "unset_attributes")
+        stage: Document = {
+            "updated_at": now,
+            "tags": {"$setUnion": [{"$setDifference": [{"$ifNull": ["$tags", []]}, remove]}, add]},
+            # $literal: attribute values are data, never expressions.
+            "attributes": {
+                "$mergeObjects": [{"$ifNull": ["$attributes", {}]}, {"$literal": to_set}]
+            },
+        }
+        pipeline: builtins.list[Document] = [{"$set": stage}]
+        if to_unset:
+            pipeline.append({"$unset": [f"attributes.{name}" for name in to_unset]})
+        target = (await self.get(tenant_id, customer_id)).id
+        doc = await self._customers.find_one_and_update(
+            {"_id": target, "tenant_id": tenant_id, "merged_into": None},
+            pipeline,
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:  # merged between the read and the write
+            return await self.update_profile(
+                tenant_id,
+                target,
+                now,
+                add_tags=add,
+                remove_tags=remove,
+                set_attributes=to_set,
+                unset_attributes=to_unset,
+            )
+        return _customer(doc)
+
+    async def set_first_touch_hook(
+        self, tenant_id: str, customer_id: str, hook: str, now: datetime
+    ) -> bool:
+        """Record the hook that first brought the customer in, unless one is recorded already."""
+        result = await self._customers.update_one(
+            {"_id": customer_id, "tenant_id": tenant_id, "first_touch_hook": None},
+            {"$set": {"first_touch_hook": hook, "updated_at": now}},
+        )
+        return result.modified_count == 1
+
+    async def set_consent(
+        self, tenant_id: str, customer_id: str, channel: str, granted: bool, now: datetime
+    ) -> Customer:
+        """Record whether the customer agreed to be reached on `channel`."""
+        _check_attribute_names([channel], "channel")
+        doc = await self._customers.find_one_and_update(
+            {"_id": customer_id, "tenant_id": tenant_id},
+            {"$set": {f"consent.{channel}": granted, "updated_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            raise NotFound("customer", customer_id)
+        return _customer(doc)

@@ -1,0 +1,96 @@
+"""Keyset pagination: opaque cursors over a fixed, unique sort order.
+
+A page's `next_cursor` encodes the sort key of its last item. The next query asks for items after
+that key, so pages stay stable while documents are inserted elsewhere in the order. Cursors are
+base64url of MongoDB extended JSON; a cursor that does not decode is `InvalidInput` on `cursor`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from bson import json_util
+from bson.errors import BSONError
+from bson.json_util import CANONICAL_JSON_OPTIONS
+
+from domain.errors import InvalidInput
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """Some items and, when more may follow, the cursor that fetches them."""
+
+    items: list[T] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def page_size(limit: int | None) -> int:
+    """`limit` clamped to 1..MAX_PAGE_SIZE (default DEFAULT_PAGE_SIZE)."""
+    if limit is None:
+        return DEFAULT_PAGE_SIZE
+    return max(1, min(int(limit), MAX_PAGE_SIZE))
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    """An opaque cursor for the sort-key `values` of the last item of a page."""
+    text = json_util.dumps(list(values), json_options=CANONICAL_JSON_OPTIONS)
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    """The sort-key values in `cursor`; `InvalidInput` when it is not one of ours."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode("ascii"))
+        values = json_util.loads(raw.decode("utf-8"), json_options=CANONICAL_JSON_OPTIONS)
+    except (ValueError, UnicodeError, binascii.Error, BSONError) as exc:
+        raise InvalidInput.single("cursor", "not a valid cursor") from exc
+    if not isinstance(values, list) or len(values) != arity:
+        raise InvalidInput.single("cursor", "not a valid cursor")
+    return values
+
+
+def after(fields: Sequence[str], values: Sequence[Any]) -> dict[str, Any]:
+    """A filter for documents strictly after `values` in ascending order of `fields`."""
+    clauses: list[dict[str, Any]] = []
+    for index, name in enumerate(fields):
+        clause: dict[str, Any] = {fields[i]: values[i] for i in range(index)}
+        clause[name] = {"$gt": values[index]}
+        clauses.append(clause)
+    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+
+
+class _ListableCursor(Protocol):
+    async def to_list(self, length: int | None = None) -> list[dict[str, Any]]: ...
+
+
+async def collect(
+    cursor: _ListableCursor,
+    fields: Sequence[str],
+    limit: int,
+    convert: Callable[[dict[str, Any]], T],
+) -> Page[T]:
+    """Read up to `limit + 1` documents (sorted on `fields`) from `cursor` into a page."""
+    docs = await cursor.to_list(limit + 1)
+    more = len(docs) > limit
+    docs = docs[:limit]
+    next_cursor = None
+    if more and docs:
+        next_cursor = encode_cursor([_get(docs[-1], name) for name in fields])
+    return Page(items=[convert(doc) for doc in docs], next_cursor=next_cursor)
+
+
+def _get(doc: dict[str, Any], dotted: str) -> Any:
+    value: Any = doc
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value

@@ -1,0 +1,107 @@
+"""Tenants and their API keys.
+
+Keys are stored by the SHA-256 hash of the whole raw key (`domain.tenants.hash_api_key`);
+`authenticate` is the one lookup that cannot filter on a tenant, since finding the tenant is its
+purpose — the hash, unique across tenants, stands in for it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from domain.errors import Conflict, NotFound
+from domain.tenants import ApiKey, ApiKeyRole, Tenant, generate_api_key, hash_api_key, key_prefix
+from store.ids import new_id
+from store.mongo import API_KEYS, TENANTS, Document, collection, id_to_field
+
+
+def _tenant(doc: Document) -> Tenant:
+    data = id_to_field(doc)
+    data.pop("tenant_id", None)
+    return Tenant.model_validate(data)
+
+
+def _api_key(doc: Document) -> ApiKey:
+    data = id_to_field(doc)
+    data.pop("key_hash", None)
+    return ApiKey.model_validate(data)
+
+
+class TenantRepository:
+    """Tenants (`tenants`, `_id` = tenant id) and API keys (`api_keys`)."""
+
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self._tenants = collection(db, TENANTS)
+        self._keys = collection(db, API_KEYS)
+
+    async def create(self, tenant: Tenant) -> Tenant:
+        """Store a new tenant; `Conflict` when its id is taken."""
+        doc = tenant.model_dump(exclude={"id"})
+        doc["_id"] = tenant.id
+        doc["tenant_id"] = tenant.id
+        try:
+            await self._tenants.insert_one(doc)
+        except DuplicateKeyError as exc:
+            raise Conflict(f"tenant {tenant.id!r} already exists") from exc
+        return tenant
+
+    async def get(self, tenant_id: str) -> Tenant:
+        """The tenant; `NotFound` when there is none."""
+        doc = await self._tenants.find_one({"_id": tenant_id, "tenant_id": tenant_id})
+        if doc is None:
+            raise NotFound("tenant", tenant_id)
+        return _tenant(doc)
+
+    async def find(self, tenant_id: str) -> Tenant | None:
+        """The tenant, or None."""
+        doc = await self._tenants.find_one({"_id": tenant_id, "tenant_id": tenant_id})
+        return None if doc is None else _tenant(doc)
+
+    async def create_api_key(
+        self, tenant_id: str, name: str, role: ApiKeyRole, now: datetime
+    ) -> tuple[ApiKey, str]:
+        """A new key for the tenant and its raw form, which is never shown again."""
+        prefix, raw_key = generate_api_key()
+        key = ApiKey(
+            id=new_id("key"),
+            tenant_id=tenant_id,
+            name=name,
+            role=role,
+            prefix=prefix,
+            created_at=now,
+        )
+        doc = key.model_dump(exclude={"id"})
+        doc["_id"] = key.id
+        doc["key_hash"] = hash_api_key(raw_key)
+        await self._keys.insert_one(doc)
+        return key, raw_key
+
+    async def authenticate(self, raw_key: str) -> ApiKey | None:
+        """The active key whose raw form this is, or None (malformed, unknown or revoked)."""
+        if key_prefix(raw_key) is None:
+            return None
+        doc = await self._keys.find_one({"key_hash": hash_api_key(raw_key), "revoked_at": None})
+        return None if doc is None else _api_key(doc)
+
+    async def revoke_api_key(self, tenant_id: str, key_id: str, now: datetime) -> ApiKey:
+        """Revoke a key (idempotent: an already revoked key keeps its first revocation time)."""
+        doc = await self._keys.find_one_and_update(
+            {"_id": key_id, "tenant_id": tenant_id, "revoked_at": None},
+            {"$set": {"revoked_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            doc = await self._keys.find_one({"_id": key_id, "tenant_id": tenant_id})
+            if doc is None:
+                raise NotFound("api key", key_id)
+        return _api_key(doc)
+
+    async def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
+        """The tenant's keys, revoked ones included, oldest first."""
+        cursor = self._keys.find({"tenant_id": tenant_id}).sort("_id", 1)
+        return [_api_key(doc) async for doc in cursor]

@@ -1,0 +1,256 @@
+"""Identity resolution and customer profiles against a real MongoDB-wire server."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from domain.errors import InvalidInput, NotFound
+from domain.events import Event
+from store.database import Store
+
+T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
+    store = Store(mongo_db)
+    await store.ensure_indexes()
+    return store
+
+
+async def test_unknown_identity_creates_a_customer(store: Store) -> None:
+    customer, created = await store.customers.resolve("acme", {"unionid": "u-1"}, T0)
+
+    assert created
+    assert customer.tenant_id == "acme"
+    assert [(i.kind, i.value) for i in customer.identities] == [("unionid", "u-1")]
+    assert await store.customers.get("acme", customer.id) == customer
+
+
+async def test_known_identity_resolves_to_the_same_customer(store: Store) -> None:
+    first, _ = await store.customers.resolve("acme", {"unionid": "u-1"}, T0)
+    again, created = await store.customers.resolve("acme", {"unionid": "u-1"}, T0)
+
+    assert not created
+    assert again.id == first.id
+
+
+async def test_phone_numbers_are_normalized_before_matching(store: Store) -> None:
+    first, _ = await store.customers.resolve("acme", {"phone": "+86 138-0013-8000"}, T0)
+    again, created = await store.customers.resolve("acme", {"phone": "13800138000"}, T0)
+
+    assert not created
+    assert again.id == first.id
+    assert again.identity("phone") == "13800138000"
+
+
+async def test_two_identities_on_one_event_belong_to_one_customer(store: Store) -> None:
+    customer, created = await store.customers.resolve(
+        "acme", {"phone": "13800138000", "email": "Li.Lei@Example.com"}, T0
+    )
+    by_phone = await store.customers.get_by_identity("acme", "phone", "13800138000")
+    by_email = await store.customers.get_by_identity("acme", "email", "li.lei@example.com")
+
+    assert created
+    assert by_phone is not None and by_phone.id == customer.id
+    assert by_email is not None and by_email.id == customer.id
+
+
+async def test_a_new_identity_is_added_to_the_known_customer(store: Store) -> None:
+    customer, _ = await store.customers.resolve("acme", {"openid": "o-1"}, T0)
+    later = T0 + timedelta(minutes=1)
+    again, created = await store.customers.resolve(
+        "acme", {"openid": "o-1", "wecom_external_userid": "wm-1"}, later
+    )
+
+    assert not created
+    assert again.id == customer.id
+    assert again.identity("wecom_external_userid") == "wm-1"
+    assert again.updated_at == later
+
+
+async def test_concurrent_resolves_of_a_new_identity_create_one_customer(store: Store) -> None:
+    results = await asyncio.gather(
+        *(store.customers.resolve("acme", {"unionid": "u-race"}, T0) for _ in range(12))
+    )
+
+    assert len({customer.id for customer, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    page = await store.customers.list("acme")
+    assert len(page.items) == 1
+
+
+async def test_identities_of_two_customers_merge_them_into_the_oldest(store: Store) -> None:
+    older, _ = await store.customers.resolve("acme", {"phone": "13800138000"}, T0)
+    younger, _ = await store.customers.resolve("acme", {"unionid": "u-2"}, T0 + timedelta(hours=1))
+    await store.customers.update_profile(
+        "acme", older.id, T0, add_tags=["vip"], set_attributes={"city": "Shanghai"}
+    )
+    await store.customers.update_profile(
+        "acme",
+        younger.id,
+        T0,
+        add_tags=["source:douyin"],
+        set_attributes={"city": "Beijing", "size": "M"},
+    )
+    await store.customers.set_first_touch_hook("acme", younger.id, "douyin-ad-spring", T0)
+    await store.events.insert(
+        Event(
+            id="e-younger",
+            tenant_id="acme",
+            customer_id=younger.id,
+            type="order.paid",
+            identity={"unionid": "u-2"},
+            timestamp=T0,
+            received_at=T0,
+        )
+    )
+
+    merged, created = await store.customers.resolve(
+        "acme", {"phone": "13800138000", "unionid": "u-2"}, T0 + timedelta(hours=2)
+    )
+
+    assert not created
+    assert merged.id == older.id
+    assert {(i.kind, i.value) for i in merged.identities} == {
+        ("phone", "13800138000"),
+        ("unionid", "u-2"),
+    }
+    assert set(merged.tags) == {"vip", "source:douyin"}
+    assert merged.attributes == {"city": "Shanghai", "size": "M"}
+    assert merged.first_touch_hook == "douyin-ad-spring"
+    loser = await store.customers.get("acme", younger.id, follow_merges=False)
+    assert loser.merged_into == older.id
+    assert loser.identities == []
+    assert (await store.customers.get("acme", younger.id)).id == older.id
+    event = await store.events.get("acme", "e-younger")
+    assert event is not None and event.customer_id == older.id
+
+
+async def test_two_merged_customers_do_not_collide_on_the_identity_index(store: Store) -> None:
+    a, _ = await store.customers.resolve("acme", {"external_id": "a"}, T0)
+    await store.customers.resolve("acme", {"external_id": "b"}, T0 + timedelta(seconds=1))
+    await store.customers.resolve("acme", {"external_id": "c"}, T0 + timedelta(seconds=2))
+
+    merged, _ = await store.customers.resolve(
+        "acme", {"external_id": "a", "email": "x@example.com"}, T0
+    )
+    merged, _ = await store.customers.resolve(
+        "acme", {"external_id": "b", "email": "x@example.com", "phone": "13900000000"}, T0
+    )
+    merged, _ = await store.customers.resolve(
+        "acme", {"external_id": "c", "phone": "139 0000 0000"}, T0
+    )
+
+    assert merged.id == a.id
+    assert {i.value for i in merged.identities if i.kind == "external_id"} == {"a", "b", "c"}
+    assert [c.id for c in (await store.customers.list("acme")).items] == [a.id]
+    assert len((await store.customers.list("acme", include_merged=True)).items) == 3
+
+
+async def test_resolving_without_a_valid_identity_is_invalid_input(store: Store) -> None:
+    with pytest.raises(InvalidInput) as error:
+        await store.customers.resolve("acme", {"phone": "no digits"}, T0)
+    assert [p.path for p in error.value.problems] == ["identity.phone"]
+    with pytest.raises(InvalidInput):
+        await store.customers.resolve("acme", {}, T0)
+
+
+async def test_update_profile_adds_and_removes_tags_and_attributes_at_once(store: Store) -> None:
+    customer, _ = await store.customers.resolve("acme", {"unionid": "u-1"}, T0)
+    await store.customers.update_profile(
+        "acme", customer.id, T0, add_tags=["stage:lead", "source:douyin"], set_attributes={"a": 1}
+    )
+
+    updated = await store.customers.update_profile(
+        "acme",
+        customer.id,
+        T0 + timedelta(seconds=1),
+        add_tags=["stage:customer"],
+        remove_tags=["stage:lead"],
+        set_attributes={"b": {"$not": "an operator"}, "c": "$a"},
+        unset_attributes=["a"],
+    )
+
+    assert set(updated.tags) == {"stage:customer", "source:douyin"}
+    assert updated.attributes == {"b": {"$not": "an operator"}, "c": "$a"}
+    assert await store.customers.get("acme", customer.id) == updated
+
+
+async def test_update_profile_rejects_dotted_attribute_names(store: Store) -> None:
+    customer, _ = await store.customers.resolve("acme", {"unionid": "u-1"}, T0)
+    with pytest.raises(InvalidInput):
+        await store.customers.update_profile("acme", customer.id, T0, set_attributes={"a.b": 1})
+
+
+async def test_update_profile_of_an_unknown_customer_is_not_found(store: Store) -> None:
+    with pytest.raises(NotFound):
+        await store.customers.update_profile("acme", "cus_missing", T0, add_tags=["x"])
+
+
+async def test_first_touch_hook_is_set_only_once(store: Store) -> None:
+    customer, _ = await store.customers.resolve("acme", {"unionid": "u-1"}, T0)
+
+    assert await store.customers.set_first_touch_hook("acme", customer.id, "douyin-ad", T0)
+    assert not await store.customers.set_first_touch_hook("acme", customer.id, "store-qr", T0)
+    assert (await store.customers.get("acme", customer.id)).first_touch_hook == "douyin-ad"
+
+
+async def test_list_filters_by_tag_attribute_and_identity_kind(store: Store) -> None:
+    a, _ = await store.customers.resolve("acme", {"phone": "13800000001"}, T0)
+    b, _ = await store.customers.resolve("acme", {"email": "b@example.com"}, T0)
+    await store.customers.update_profile(
+        "acme", a.id, T0, add_tags=["vip"], set_attributes={"tier": "gold"}
+    )
+    await store.customers.update_profile(
+        "acme", b.id, T0, add_tags=["vip"], set_attributes={"tier": "silver"}
+    )
+
+    vip = await store.customers.list("acme", tag="vip")
+    gold = await store.customers.list("acme", attributes={"tier": "gold"})
+    phones = await store.customers.list("acme", identity_kind="phone")
+
+    assert {c.id for c in vip.items} == {a.id, b.id}
+    assert [c.id for c in gold.items] == [a.id]
+    assert [c.id for c in phones.items] == [a.id]
+
+
+async def test_customer_pages_are_stable_while_customers_are_added(store: Store) -> None:
+    for n in range(7):
+        await store.customers.resolve("acme", {"external_id": f"c{n}"}, T0)
+
+    seen: list[str] = []
+    page = await store.customers.list("acme", limit=3)
+    seen += [c.id for c in page.items]
+    await store.customers.resolve("acme", {"external_id": "late"}, T0)
+    while page.next_cursor is not None:
+        page = await store.customers.list("acme", limit=3, cursor=page.next_cursor)
+        seen += [c.id for c in page.items]
+
+    assert len(seen) == len(set(seen)) == 8
+    assert seen == sorted(seen)
+
+
+async def test_a_garbled_cursor_is_invalid_input(store: Store) -> None:
+    with pytest.raises(InvalidInput) as error:
+        await store.customers.list("acme", cursor="not-a-cursor!")
+    assert error.value.problems[0].path == "cursor"
+
+
+async def test_concurrent_merges_leave_one_live_customer_with_every_identity(store: Store) -> None:
+    older, _ = await store.customers.resolve("acme", {"unionid": "u-1"}, T0)
+    await store.customers.resolve("acme", {"phone": "13800138000"}, T0 + timedelta(seconds=1))
+    await store.customers.resolve("acme", {"email": "a@example.com"}, T0 + timedelta(seconds=2))
+    both = {"unionid": "u-1", "phone": "13800138000", "email": "a@example.com"}
+
+    results = await asyncio.gather(*(store.customers.resolve("acme", both, T0) for _ in range(8)))
+
+    assert {customer.id for customer, _ in results} == {older.id}
+    live = (await store.customers.list("acme")).items
+    assert [c.id for c in live] == [older.id]
+    assert {i.kind for i in live[0].identities} == {"unionid", "phone", "email"}

@@ -1,0 +1,159 @@
+"""Enrollment projections and transitions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from domain.enrollments import Enrollment, Transition, WaitInfo, enrollment_id
+from store.database import Store
+
+T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+EID = enrollment_id("acme", "jrn_1", "cus_1")
+
+
+@pytest.fixture
+async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
+    store = Store(mongo_db)
+    await store.ensure_indexes()
+    return store
+
+
+def projection(seq: int, node: str, **changes: Any) -> Enrollment:
+    base = Enrollment(
+        id=EID,
+        tenant_id="acme",
+        journey_id="jrn_1",
+        version=1,
+        customer_id="cus_1",
+        current_node=node,
+        started_at=T0,
+        updated_at=T0 + timedelta(minutes=seq),
+        seq=seq,
+    )
+    return base.model_copy(update=changes)
+
+
+def transition(seq: int, to_node: str, enrollment: str = EID) -> Transition:
+    return Transition(
+        tenant_id="acme",
+        enrollment_id=enrollment,
+        journey_id="jrn_1",
+        version=1,
+        customer_id="cus_1",
+        seq=seq,
+        from_node=None if seq == 0 else f"n{seq - 1}",
+        to_node=to_node,
+        label="next",
+        at=T0 + timedelta(minutes=seq),
+    )
+
+
+async def test_the_projection_never_moves_backwards(store: Store) -> None:
+    waiting = projection(
+        3,
+        "wait_group",
+        path=["entry", "welcome", "wait_group"],
+        wait=WaitInfo(kind="event", until=T0 + timedelta(days=2), event_type="wecom.group_joined"),
+    )
+    assert await store.enrollments.upsert_projection(projection(1, "entry"))
+    assert await store.enrollments.upsert_projection(waiting)
+
+    assert not await store.enrollments.upsert_projection(projection(2, "welcome"))
+    assert not await store.enrollments.upsert_projection(projection(3, "other"))
+    assert await store.enrollments.get("acme", EID) == waiting
+
+
+async def test_a_newer_projection_replaces_the_stored_one(store: Store) -> None:
+    await store.enrollments.upsert_projection(projection(1, "entry"))
+    done = projection(7, "goal", status="converted", goal_id="goal", converted_at=T0, ended_at=T0)
+
+    assert await store.enrollments.upsert_projection(done)
+    assert await store.enrollments.get("acme", EID) == done
+
+
+async def test_transitions_are_inserted_once(store: Store) -> None:
+    first = await store.enrollments.record_transitions(
+        [transition(0, "entry"), transition(1, "welcome")]
+    )
+    replayed = await store.enrollments.record_transitions(
+        [transition(0, "entry"), transition(1, "welcome"), transition(2, "wait")]
+    )
+    again = await store.enrollments.record_transitions([transition(2, "wait")])
+
+    assert (first, replayed, again) == (2, 1, 0)
+    page = await store.enrollments.transitions_for_enrollment("acme", EID)
+    assert [t.to_node for t in page.items] == ["entry", "welcome", "wait"]
+    assert [t.seq for t in page.items] == [0, 1, 2]
+
+
+async def test_transitions_page_in_step_order(store: Store) -> None:
+    await store.enrollments.record_transitions([transition(n, f"n{n}") for n in range(5, -1, -1)])
+
+    first = await store.enrollments.transitions_for_enrollment("acme", EID, limit=4)
+    rest = await store.enrollments.transitions_for_enrollment(
+        "acme", EID, limit=4, cursor=first.next_cursor
+    )
+
+    assert [t.seq for t in first.items + rest.items] == list(range(6))
+    assert rest.next_cursor is None
+
+
+async def test_running_enrollments_of_a_customer_are_active_or_paused(store: Store) -> None:
+    for journey, status in [("j1", "active"), ("j2", "paused"), ("j3", "exited")]:
+        await store.enrollments.upsert_projection(
+            projection(1, "n").model_copy(
+                update={
+                    "id": enrollment_id("acme", journey, "cus_1"),
+                    "journey_id": journey,
+                    "status": status,
+                }
+            )
+        )
+
+    running = await store.enrollments.running_for_customer("acme", "cus_1")
+
+    assert sorted(e.journey_id for e in running) == ["j1", "j2"]
+
+
+async def test_enrollments_are_listed_by_journey_node_and_status(store: Store) -> None:
+    for n in range(6):
+        await store.enrollments.upsert_projection(
+            projection(1, "wait" if n % 2 else "welcome").model_copy(
+                update={
+                    "id": enrollment_id("acme", "jrn_1", f"cus_{n}"),
+                    "customer_id": f"cus_{n}",
+                    "started_at": T0 + timedelta(minutes=n),
+                    "status": "exited" if n == 5 else "active",
+                }
+            )
+        )
+
+    waiting = await store.enrollments.list("acme", journey_id="jrn_1", node="wait")
+    active = await store.enrollments.list("acme", status=["active"], limit=2)
+    rest = await store.enrollments.list(
+        "acme", status=["active"], limit=2, cursor=active.next_cursor
+    )
+    one = await store.enrollments.list("acme", customer_id="cus_4", version=1)
+
+    assert [e.customer_id for e in waiting.items] == ["cus_1", "cus_3", "cus_5"]
+    assert [e.customer_id for e in active.items + rest.items] == [f"cus_{n}" for n in range(4)]
+    assert [e.customer_id for e in one.items] == ["cus_4"]
+
+
+async def test_running_enrollments_of_a_merged_customer_follow_the_survivor(store: Store) -> None:
+    older, _ = await store.customers.resolve("acme", {"unionid": "u-1"}, T0)
+    younger, _ = await store.customers.resolve("acme", {"phone": "13800138000"}, T0)
+    await store.enrollments.upsert_projection(
+        projection(1, "wait").model_copy(
+            update={"id": enrollment_id("acme", "jrn_1", younger.id), "customer_id": younger.id}
+        )
+    )
+    await store.customers.resolve("acme", {"unionid": "u-1", "phone": "13800138000"}, T0)
+
+    running = await store.enrollments.running_for_customer("acme", older.id)
+
+    assert [e.customer_id for e in running] == [younger.id]

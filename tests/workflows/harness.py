@@ -1,0 +1,142 @@
+"""A journey test bench: real store, real Temporal server, real workers, the shipped connectors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from pymongo.asynchronous.database import AsyncDatabase
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.worker import Worker
+
+from connectors import default_registry
+from connectors.registry import ConnectorRegistry
+from domain.deliveries import Delivery
+from domain.engine import EventRef
+from domain.enrollments import Enrollment, Transition
+from domain.journey import JourneyDefinition
+from store.database import Store
+from workflows import client as journeys
+from workflows.journey import JourneyWorkflow
+from workflows.models import JourneyResult
+
+WEBHOOK_SECRET = SecretStr("test-webhook-secret")
+
+
+@dataclass
+class Bench:
+    store: Store
+    client: Client
+    registry: ConnectorRegistry
+    tenant_id: str = "acme"
+    started: list[str] = field(default_factory=list)
+
+    async def publish(
+        self, definition: JourneyDefinition, name: str = "journey"
+    ) -> tuple[str, int]:
+        now = datetime.now(UTC)
+        journey = await self.store.journeys.create(self.tenant_id, name, now, draft=definition)
+        version = await self.store.journeys.publish(
+            self.tenant_id, journey.id, definition, definition.listened_event_types(), now
+        )
+        return journey.id, version
+
+    async def customer(self, **identities: str) -> str:
+        customer, _ = await self.store.customers.resolve(
+            self.tenant_id,
+            identities or {"external_id": f"c{len(self.started)}"},
+            datetime.now(UTC),
+        )
+        return customer.id
+
+    async def enroll(
+        self,
+        journey_id: str,
+        version: int,
+        customer_id: str,
+        *,
+        entry_event: EventRef | None = None,
+        **options: Any,
+    ) -> str:
+        outcome = await journeys.enroll(
+            self.client,
+            tenant_id=self.tenant_id,
+            journey_id=journey_id,
+            version=version,
+            customer_id=customer_id,
+            entry_event=entry_event,
+            **options,
+        )
+        self.started.append(outcome.enrollment_id)
+        return outcome.enrollment_id
+
+    async def result(self, enrollment_id: str) -> JourneyResult:
+        handle = self.client.get_workflow_handle_for(JourneyWorkflow.run, enrollment_id)
+        return await handle.result()
+
+    async def event(self, enrollment_id: str, event: EventRef) -> None:
+        assert await journeys.signal_event(self.client, enrollment_id, event)
+
+    async def projection(self, enrollment_id: str) -> Enrollment:
+        found = await self.store.enrollments.get(self.tenant_id, enrollment_id)
+        assert found is not None, f"no projection for {enrollment_id}"
+        return found
+
+    async def deliveries(self, enrollment_id: str) -> list[Delivery]:
+        page = await self.store.deliveries.list_for_enrollment(
+            self.tenant_id, enrollment_id, limit=100
+        )
+        return list(page.items)
+
+    async def transitions(self, enrollment_id: str) -> list[Transition]:
+        page = await self.store.enrollments.transitions_for_enrollment(
+            self.tenant_id, enrollment_id, limit=100
+        )
+        return list(page.items)
+
+    async def until(self, enrollment_id: str, predicate: Any, attempts: int = 200) -> Enrollment:
+        """Poll the projection until `predicate(projection)` holds (bounded)."""
+        for _ in range(attempts):
+            found = await self.store.enrollments.get(self.tenant_id, enrollment_id)
+            if found is not None and predicate(found):
+                return found
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{enrollment_id} never reached the expected state: {found!r}")
+
+
+@contextlib.asynccontextmanager
+async def running(workers: list[Worker]) -> AsyncIterator[None]:
+    tasks = [asyncio.create_task(worker.run()) for worker in workers]
+    try:
+        yield
+    finally:
+        await asyncio.gather(*(worker.shutdown() for worker in workers))
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def bench(db: AsyncDatabase[Any], client: Client) -> AsyncIterator[Bench]:
+    """Store with indexes, a registry, and running workers; leftover enrollments terminated."""
+    from runtime.worker import build_workers
+
+    store = Store(db)
+    await store.ensure_indexes()
+    async with httpx.AsyncClient() as http:
+        registry = default_registry(http, WEBHOOK_SECRET)
+        result = Bench(store=store, client=client, registry=registry)
+        async with running(build_workers(client, store, registry)):
+            try:
+                yield result
+            finally:
+                for workflow_id in result.started:
+                    handle = client.get_workflow_handle(workflow_id)
+                    with contextlib.suppress(Exception):
+                        description = await handle.describe()
+                        if description.status == WorkflowExecutionStatus.RUNNING:
+                            await handle.terminate("test finished")

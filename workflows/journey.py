@@ -1,0 +1,301 @@
+"""`JourneyWorkflow`: one durable workflow per enrollment, a thin shell around the pure engine.
+
+It turns the engine's commands into Temporal operations (activities, durable timers, conditions)
+and feeds what happens back in as stimuli. Events arrive as signals, de-duplicated by event id;
+entry by event uses signal-with-start (`workflows.client.enroll`). Progress (transitions and the
+enrollment projection) is written to MongoDB by an activity after every step, insert-or-ignore,
+so a replayed or retried step never writes twice. Long journeys continue-as-new with a compact
+state when the server suggests it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TypeVar
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import models as act
+    from domain.conditions import CustomerFacts
+    from domain.engine import (
+        ActionFinished,
+        Cancel,
+        Command,
+        Engine,
+        EngineState,
+        EventReceived,
+        EventRef,
+        FactsLoaded,
+        LoadFacts,
+        RecordTransition,
+        RunAction,
+        Start,
+        Stimulus,
+        TimerFired,
+        UpdateProfile,
+        new_state,
+        next_wake,
+    )
+    from workflows import search_attributes as sa
+    from workflows.models import (
+        SEEN_EVENT_IDS,
+        CancelInput,
+        EnrollmentView,
+        EventSignal,
+        JourneyInput,
+        JourneyResult,
+        PauseInput,
+    )
+
+ENTRY_EVENT_GRACE = timedelta(seconds=30)
+_R = TypeVar("_R")
+
+# the store must eventually take our writes: keep retrying, slowly
+_STORE_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+_ACTION_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    maximum_attempts=act.MAX_ACTION_ATTEMPTS,
+    non_retryable_error_types=["PermanentChannelError"],
+)
+
+
+async def _store_call(name: str, arg: BaseModel, result_type: type[_R]) -> _R:
+    result: _R = await workflow.execute_activity(
+        name,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=_STORE_RETRY,
+    )
+    return result
+
+
+@workflow.defn(name="JourneyWorkflow")
+class JourneyWorkflow:
+    """Walks one customer through one journey version."""
+
+    @workflow.init
+    def __init__(self, input: JourneyInput) -> None:
+        self._ref = input.enrollment
+        self._state: EngineState = input.state or new_state(input.enrollment.enrollment_id)
+        self._inbox: list[EventRef] = list(input.pending_events)
+        self._seen: list[str] = list(input.seen_event_ids)
+        self._paused = input.paused
+        self._cancel: str | None = None
+        self._applied = 0
+        self._revision = input.revision
+
+    # -- signals and queries --
+
+    @workflow.signal
+    def event(self, signal: EventSignal) -> None:
+        """Deliver a customer event; an event id seen before is ignored."""
+        if signal.event.id in self._seen:
+            return
+        self._seen = [*self._seen, signal.event.id][-SEEN_EVENT_IDS:]
+        self._inbox.append(signal.event)
+
+    @workflow.signal
+    def pause(self, _: PauseInput) -> None:
+        """Hold timers and events until `resume`; due timers fire on resume."""
+        self._paused = True
+
+    @workflow.signal
+    def resume(self) -> None:
+        self._paused = False
+
+    @workflow.signal
+    def cancel(self, signal: CancelInput) -> None:
+        """End the enrollment as cancelled (wherever it is)."""
+        self._cancel = signal.reason
+
+    @workflow.query
+    def state(self) -> EnrollmentView:
+        return EnrollmentView(
+            enrollment=self._ref,
+            state=self._state,
+            paused=self._paused,
+            pending_events=len(self._inbox),
+        )
+
+    # -- main loop --
+
+    @workflow.run
+    async def run(self, input: JourneyInput) -> JourneyResult:
+        self._started_at = input.started_at or workflow.now()
+        loaded = await _store_call(
+            act.LOAD_VERSION,
+            act.LoadVersionInput(
+                tenant_id=self._ref.tenant_id,
+                journey_id=self._ref.journey_id,
+                version=self._ref.version,
+            ),
+            act.LoadVersionResult,
+        )
+        self._engine = Engine(loaded.definition)
+        if not self._state.started:
+            await self._apply(Start(event=await self._entry_event(input.entry_event_id)))
+        while not self._state.ended:
+            if self._cancel is not None:
+                await self._apply(Cancel(reason=self._cancel))
+            elif self._paused:
+                await self._progress([])
+                await workflow.wait_condition(lambda: not self._paused or self._cancel is not None)
+                await self._progress([])
+            elif self._inbox:
+                await self._apply(EventReceived(event=self._inbox.pop(0)))
+            elif self._should_continue_as_new(input):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(self._next_input(input))
+            else:
+                await self._wait_for_something()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return JourneyResult(
+            status=self._state.status,
+            reason=self._state.exit_reason,
+            converted=self._state.converted_at is not None,
+            transitions=self._state.seq,
+        )
+
+    async def _entry_event(self, entry_event_id: str | None) -> EventRef | None:
+        if entry_event_id is None:
+            return None
+        try:
+            await workflow.wait_condition(
+                lambda: any(e.id == entry_event_id for e in self._inbox), timeout=ENTRY_EVENT_GRACE
+            )
+        except TimeoutError:
+            return None
+        entry = next(e for e in self._inbox if e.id == entry_event_id)
+        self._inbox.remove(entry)
+        return entry
+
+    async def _wait_for_something(self) -> None:
+        until = next_wake(self._state)
+        waiting = self._state.waiting
+        timeout = None if until is None else until - workflow.now()
+        if waiting is not None and timeout is not None and timeout <= timedelta(0):
+            await self._apply(TimerFired(node_id=waiting.node_id))
+            return
+        try:
+            await workflow.wait_condition(
+                lambda: bool(self._inbox) or self._paused or self._cancel is not None,
+                timeout=timeout,
+            )
+        except TimeoutError:
+            if waiting is not None:
+                await self._apply(TimerFired(node_id=waiting.node_id))
+
+    def _should_continue_as_new(self, input: JourneyInput) -> bool:
+        if workflow.info().is_continue_as_new_suggested():
+            return True
+        limit = input.continue_as_new_after
+        return limit is not None and self._applied >= limit
+
+    def _next_input(self, input: JourneyInput) -> JourneyInput:
+        return input.model_copy(
+            update={
+                "entry_event_id": None,
+                "started_at": self._started_at,
+                "state": self._state,
+                "seen_event_ids": self._seen,
+                "pending_events": self._inbox,
+                "paused": self._paused,
+                "revision": self._revision,
+            }
+        )
+
+    # -- stimuli in, commands out --
+
+    async def _apply(self, stimulus: Stimulus) -> None:
+        pending: list[Stimulus] = [stimulus]
+        while pending:
+            self._applied += 1
+            self._state, commands = self._engine.advance(
+                self._state, pending.pop(0), workflow.now()
+            )
+            await self._progress([c for c in commands if isinstance(c, RecordTransition)])
+            for command in commands:
+                follow_up = await self._execute(command)
+                if follow_up is not None:
+                    pending.append(follow_up)
+
+    async def _execute(self, command: Command) -> Stimulus | None:
+        if isinstance(command, RunAction):
+            return await self._run_action(command)
+        if isinstance(command, LoadFacts):
+            return await self._load_facts(command)
+        if isinstance(command, UpdateProfile):
+            await self._update_profile(command)
+        # timers, event waits, transitions, conversion and completion live in the state
+        return None
+
+    async def _run_action(self, command: RunAction) -> Stimulus:
+        try:
+            result = await workflow.execute_activity(
+                act.RUN_ACTION,
+                act.RunActionInput(
+                    enrollment=self._ref,
+                    node_id=command.node_id,
+                    channel=command.channel,
+                    action=command.action,
+                    params=command.params,
+                    idempotency_key=command.idempotency_key,
+                ),
+                result_type=act.RunActionResult,
+                task_queue=act.channel_task_queue(command.channel),
+                start_to_close_timeout=timedelta(seconds=60),
+                schedule_to_close_timeout=timedelta(days=1),
+                retry_policy=_ACTION_RETRY,
+            )
+        except ActivityError as err:
+            cause = err.cause if err.cause is not None else err
+            return ActionFinished(node_id=command.node_id, succeeded=False, error=str(cause))
+        return ActionFinished(
+            node_id=command.node_id, succeeded=result.status == "succeeded", error=result.error
+        )
+
+    async def _load_facts(self, command: LoadFacts) -> Stimulus:
+        facts = await _store_call(
+            act.LOAD_FACTS,
+            act.LoadFactsInput(
+                tenant_id=self._ref.tenant_id,
+                customer_id=self._ref.customer_id,
+                last_event_id=command.last_event_id,
+            ),
+            CustomerFacts,
+        )
+        return FactsLoaded(node_id=command.node_id, facts=facts)
+
+    async def _update_profile(self, command: UpdateProfile) -> None:
+        await _store_call(
+            act.UPDATE_PROFILE,
+            act.UpdateProfileInput(enrollment=self._ref, update=command, at=workflow.now()),
+            act.UpdateProfileResult,
+        )
+
+    async def _progress(self, transitions: list[RecordTransition]) -> None:
+        self._revision += 1
+        await _store_call(
+            act.RECORD_PROGRESS,
+            act.RecordProgressInput(
+                enrollment=self._ref,
+                state=self._state,
+                paused=self._paused,
+                transitions=transitions,
+                revision=self._revision,
+                started_at=self._started_at,
+                at=workflow.now(),
+            ),
+            act.RecordProgressResult,
+        )
+        status = "paused" if self._paused and not self._state.ended else self._state.status
+        workflow.upsert_search_attributes(
+            [sa.NODE.value_set(self._state.current or ""), sa.STATUS.value_set(status)]
+        )
