@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -110,6 +112,18 @@ class Bench:
         raise AssertionError(f"{enrollment_id} never reached the expected state: {found!r}")
 
 
+async def _record_histories(client: Client, workflow_ids: list[str]) -> None:
+    """With RECORD_HISTORIES=<dir>, save each enrollment's history for the replay tests."""
+    target = os.environ.get("RECORD_HISTORIES")
+    if not target:
+        return
+    test = os.environ.get("PYTEST_CURRENT_TEST", "history").split("::")[-1].split(" ")[0]
+    for index, workflow_id in enumerate(workflow_ids):
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        path = Path(target) / f"{test}-{index}.json"
+        path.write_text(history.to_json(), encoding="utf-8")
+
+
 @contextlib.asynccontextmanager
 async def running(workers: list[Worker]) -> AsyncIterator[None]:
     tasks = [asyncio.create_task(worker.run()) for worker in workers]
@@ -134,6 +148,7 @@ async def bench(db: AsyncDatabase[Any], client: Client) -> AsyncIterator[Bench]:
             try:
                 yield result
             finally:
+                await _record_histories(client, result.started)
                 for workflow_id in result.started:
                     handle = client.get_workflow_handle(workflow_id)
                     with contextlib.suppress(Exception):
