@@ -1,0 +1,1 @@
+"""The GraphQL API: one package per feature, composed in `api.graphql.schema`."""

@@ -1,0 +1,1 @@
+"""Customers: profiles, identities, timelines and their enrollments."""

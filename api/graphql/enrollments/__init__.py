@@ -1,0 +1,1 @@
+"""Enrollments: inspect a customer's walk through a journey, and operate it."""

@@ -1,0 +1,1 @@
+"""Journeys: design, validate, publish; templates and the channel catalog."""

@@ -1,0 +1,1 @@
+"""Plain HTTP endpoints (event ingestion, health)."""

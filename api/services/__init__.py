@@ -1,0 +1,1 @@
+"""Application services the HTTP and GraphQL adapters share."""

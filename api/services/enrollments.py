@@ -1,0 +1,80 @@
+"""Operating enrollments: enrolling a customer by hand, pausing, resuming and cancelling.
+
+Operations are signals to the enrollment's workflow; the MongoDB projection catches up when the
+workflow records its next step, so callers get the projection as it stood when they asked.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Literal
+
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.enrollments import Enrollment
+from domain.errors import Conflict, NotFound
+from store.database import Store
+from workflows import client as journeys_client
+from workflows.client import EnrollOutcome
+
+Operation = Literal["pause", "resume", "cancel"]
+
+
+class EnrollmentService:
+    """Enrollment operations for a tenant, through the workflow client helpers."""
+
+    def __init__(self, store: Store, temporal: Client) -> None:
+        self._store = store
+        self._temporal = temporal
+
+    async def enroll(self, tenant_id: str, journey_id: str, customer_id: str) -> EnrollOutcome:
+        """Start an enrollment on the journey's live version.
+
+        `NotFound` (journey or customer), `Conflict` when the journey is not published.
+        """
+        journey = await self._store.journeys.get(tenant_id, journey_id)
+        if journey.status != "published" or journey.live_version is None:
+            raise Conflict(f"journey {journey_id!r} is {journey.status}; publish it first")
+        customer = await self._store.customers.get(tenant_id, customer_id)
+        version = await self._store.journeys.get_version(
+            tenant_id, journey_id, journey.live_version
+        )
+        reentry = version.definition.entry.reentry
+        # A manual enrollment has no entry event to take a key from: each one is its own entry.
+        entry_key = f"manual-{secrets.token_hex(6)}" if reentry.mode == "concurrent" else None
+        return await journeys_client.enroll(
+            self._temporal,
+            tenant_id=tenant_id,
+            journey_id=journey_id,
+            version=version.version,
+            customer_id=customer.id,
+            reentry=reentry.mode,
+            entry_key=entry_key,
+        )
+
+    async def operate(
+        self, tenant_id: str, enrollment_id: str, operation: Operation, reason: str | None = None
+    ) -> Enrollment:
+        """Ask a running enrollment to pause, resume or cancel; the projection before the change.
+
+        `NotFound` when the tenant has no such enrollment, `Conflict` when it has ended.
+        """
+        enrollment = await self._store.enrollments.get(tenant_id, enrollment_id)
+        if enrollment is None:
+            raise NotFound("enrollment", enrollment_id)
+        if not enrollment.running:
+            raise Conflict(f"enrollment {enrollment_id!r} has ended ({enrollment.status})")
+        try:
+            if operation == "pause":
+                await journeys_client.pause(self._temporal, enrollment.id, reason)
+            elif operation == "resume":
+                await journeys_client.resume(self._temporal, enrollment.id)
+            else:
+                await journeys_client.cancel(self._temporal, enrollment.id, reason or "cancelled")
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                # The projection has not caught up with a workflow that just ended.
+                raise Conflict(f"enrollment {enrollment_id!r} has ended") from exc
+            raise
+        return enrollment

@@ -1,0 +1,21 @@
+"""The baseline: a bare Temporal workflow that runs one no-op activity and completes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import activity, workflow
+
+
+@activity.defn(name="bench.noop")
+async def noop(value: str) -> str:
+    return value
+
+
+@workflow.defn(name="BenchBareWorkflow")
+class BareWorkflow:
+    @workflow.run
+    async def run(self, value: str) -> str:
+        return await workflow.execute_activity(
+            noop, value, start_to_close_timeout=timedelta(seconds=30)
+        )

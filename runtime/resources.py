@@ -1,0 +1,63 @@
+"""The process's long-lived resources, made once in a main and closed on the way out."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pymongo import AsyncMongoClient
+from temporalio.client import Client
+
+from connectors import default_registry
+from connectors.registry import ConnectorRegistry
+from runtime.settings import Settings
+from store.database import Store
+from workflows import search_attributes
+from workflows.converter import DATA_CONVERTER
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Resources:
+    """One MongoDB client, one Temporal client, one HTTP client, and what is built on them."""
+
+    settings: Settings
+    mongo: AsyncMongoClient[dict[str, Any]]
+    store: Store
+    temporal: Client
+    http: httpx.AsyncClient
+    registry: ConnectorRegistry
+
+
+@contextlib.asynccontextmanager
+async def open_resources(
+    settings: Settings, mongodb_uri: str, temporal_address: str
+) -> AsyncIterator[Resources]:
+    """Connect to MongoDB and Temporal, create indexes and search attributes, yield, close."""
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
+    try:
+        store = Store(mongo[settings.mongodb_database])
+        await store.ensure_indexes()
+        temporal = await Client.connect(
+            temporal_address, namespace=settings.temporal_namespace, data_converter=DATA_CONVERTER
+        )
+        try:
+            await search_attributes.register(temporal)
+        except Exception as err:  # a production namespace may forbid it; ops register them
+            log.warning("could not register search attributes: %s", err)
+        async with httpx.AsyncClient() as http:
+            yield Resources(
+                settings=settings,
+                mongo=mongo,
+                store=store,
+                temporal=temporal,
+                http=http,
+                registry=default_registry(http, settings.webhook_signing_secret),
+            )
+    finally:
+        await mongo.close()

@@ -1,0 +1,76 @@
+"""The demo tenant: a tenant, an admin API key and the canonical journey, created once.
+
+The raw API key is shown only at creation, so it is kept in `DATA_DIR/demo-api-key` (mode 0600)
+for later runs and for `omnijourney demo` to read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from domain.errors import NotFound
+from domain.templates import canonical_journey
+from domain.tenants import Tenant
+from store.database import Store
+
+DEMO_TENANT = "demo"
+DEMO_JOURNEY = "douyin-wecom-repurchase-demo"
+REAL_JOURNEY = "douyin-wecom-repurchase"
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    tenant_id: str
+    api_key: str
+    journey_id: str
+
+
+def key_file(data_dir: Path) -> Path:
+    return data_dir / "demo-api-key"
+
+
+async def seed_demo(store: Store, data_dir: Path) -> DemoSeed:
+    """Create what is missing of the demo tenant; idempotent across restarts."""
+    now = datetime.now(UTC)
+    if await store.tenants.find(DEMO_TENANT) is None:
+        await store.tenants.create(Tenant(id=DEMO_TENANT, name="Demo brand", created_at=now))
+    api_key = await _demo_key(store, data_dir, now)
+    try:
+        await store.journeys.get(DEMO_TENANT, DEMO_JOURNEY)
+    except NotFound:
+        demo = canonical_journey("demo")
+        await store.journeys.create(
+            DEMO_TENANT,
+            "Douyin ad → WeCom → group → repurchase (demo: 1 day = 2 s)",
+            now,
+            draft=demo,
+            journey_id=DEMO_JOURNEY,
+        )
+        await store.journeys.publish(
+            DEMO_TENANT, DEMO_JOURNEY, demo, demo.listened_event_types(), now
+        )
+        await store.journeys.create(
+            DEMO_TENANT,
+            "Douyin ad → WeCom → group → repurchase",
+            now,
+            draft=canonical_journey("real"),
+            journey_id=REAL_JOURNEY,
+        )
+    return DemoSeed(tenant_id=DEMO_TENANT, api_key=api_key, journey_id=DEMO_JOURNEY)
+
+
+async def _demo_key(store: Store, data_dir: Path, now: datetime) -> str:
+    path = key_file(data_dir)
+    if path.exists():
+        raw = path.read_text(encoding="utf-8").strip()
+        if await store.tenants.authenticate(raw) is not None:
+            return raw
+    _, raw = await store.tenants.create_api_key(DEMO_TENANT, "demo admin", "admin", now)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(raw + "\n")
+    return raw
