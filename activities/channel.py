@@ -64,6 +64,11 @@ class ChannelActivities:
             identities={i.kind: i.value for i in customer.identities},
             attributes=dict(customer.attributes),
         )
+        trigger = None
+        if input.trigger_event_id is not None:
+            event = await self.store.events.get(ref.tenant_id, input.trigger_event_id)
+            if event is not None:
+                trigger = {"id": event.id, "type": event.type, "properties": event.properties}
         try:
             connector = self.registry.get(input.channel)
             outcome = await connector.execute(
@@ -75,6 +80,7 @@ class ChannelActivities:
                     params=input.params,
                     idempotency_key=input.idempotency_key,
                     customer=contact,
+                    trigger=trigger,
                 )
             )
         except TransientChannelError as err:

@@ -88,6 +88,9 @@ class RunActionInput(BaseModel):
     action: str
     params: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str
+    trigger_event_id: str | None = Field(
+        default=None, description="The last event the enrollment matched, passed to the channel."
+    )
 
 
 class RunActionResult(BaseModel):

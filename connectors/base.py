@@ -53,6 +53,11 @@ class ActionRequest(_Model):
     params: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str = Field(min_length=1, max_length=512)
     customer: CustomerContact
+    trigger: dict[str, Any] | None = Field(
+        default=None,
+        description="The last event the enrollment matched (`id`, `type`, `properties`), e.g. "
+        "the `wecom.contact_added` whose `welcome_code` a welcome message needs.",
+    )
 
 
 class ActionOutcome(_Model):

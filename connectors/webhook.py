@@ -12,6 +12,7 @@ Action `post` (params: `url`, `payload`, `headers`, `timeout_seconds`) sends one
 
     {"idempotency_key": ..., "tenant_id": ..., "enrollment_id": ..., "node_id": ...,
      "customer": {"customer_id": ..., "identities": {...}, "attributes": {...}},
+     "trigger": {"id": ..., "type": ..., "properties": {...}} | null,  # the last matched event
      "payload": <the node's payload>}
 
 Verifying a delivery (receivers): take the raw request body bytes exactly as received, compute
@@ -192,6 +193,7 @@ class WebhookConnector:
                 "enrollment_id": request.enrollment_id,
                 "node_id": request.node_id,
                 "customer": request.customer,
+                "trigger": request.trigger,
                 "payload": params.payload,
             },
             fallback=str,

@@ -159,6 +159,7 @@ class RunAction(_Frozen):
     action: str
     params: dict[str, Any]
     idempotency_key: str
+    last_event_id: str | None = None
 
 
 class LoadFacts(_Frozen):
@@ -448,6 +449,7 @@ class _Run:
                 action=node.action,
                 params=dict(node.params),
                 idempotency_key=key,
+                last_event_id=self.state.last_event_id,
             )
         )
 

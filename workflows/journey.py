@@ -52,6 +52,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 ENTRY_EVENT_GRACE = timedelta(seconds=30)
+# patches: each names a change to workflow logic that running enrollments must replay around
+PROFILE_BEFORE_PROGRESS = "profile-before-progress"
 _R = TypeVar("_R")
 
 # the store must eventually take our writes: keep retrying, slowly
@@ -220,7 +222,14 @@ class JourneyWorkflow:
             self._state, commands = self._engine.advance(
                 self._state, pending.pop(0), workflow.now()
             )
-            await self._progress([c for c in commands if isinstance(c, RecordTransition)])
+            transitions = [c for c in commands if isinstance(c, RecordTransition)]
+            if workflow.patched(PROFILE_BEFORE_PROGRESS):
+                # readers of the projection see a step's profile changes once it shows the step
+                for command in commands:
+                    if isinstance(command, UpdateProfile):
+                        await self._update_profile(command)
+                commands = [c for c in commands if not isinstance(c, UpdateProfile)]
+            await self._progress(transitions)
             for command in commands:
                 follow_up = await self._execute(command)
                 if follow_up is not None:
@@ -247,6 +256,7 @@ class JourneyWorkflow:
                     action=command.action,
                     params=command.params,
                     idempotency_key=command.idempotency_key,
+                    trigger_event_id=command.last_event_id,
                 ),
                 result_type=act.RunActionResult,
                 task_queue=act.channel_task_queue(command.channel),

@@ -150,6 +150,7 @@ async def test_post_delivers_the_documented_body_and_headers(
             "identities": {"wecom_external_userid": "wmABC", "phone": "+8613800000000"},
             "attributes": {"name": "王小明", "tier": "gold"},
         },
+        "trigger": None,
         "payload": {"coupon": "SPRING10"},
     }
 
