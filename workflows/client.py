@@ -25,6 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.models import JOURNEYS_TASK_QUEUE, EnrollmentRef
 from domain.engine import EventRef
+from domain.enrollments import enrollment_id
 from workflows import search_attributes as sa
 from workflows.journey import JourneyWorkflow
 from workflows.models import CancelInput, EnrollmentView, EventSignal, JourneyInput, PauseInput
@@ -36,14 +37,6 @@ _REUSE = {
     "after_exit": WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     "concurrent": WorkflowIDReusePolicy.ALLOW_DUPLICATE,
 }
-
-
-def enrollment_id(
-    tenant_id: str, journey_id: str, customer_id: str, entry_key: str | None = None
-) -> str:
-    """The deterministic workflow id of an enrollment."""
-    base = f"{tenant_id}:{journey_id}:{customer_id}"
-    return f"{base}:{entry_key}" if entry_key else base
 
 
 @dataclass(frozen=True)
