@@ -21,6 +21,7 @@ from connectors.errors import (
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import SandboxConnector
 from connectors.webhook import WebhookConnector
+from connectors.wecom import WeComClient, WeComConnector
 
 __all__ = [
     "ActionOutcome",
@@ -35,6 +36,8 @@ __all__ = [
     "TransientChannelError",
     "UnknownAction",
     "UnknownChannel",
+    "WeComClient",
+    "WeComConnector",
     "default_registry",
 ]
 
