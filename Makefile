@@ -18,13 +18,20 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 
 setup: $(VENV)/.synced
 
+# The graphql-http audit suite (tests/api/test_graphql_http_audit.py) runs on node, installed
+# from tests/api/audit/package-lock.json; on a machine without node that one test skips.
+AUDIT := tests/api/audit
+$(AUDIT)/node_modules/.package-lock.json: $(AUDIT)/package.json $(AUDIT)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then cd $(AUDIT) && npm ci --no-audit --no-fund; \
+	else echo "npm not found: the graphql-http audit test will be skipped"; fi
+
 run: setup
 	$(VENV)/bin/omnijourney run
 
 demo: setup
 	$(VENV)/bin/omnijourney demo
 
-test: setup
+test: setup $(AUDIT)/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

@@ -68,7 +68,12 @@ class ChannelActivities:
         if input.trigger_event_id is not None:
             event = await self.store.events.get(ref.tenant_id, input.trigger_event_id)
             if event is not None:
-                trigger = {"id": event.id, "type": event.type, "properties": event.properties}
+                trigger = {
+                    "id": event.id,
+                    "type": event.type,
+                    "timestamp": event.timestamp.isoformat(),
+                    "properties": event.properties,
+                }
         try:
             connector = self.registry.get(input.channel)
             outcome = await connector.execute(

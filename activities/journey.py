@@ -79,6 +79,7 @@ class JourneyActivities:
                 version=ref.version,
                 customer_id=ref.customer_id,
                 seq=t.seq,
+                run_started_at=input.started_at,
                 from_node=t.from_node,
                 to_node=t.to_node,
                 label=t.label,

@@ -7,6 +7,7 @@ of wiring.
 | route             | what |
 |-------------------|------|
 | `POST /v1/events` | ingest a batch of events (`api.rest.events`) |
+| `GET/POST /v1/callbacks/wecom/{callback_id}` | WeCom URL verification and callbacks (`api.rest.wecom`) |
 | `/graphql`        | the GraphQL API and GraphiQL (`api.graphql`) |
 | `GET /healthz`    | MongoDB and Temporal reachability |
 """
@@ -17,15 +18,23 @@ from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Lifespan
 from temporalio.client import Client
 
 from api.graphql.http import GraphQLEndpoint
 from api.rest.events import EventsEndpoint, IngestLimits
 from api.rest.health import HealthEndpoint
+from api.rest.wecom import WeComCallbackEndpoint
 from api.services.container import Services
-from api.services.ports import ChannelCatalog, Clock, utc_now
+from api.services.ports import (
+    CallbackCodec,
+    ChannelCatalog,
+    Clock,
+    CodeProvisioner,
+    GroupDirectory,
+    utc_now,
+)
 from store.database import Store
 
 
@@ -39,16 +48,43 @@ def create_app(
     lifespan: Lifespan[Starlette] | None = None,
     middleware: Sequence[Middleware] = (),
     debug: bool = False,
+    wecom_codec: CallbackCodec | None = None,
+    provisioner: CodeProvisioner | None = None,
+    wecom_groups: GroupDirectory | None = None,
+    temporal_ui_url: str | None = None,
 ) -> Starlette:
-    """The API over the given resources. `channels` is the connector registry (its catalog)."""
-    services = Services.build(store, temporal, channels, clock)
+    """The API over the given resources. `channels` is the connector registry (its catalog).
+
+    `wecom_codec` opens WeCom callbacks and `provisioner` makes WeCom codes; without them the
+    callback URL answers 503 and hook mutations answer `WeComNotConfigured`. `wecom_groups`
+    (the WeCom connector) tells which join way a group member came through, which WeCom's group
+    callbacks leave out. Background routing of callbacks: `app.state.services.drain()` at shutdown.
+    `temporal_ui_url` (the Temporal Web UI's base URL) turns on links to workflow histories.
+    """
+    services = Services.build(
+        store,
+        temporal,
+        channels,
+        clock,
+        wecom_codec=wecom_codec,
+        provisioner=provisioner,
+        wecom_groups=wecom_groups,
+        temporal_ui_url=temporal_ui_url,
+    )
+    graphql = GraphQLEndpoint(services)
     routes = [
         Route(
             "/v1/events",
             EventsEndpoint(services, limits or IngestLimits()).handle,
             methods=["POST"],
         ),
-        Route("/graphql", GraphQLEndpoint(services)),
+        Route(
+            "/v1/callbacks/wecom/{callback_id}",
+            WeComCallbackEndpoint(services.wecom_callbacks).handle,
+            methods=["GET", "POST"],
+        ),
+        Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
         Route("/healthz", HealthEndpoint(services).handle, methods=["GET"]),
     ]
     app = Starlette(debug=debug, routes=routes, lifespan=lifespan, middleware=middleware)

@@ -5,7 +5,7 @@ A request carries `Authorization: Bearer oj_<prefix>_<secret>`; the key is looke
 
 | role      | may                                                         |
 |-----------|-------------------------------------------------------------|
-| admin     | everything                                                  |
+| admin     | everything, and alone: manage channel connections (WeCom)   |
 | designer  | read; create, edit, publish and archive journeys            |
 | operator  | read; ingest events; enroll customers; pause/resume/cancel  |
 | viewer    | read                                                        |
@@ -27,6 +27,8 @@ class Permission(StrEnum):
     EDIT_JOURNEYS = "edit_journeys"
     INGEST_EVENTS = "ingest_events"
     MANAGE_ENROLLMENTS = "manage_enrollments"
+    MANAGE_CHANNELS = "manage_channels"
+    """Connect channels and read their settings (e.g. the tenant's WeCom corp); admin only."""
 
 
 ROLE_PERMISSIONS: dict[ApiKeyRole, frozenset[Permission]] = {

@@ -15,7 +15,8 @@ Rules:
   wait, a wait_for_event, an action (until its result) or a branch (until the customer's facts
   are loaded). A single `advance` never takes more than `MAX_STEPS` transitions, so a journey that
   slipped past validation with a cycle without a wait fails the enrollment instead of spinning.
-- Exit triggers and goals apply wherever the enrollment is. A goal converts once per enrollment;
+- Exit triggers (`JourneyDefinition.exit_triggers`: the journey's own and those its settings add,
+  such as leaving when the WeCom contact is deleted) and goals apply wherever the enrollment is. A goal converts once per enrollment;
   after that its event is handled like any other (e.g. by a wait_for_event in a repurchase loop).
 - Stimuli that no longer apply (a timer or an action result for a node the enrollment has left,
   anything after the end) are ignored: the workflow may deliver them late, never wrongly.
@@ -82,6 +83,11 @@ class EngineState(_Frozen):
     exit_reason: str | None = None
     last_event_id: str | None = None
     started: bool = False
+    run: str | None = None
+    """Which run of the enrollment this is (its start in epoch milliseconds). A customer who
+    re-enters after exiting gets a new run under the same enrollment id; the run keeps its
+    delivery keys apart from the earlier run's. None for enrollments started before runs were
+    tracked (their keys keep the old form)."""
 
     @property
     def ended(self) -> bool:
@@ -275,7 +281,7 @@ class _Run:
     def event(self, event: EventRef) -> None:
         if not self.state.started:
             return
-        for trigger in self.definition.settings.exit_triggers:
+        for trigger in self.definition.exit_triggers:
             if trigger.event_type == event.type and all_match(trigger.where, event.properties):
                 self._set(last_event_id=event.id)
                 self.finish("exited", trigger.reason, label=f"exit:{event.type}")
@@ -440,7 +446,8 @@ class _Run:
 
     def _run_action(self, node: ActionNode) -> None:
         visit = self.state.visits.get(node.id, 1)
-        key = f"{self.state.enrollment_id}:{node.id}:{visit}"
+        run = "" if self.state.run is None else f"{self.state.run}:"
+        key = f"{self.state.enrollment_id}:{run}{node.id}:{visit}"
         self._wait("action", node.id, None)
         self.commands.append(
             RunAction(
@@ -462,9 +469,14 @@ class _Run:
         self.state = self.state.model_copy(update=changes)
 
 
-def new_state(enrollment_id: str) -> EngineState:
-    """The state of an enrollment that has not started yet."""
-    return EngineState(enrollment_id=enrollment_id)
+def new_state(enrollment_id: str, run: str | None = None) -> EngineState:
+    """The state of an enrollment (run) that has not started yet."""
+    return EngineState(enrollment_id=enrollment_id, run=run)
+
+
+def run_key(started_at: datetime) -> str:
+    """The `EngineState.run` of a run that started at `started_at` (epoch milliseconds)."""
+    return str(int(started_at.timestamp() * 1000))
 
 
 def next_wake(state: EngineState) -> datetime | None:

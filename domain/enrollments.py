@@ -3,11 +3,18 @@
 The workflow is the source of truth; `Enrollment` is its projection in MongoDB, written by the
 workflow after each step with an increasing `seq` so a late, older write never overwrites a newer
 one. `Transition` is the audit trail: one record per step, numbered by `seq` within the
-enrollment, written insert-or-ignore so replays and retries add nothing.
+enrollment's run, written insert-or-ignore so replays and retries add nothing.
+
+A run is one walk through the journey: where the journey lets a customer re-enter after exiting,
+the same enrollment id is walked again by a new workflow run, which starts at `seq` 0 again. Runs
+are told apart (and ordered) by `started_at`, which a run keeps through continue-as-new: a
+projection is newer than another when it has a later `started_at`, or the same one and a higher
+`seq` (`newer_than`). Earlier runs are kept as run records, `run_id` naming them.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -64,6 +71,20 @@ class Enrollment(BaseModel):
         """Still active or paused."""
         return self.status in RUNNING_STATUSES
 
+    @property
+    def order(self) -> tuple[datetime, int]:
+        """The projection's place among all writes of its enrollment: run start, then `seq`."""
+        return (self.started_at, self.seq)
+
+    def newer_than(self, other: Enrollment) -> bool:
+        """Whether this projection supersedes `other`: a later run, or the same run further on."""
+        return self.order > other.order
+
+
+def run_id(enrollment_id: str, started_at: datetime) -> str:
+    """The id of one run of an enrollment: `{enrollment_id}@{started_at, UTC, milliseconds}`."""
+    return f"{enrollment_id}@{started_at.astimezone(UTC).isoformat(timespec='milliseconds')}"
+
 
 def append_path(path: list[str], node_id: str) -> list[str]:
     """`path` with `node_id` appended, keeping the last `MAX_PATH` entries."""
@@ -80,7 +101,12 @@ class Transition(BaseModel):
     journey_id: str
     version: int = Field(ge=1)
     customer_id: str
-    seq: int = Field(ge=0, description="Step number within the enrollment.")
+    seq: int = Field(ge=0, description="Step number within the enrollment's run.")
+    run_started_at: AwareDatetime | None = Field(
+        default=None,
+        description="The `started_at` of the run that took the step; None on records written "
+        "before runs were told apart.",
+    )
     from_node: str | None = None
     to_node: str | None = None
     label: str

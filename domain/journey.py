@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.conditions import FactCondition, PropertyCondition
+from domain.wecom_events import CONTACT_DELETED_BY_CUSTOMER, CONTACT_DELETED_BY_STAFF
 
 NodeId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
@@ -236,12 +237,29 @@ class QuietHours(_Model):
     end: int = Field(default=9, ge=0, le=23)
 
 
+CONTACT_DELETED_EXITS: tuple[ExitTrigger, ...] = (
+    ExitTrigger(event_type=CONTACT_DELETED_BY_CUSTOMER, reason="deleted_by_customer"),
+    ExitTrigger(event_type=CONTACT_DELETED_BY_STAFF, reason="deleted_by_staff"),
+)
+"""The exit triggers `JourneySettings.exit_on_contact_deleted` adds."""
+
+
 class JourneySettings(_Model):
     """Per-journey settings."""
 
     timezone: str = "Asia/Shanghai"
     quiet_hours: QuietHours | None = None
     exit_triggers: list[ExitTrigger] = Field(default_factory=list)
+    exit_on_contact_deleted: bool = Field(
+        default=True,
+        description=(
+            "End the enrollment when the WeCom contact is deleted, by the customer "
+            "(`wecom.contact_deleted_by_customer`, reason `deleted_by_customer`) or by the staff "
+            "member (`wecom.contact_deleted_by_staff`, reason `deleted_by_staff`). A journey "
+            "that names one of these events itself (an exit trigger, a goal or a wait_for_event "
+            "on it) handles that event its own way instead."
+        ),
+    )
 
 
 class JourneyDefinition(_Model):
@@ -278,10 +296,29 @@ class JourneyDefinition(_Model):
         """Goal nodes, in definition order."""
         return [node for node in self.nodes if isinstance(node, GoalNode)]
 
-    def listened_event_types(self) -> set[str]:
-        """Event types an enrollment of this journey reacts to (waits, goals, exit triggers)."""
+    @property
+    def exit_triggers(self) -> list[ExitTrigger]:
+        """The exit triggers in force: the journey's own, then the defaults its settings add.
+
+        `exit_on_contact_deleted` adds `CONTACT_DELETED_EXITS`, each only for an event type the
+        journey does not name itself (in an exit trigger, a goal or a wait_for_event).
+        """
+        triggers = list(self.settings.exit_triggers)
+        if self.settings.exit_on_contact_deleted:
+            named = self._named_event_types()
+            triggers.extend(t for t in CONTACT_DELETED_EXITS if t.event_type not in named)
+        return triggers
+
+    def _named_event_types(self) -> set[str]:
         types = {n.event_type for n in self.nodes if isinstance(n, WaitForEventNode | GoalNode)}
         types.update(trigger.event_type for trigger in self.settings.exit_triggers)
+        return types
+
+    def listened_event_types(self) -> set[str]:
+        """Event types an enrollment of this journey reacts to (waits, goals, exit triggers,
+        including those its settings add)."""
+        types = self._named_event_types()
+        types.update(trigger.event_type for trigger in self.exit_triggers)
         return types
 
 

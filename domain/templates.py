@@ -6,9 +6,17 @@ is reminded once if they do not join, is onboarded in the group on days 1, 3 and
 buy enters a repurchase loop that lasts as long as they keep buying. Deleting the staff contact
 ends the enrollment anywhere.
 
+The steps are real WeCom actions: the welcome is `wecom.welcome` (inside the 20-second window of
+the add event's WelcomeCode), 1:1 touches are `wecom.mass_message` tasks the staff member
+confirms, the day-1 touch is a `wecom.group_message`. The day-3 coupon shows how a touch follows
+its task's outcome: it waits for the `wecom.mass_message.result` event and, unless WeCom reports
+it `sent`, sends the coupon by SMS instead. The member-day reminder (Official Account) and the
+win-back SMS stay on the `sandbox` channel until those connectors exist.
+
 The template exists in two time scales with the same node ids, kinds and edges: `real`
 (minutes and days, waits landing at 10:00 local, quiet hours 21:00-09:00) and `demo` (each real
 day is two seconds, no local times or quiet hours) so the whole journey can be watched live.
+The one exception to "two seconds a day" is the wait for a task's result (`DEMO_RESULT_WAIT`).
 """
 
 from __future__ import annotations
@@ -17,10 +25,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
+from domain.conditions import LastEventCondition, PropertyCondition
 from domain.journey import (
     ActionNode,
+    BranchNode,
+    BranchRule,
     Edge,
     EntryNode,
     ExitNode,
@@ -37,6 +48,7 @@ from domain.journey import (
     WaitForEventNode,
     WaitNode,
 )
+from domain.wecom_events import CONTACT_DELETED_BY_CUSTOMER, GROUP_JOINED, MASS_MESSAGE_RESULT
 
 Scale = Literal["real", "demo"]
 
@@ -46,6 +58,25 @@ DEMO_SECONDS_PER_DAY = 2
 SEND_HOUR = 10
 """Onboarding touches land at 10:00 local time, well outside the 21:00-09:00 quiet hours."""
 
+DEFAULT_HOOK = "douyin-ad-spring"
+"""The `state` of the Douyin ad's channel code (渠道活码) the canonical journey starts from."""
+
+DEFAULT_GROUP_CODE_URL = "https://shop.example/g/live-code"
+"""Where the member group's live code (群活码) is shown; the brand's own page in practice."""
+
+DEFAULT_GROUP_OWNER = "zhangsan"
+"""The staff userid owning the member groups, who sends the group messages."""
+
+RESULT_WAIT = timedelta(hours=4)
+"""How long a touch waits for WeCom's per-customer result of its mass-message task.
+
+Staff confirm tasks in the WeCom app, usually within hours; a task still unconfirmed after four
+hours is treated as not delivered. Short enough that the day-7 touch still lands on day 7."""
+
+DEMO_RESULT_WAIT = timedelta(seconds=10)
+"""The demo's result wait: its staff confirm tasks every few seconds and results are polled
+every second or two, so the scaled 4 hours (one second) would always time out."""
+
 
 def _duration(real: timedelta, scale: Scale) -> timedelta:
     if scale == "real":
@@ -54,19 +85,57 @@ def _duration(real: timedelta, scale: Scale) -> timedelta:
     return timedelta(seconds=max(1, round(seconds)))
 
 
-def _send(node_id: str, text: str, to: str, name: str, *, urgent: bool = False) -> ActionNode:
+def _link(title: str, url: str) -> dict[str, Any]:
+    return {"msgtype": "link", "title": title, "url": url}
+
+
+def _wecom(
+    node_id: str,
+    action: str,
+    name: str,
+    text: str,
+    *,
+    link: tuple[str, str] | None = None,
+    urgent: bool = False,
+    **extra: Any,
+) -> ActionNode:
+    params: dict[str, Any] = {"text": text, **extra}
+    if link is not None:
+        params["attachments"] = [_link(*link)]
+    return ActionNode(
+        id=node_id,
+        name=name,
+        channel="wecom",
+        action=action,
+        params=params,
+        respect_quiet_hours=not urgent,
+    )
+
+
+def _sandbox(node_id: str, text: str, to: str, name: str) -> ActionNode:
     return ActionNode(
         id=node_id,
         name=name,
         channel="sandbox",
         action="send_message",
         params={"text": text, "to": to},
-        respect_quiet_hours=not urgent,
     )
 
 
-def canonical_journey(scale: Scale = "real") -> JourneyDefinition:
-    """The canonical "Douyin ad → WeCom → group → repurchase" journey in the given time scale."""
+def canonical_journey(
+    scale: Scale = "real",
+    hook: str = DEFAULT_HOOK,
+    *,
+    group_code_url: str = DEFAULT_GROUP_CODE_URL,
+    group_owner: str = DEFAULT_GROUP_OWNER,
+) -> JourneyDefinition:
+    """The canonical "Douyin ad → WeCom → group → repurchase" journey in the given time scale.
+
+    `hook` is the channel code's `state` customers arrive through; `group_code_url` the page of
+    the member group's live code sent in the welcome and the invitations; `group_owner` the
+    staff userid whose customer groups get the day-1 group message. 1:1 touches are sent by the
+    staff member who added the customer (their `wecom_follow_user`).
+    """
 
     def wait(node_id: str, real: timedelta, name: str, *, at_send_hour: bool = False) -> WaitNode:
         until = LocalTime(hour=SEND_HOUR) if at_send_hour and scale == "real" else None
@@ -77,7 +146,17 @@ def canonical_journey(scale: Scale = "real") -> JourneyDefinition:
             id=node_id, name=name, event_type=event_type, timeout=_duration(real, scale)
         )
 
+    def wait_for_result(node_id: str, touch: str, name: str) -> WaitForEventNode:
+        return WaitForEventNode(
+            id=node_id,
+            name=name,
+            event_type=MASS_MESSAGE_RESULT,
+            where=[PropertyCondition(path="node_id", value=touch)],
+            timeout=RESULT_WAIT if scale == "real" else DEMO_RESULT_WAIT,
+        )
+
     day = timedelta(days=1)
+    group_link = ("Join our member group", group_code_url)
     # Onboarding waits last N - 1/2 days before "until 10:00": they land on the intended calendar
     # day even when the previous touch ran hours late (a wait of exactly N days would skip a day
     # as soon as the previous send finished a second after 10:00).
@@ -85,53 +164,74 @@ def canonical_journey(scale: Scale = "real") -> JourneyDefinition:
         EntryNode(
             id="entry",
             name="Scanned the Douyin ad's WeCom code",
-            trigger=HookTrigger(hook="douyin-ad-spring"),
+            trigger=HookTrigger(hook=hook),
             reentry=ReentryPolicy(mode="after_exit"),
         ),
-        _send(
+        _wecom(
             "welcome",
-            "Welcome! Here is your first-order coupon: https://shop.example/c/first-order",
-            "contact",
+            "welcome",
             "Welcome with first-order coupon",
+            "Welcome! Here is your first-order coupon: https://shop.example/c/first-order",
+            link=group_link,
             urgent=True,  # the welcome must go out inside WeCom's 20-second window
         ),
         UpdateProfileNode(
             id="tag_lead", name="Tag as Douyin lead", add_tags=["source:douyin", "stage:lead"]
         ),
         wait("wait_30m", timedelta(minutes=30), "Wait 30 minutes"),
-        _send(
+        _wecom(
             "send_group_code",
-            "Join our member group for daily deals: https://shop.example/g/live-code",
-            "contact",
-            "Send the group live code",
+            "mass_message",
+            "Send the group live code (mass-message task)",
+            "Join our member group for daily deals.",
+            link=group_link,
         ),
-        wait_for("wait_group_join", "wecom.group_joined", 2 * day, "Joined the group? (2 days)"),
-        _send(
+        wait_for("wait_group_join", GROUP_JOINED, 2 * day, "Joined the group? (2 days)"),
+        _wecom(
             "remind_group_join",
-            "Members get a coupon every week - tap to join the group: https://shop.example/g/live-code",
-            "contact",
+            "mass_message",
             "Group reminder (mass-message task)",
+            "Members get a coupon every week - tap to join the group.",
+            link=group_link,
         ),
-        wait_for(
-            "wait_group_join_again", "wecom.group_joined", 3 * day, "Joined the group? (3 days)"
-        ),
+        wait_for("wait_group_join_again", GROUP_JOINED, 3 * day, "Joined the group? (3 days)"),
         ExitNode(id="exit_not_onboarded", name="Never joined the group", reason="not_onboarded"),
         wait("wait_day1", day / 2, "Until 10:00 on day 1", at_send_hour=True),
-        _send(
+        _wecom(
             "group_day1",
-            "Welcome to the group! Today's pick is in the group notice.",
-            "group",
+            "group_message",
             "Group message, day 1",
+            "Welcome to the group! Today's pick is in the group notice.",
+            sender=group_owner,
         ),
         wait("wait_day3", 1.5 * day, "Until 10:00 on day 3", at_send_hour=True),
-        _send(
+        _wecom(
             "coupon_day3",
+            "mass_message",
+            "Coupon, day 3 (mass-message task)",
             "Your 3-day member coupon is ready: https://shop.example/c/day3",
-            "contact",
-            "Coupon, day 3",
+        ),
+        wait_for_result("wait_coupon_result", "coupon_day3", "Coupon delivered by WeCom?"),
+        BranchNode(
+            id="coupon_delivered",
+            name="Did WeCom send the coupon?",
+            rules=[
+                BranchRule(
+                    id="sent",
+                    conditions=[
+                        LastEventCondition(where=PropertyCondition(path="status", value="sent"))
+                    ],
+                )
+            ],
+        ),
+        _sandbox(
+            "coupon_day3_sms",
+            "Your 3-day member coupon is ready: https://shop.example/c/day3",
+            "sms",
+            "Coupon by SMS (not sent on WeCom)",
         ),
         wait("wait_day7", 3.5 * day, "Until 10:00 on day 7", at_send_hour=True),
-        _send(
+        _sandbox(
             "member_day_day7",
             "Member day is tomorrow: double points on every order.",
             "oa",
@@ -146,11 +246,11 @@ def canonical_journey(scale: Scale = "real") -> JourneyDefinition:
             remove_tags=["stage:lead"],
         ),
         wait("wait_21d", 21 * day, "Wait 21 days"),
-        _send(
+        _wecom(
             "replenish",
+            "mass_message",
+            "Replenishment touch (mass-message task)",
             "Running low? Restock today with free delivery: https://shop.example/c/restock",
-            "contact",
-            "Replenishment touch",
         ),
         wait_for("wait_repurchase", "order.paid", 14 * day, "Bought again? (14 days)"),
         UpdateProfileNode(
@@ -159,7 +259,7 @@ def canonical_journey(scale: Scale = "real") -> JourneyDefinition:
             add_tags=["stage:repeat"],
             remove_tags=["stage:customer"],
         ),
-        _send(
+        _sandbox(
             "winback_sms",
             "We miss you: 20% off your next order with code BACK20.",
             "sms",
@@ -183,7 +283,12 @@ def canonical_journey(scale: Scale = "real") -> JourneyDefinition:
             ("wait_day1", "next", "group_day1"),
             ("group_day1", "next", "wait_day3"),
             ("wait_day3", "next", "coupon_day3"),
-            ("coupon_day3", "next", "wait_day7"),
+            ("coupon_day3", "next", "wait_coupon_result"),
+            ("wait_coupon_result", "matched", "coupon_delivered"),
+            ("wait_coupon_result", "timed_out", "coupon_day3_sms"),
+            ("coupon_delivered", "sent", "wait_day7"),
+            ("coupon_delivered", "else", "coupon_day3_sms"),
+            ("coupon_day3_sms", "next", "wait_day7"),
             ("wait_day7", "next", "member_day_day7"),
             ("member_day_day7", "next", "exit_not_converted"),
             ("first_order", "next", "tag_customer"),
@@ -199,9 +304,7 @@ def canonical_journey(scale: Scale = "real") -> JourneyDefinition:
     settings = JourneySettings(
         timezone="Asia/Shanghai",
         quiet_hours=QuietHours(start=21, end=9) if scale == "real" else None,
-        exit_triggers=[
-            ExitTrigger(event_type="wecom.contact_deleted_by_customer", reason="deleted")
-        ],
+        exit_triggers=[ExitTrigger(event_type=CONTACT_DELETED_BY_CUSTOMER, reason="deleted")],
     )
     return JourneyDefinition(nodes=nodes, edges=edges, settings=settings)
 
@@ -225,10 +328,12 @@ def _canonical_demo() -> JourneyDefinition:
 
 
 _DESCRIPTION = (
-    "Customers who add a WeCom contact through the Douyin ad's channel code are welcomed with a "
-    "first-order coupon, invited to the member group (one reminder, then they leave), onboarded "
-    "in the group on days 1, 3 and 7, and after their first order enter a repurchase loop: a "
-    "replenishment touch every 21 days while they keep buying, an SMS win-back after 14 quiet "
+    "Customers who add a WeCom contact through the Douyin ad's channel code are welcomed within "
+    "WeCom's 20-second window with a first-order coupon and the member group's live code, "
+    "invited to the group by a mass-message task (one reminder, then they leave), onboarded on "
+    "days 1, 3 and 7 (a group message, a coupon task that falls back to SMS unless WeCom reports "
+    "it sent, a member-day reminder), and after their first order enter a repurchase loop: a "
+    "replenishment task every 21 days while they keep buying, an SMS win-back after 14 quiet "
     "days. Deleting the contact ends the journey."
 )
 

@@ -1,9 +1,11 @@
 """The `omnijourney` command line.
 
-    omnijourney run            the whole stack on embedded defaults (or the servers configured)
+    omnijourney run            the whole stack on embedded defaults (or the servers configured),
+                               with a simulated WeCom corp for the demo tenant (WECOM_SIMULATOR)
+    omnijourney run --demo     the same, and customers and staff play the demo journey on it
+    omnijourney demo           = run --demo
     omnijourney api            the API only, against configured servers
-    omnijourney worker         the workers only, against configured servers
-    omnijourney demo           play a few customers through the demo journey of a running stack
+    omnijourney worker         the workers (and the WeCom result poller) only
     omnijourney export-schema  print the GraphQL schema (SDL)
 
 Settings come from the environment (see README, "Configuration").
@@ -13,17 +15,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
+from dataclasses import dataclass
+from datetime import timedelta
 
+from runtime.demo import play
 from runtime.embedded import EmbeddedStack
 from runtime.resources import open_resources
 from runtime.seed import seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings
+from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
+
+SIMULATED_TASK_MAX_AGE = timedelta(minutes=1)
 
 
-def _banner(settings: Settings, stack: EmbeddedStack, api_key: str, tenant_id: str) -> str:
+def _banner(
+    settings: Settings,
+    stack: EmbeddedStack,
+    api_key: str,
+    tenant_id: str,
+    corp: SimulatedCorp | None,
+    demo: bool,
+) -> str:
     base = settings.base_url
     mongo = (
         f"embedded SecantusDB on 127.0.0.1:{settings.embedded_mongodb_port}, "
@@ -32,6 +48,20 @@ def _banner(settings: Settings, stack: EmbeddedStack, api_key: str, tenant_id: s
         else "configured by MONGODB_URI"
     )
     temporal = stack.temporal_ui_url or f"{stack.temporal_address} (configured)"
+    if corp is not None:
+        wecom = [
+            f"  WeCom        simulated corp {corp.sim.corp_id} at {corp.sim.base_url}",
+            f"               channel code '{corp.channel_code.state}', group live code "
+            f"'{corp.group_code.state}'; callbacks to {corp.callback_url}",
+        ]
+    else:
+        wecom = [
+            "  WeCom        not simulated (WECOM_SIMULATOR=false): connect with configureWeCom"
+        ]
+    if demo:
+        hint = "  The demo is starting: customers scan, join, get tasks and buy below."
+    else:
+        hint = "  Play customers through the demo journey: omnijourney run --demo (make demo)."
     return "\n".join(
         [
             "",
@@ -40,33 +70,88 @@ def _banner(settings: Settings, stack: EmbeddedStack, api_key: str, tenant_id: s
             f"  Events API   POST {base}/v1/events",
             f"  Temporal UI  {temporal}",
             f"  MongoDB      {mongo}",
+            *wecom,
             f"  Tenant       {tenant_id}",
             f"  API key      {api_key}",
             "               (send it as `Authorization: Bearer <key>`; GraphiQL: Headers tab)",
             "",
-            "  Play a few customers through the demo journey:  make demo   (another terminal)",
+            hint,
             "  Ctrl-C stops everything; data stays in DATA_DIR for the next run.",
             "",
         ]
     )
 
 
-async def _run(settings: Settings, stack: EmbeddedStack) -> None:
-    async with open_resources(settings, stack.mongodb_uri, stack.temporal_address) as resources:
+async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | None) -> None:
+    async with (
+        open_resources(settings, stack.mongodb_uri, stack.temporal_address) as resources,
+        contextlib.AsyncExitStack() as scope,
+    ):
         seed = await seed_demo(resources.store, stack.data_dir)
+        corp: SimulatedCorp | None = None
+        if settings.wecom_simulator:
+            corp = await scope.enter_async_context(
+                simulated_wecom(
+                    resources.store,
+                    resources.wecom,
+                    resources.http,
+                    settings.local_base_url,
+                    seed.tenant_id,
+                )
+            )
+        playing: list[asyncio.Task[None]] = []
 
         async def ready() -> None:
-            print(_banner(settings, stack, seed.api_key, seed.tenant_id), flush=True)
+            banner = _banner(settings, stack, seed.api_key, seed.tenant_id, corp, demo is not None)
+            print(banner, flush=True)
+            if demo is not None and corp is not None:
+                playing.append(
+                    asyncio.create_task(
+                        play(
+                            corp,
+                            settings.local_base_url,
+                            seed.api_key,
+                            seed.journey_id,
+                            customers=demo.customers,
+                            seconds=demo.seconds,
+                        )
+                    )
+                )
 
-        await serve(resources, api=True, worker=True, ready=ready)
+        await serve(
+            resources,
+            api=True,
+            worker=True,
+            ready=ready,
+            poll_interval=settings.result_poll_interval(simulated=corp is not None),
+            # A fresh simulator knows no task of an earlier run, and the demo journey waits ten
+            # seconds for a result: older tasks are not worth asking about.
+            poll_max_age=SIMULATED_TASK_MAX_AGE if corp is not None else None,
+            temporal_ui_url=stack.temporal_ui_url,
+            access_log=demo is None,  # the demo prints its own progress lines
+        )
+        for task in playing:
+            task.cancel()
+        await asyncio.gather(*playing, return_exceptions=True)
 
 
-def cmd_run(settings: Settings) -> int:
+@dataclass(frozen=True)
+class DemoOptions:
+    customers: int
+    seconds: float
+
+
+def cmd_run(settings: Settings, demo: DemoOptions | None = None) -> int:
+    if demo is not None and not settings.wecom_simulator:
+        print(
+            "omnijourney: the demo plays on the simulated WeCom corp; unset WECOM_SIMULATOR=false"
+        )
+        return 2
     print(
         f"omnijourney: starting the stack (data in {settings.data_dir.resolve()}) ...", flush=True
     )
     with EmbeddedStack(settings) as stack:
-        asyncio.run(_run(settings, stack))
+        asyncio.run(_run(settings, stack, demo))
     print("omnijourney: stopped", flush=True)
     return 0
 
@@ -82,12 +167,6 @@ def cmd_serve(settings: Settings, *, api: bool, worker: bool) -> int:
     return 0
 
 
-def cmd_demo(settings: Settings, customers: int) -> int:
-    from runtime.demo import play
-
-    return asyncio.run(play(settings, customers))
-
-
 def cmd_export_schema() -> int:
     from api.schema_export import export_schema
 
@@ -95,14 +174,23 @@ def cmd_export_schema() -> int:
     return 0
 
 
+def settings_level(settings: Settings) -> int:
+    return logging.getLevelNamesMapping()[settings.log_level]
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="omnijourney", description=__doc__.split("\n")[0])
     commands = root.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="the whole stack on embedded defaults")
+    run = commands.add_parser("run", help="the whole stack on embedded defaults")
+    run.add_argument("--demo", action="store_true", help="play customers through the demo")
+    demo = commands.add_parser("demo", help="run --demo: the stack, and the demo played on it")
+    for command in (run, demo):
+        command.add_argument("--customers", type=int, default=6, help="demo customers (default 6)")
+        command.add_argument(
+            "--seconds", type=float, default=90.0, help="how long the demo plays (default 90)"
+        )
     commands.add_parser("api", help="the API against configured servers")
     commands.add_parser("worker", help="the workers against configured servers")
-    demo = commands.add_parser("demo", help="play customers through the demo journey")
-    demo.add_argument("--customers", type=int, default=6, help="how many (default 6)")
     commands.add_parser("export-schema", help="print the GraphQL schema")
     return root
 
@@ -116,13 +204,18 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "run":
-        return cmd_run(settings)
+    # httpx logs every request's full URL at INFO, and WeCom's take the app secret (gettoken)
+    # or an access token in the query.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, settings_level(settings)))
+    if args.command in ("run", "demo"):
+        wanted = args.command == "demo" or args.demo
+        if wanted:
+            for name in ("activities.channel", "connectors.wecom.client"):
+                logging.getLogger(name).setLevel(max(logging.WARNING, settings_level(settings)))
+        return cmd_run(settings, DemoOptions(args.customers, args.seconds) if wanted else None)
     if args.command == "api":
         return cmd_serve(settings, api=True, worker=False)
-    if args.command == "worker":
-        return cmd_serve(settings, api=False, worker=True)
-    return cmd_demo(settings, args.customers)
+    return cmd_serve(settings, api=False, worker=True)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from temporalio.client import Client
 
 from connectors import default_registry
 from connectors.registry import ConnectorRegistry
+from connectors.wecom import WeComClient, WeComConnector
 from runtime.settings import Settings
 from store.database import Store
 from workflows import search_attributes
@@ -24,7 +25,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Resources:
-    """One MongoDB client, one Temporal client, one HTTP client, and what is built on them."""
+    """One MongoDB client, one Temporal client, one HTTP client, and what is built on them.
+
+    `wecom` is both the `wecom` channel of the registry and the API's code provisioner;
+    `wecom_client` (its client) is shared with the mass-message result poller.
+    """
 
     settings: Settings
     mongo: AsyncMongoClient[dict[str, Any]]
@@ -32,6 +37,8 @@ class Resources:
     temporal: Client
     http: httpx.AsyncClient
     registry: ConnectorRegistry
+    wecom_client: WeComClient
+    wecom: WeComConnector
 
 
 @contextlib.asynccontextmanager
@@ -51,13 +58,19 @@ async def open_resources(
         except Exception as err:  # a production namespace may forbid it; ops register them
             log.warning("could not register search attributes: %s", err)
         async with httpx.AsyncClient() as http:
+            registry = default_registry(http, settings.webhook_signing_secret)
+            wecom_client = WeComClient(http, store.wecom_credentials)
+            wecom = WeComConnector(wecom_client, store.wecom_allowances, store.wecom_transfers)
+            registry.register(wecom)
             yield Resources(
                 settings=settings,
                 mongo=mongo,
                 store=store,
                 temporal=temporal,
                 http=http,
-                registry=default_registry(http, settings.webhook_signing_secret),
+                registry=registry,
+                wecom_client=wecom_client,
+                wecom=wecom,
             )
     finally:
         await mongo.close()

@@ -1,11 +1,15 @@
 """The demo tenant: a tenant, an admin API key and the canonical journey, created once.
 
+The demo journey is published from the current template; when a data directory holds an older
+one, the current template is published as its next version.
+
 The raw API key is shown only at creation, so it is kept in `DATA_DIR/demo-api-key` (mode 0600)
 for later runs and for `omnijourney demo` to read.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +19,8 @@ from domain.errors import NotFound
 from domain.templates import canonical_journey
 from domain.tenants import Tenant
 from store.database import Store
+
+log = logging.getLogger(__name__)
 
 DEMO_TENANT = "demo"
 DEMO_JOURNEY = "douyin-wecom-repurchase-demo"
@@ -39,7 +45,7 @@ async def seed_demo(store: Store, data_dir: Path) -> DemoSeed:
         await store.tenants.create(Tenant(id=DEMO_TENANT, name="Demo brand", created_at=now))
     api_key = await _demo_key(store, data_dir, now)
     try:
-        await store.journeys.get(DEMO_TENANT, DEMO_JOURNEY)
+        journey = await store.journeys.get(DEMO_TENANT, DEMO_JOURNEY)
     except NotFound:
         demo = canonical_journey("demo")
         await store.journeys.create(
@@ -59,7 +65,26 @@ async def seed_demo(store: Store, data_dir: Path) -> DemoSeed:
             draft=canonical_journey("real"),
             journey_id=REAL_JOURNEY,
         )
+    else:
+        await _republish_if_changed(store, journey.revision, journey.live_version, now)
     return DemoSeed(tenant_id=DEMO_TENANT, api_key=api_key, journey_id=DEMO_JOURNEY)
+
+
+async def _republish_if_changed(
+    store: Store, revision: int, live_version: int | None, now: datetime
+) -> None:
+    # A data directory from an older release runs the demo journey of that release; publish
+    # the current template as a new version (running enrollments keep theirs).
+    demo = canonical_journey("demo")
+    if live_version is not None:
+        live = await store.journeys.get_version(DEMO_TENANT, DEMO_JOURNEY, live_version)
+        if live.definition == demo:
+            return
+    await store.journeys.update_draft(DEMO_TENANT, DEMO_JOURNEY, revision, now, draft=demo)
+    version = await store.journeys.publish(
+        DEMO_TENANT, DEMO_JOURNEY, demo, demo.listened_event_types(), now
+    )
+    log.info("published the current demo journey as version %d", version)
 
 
 async def _demo_key(store: Store, data_dir: Path, now: datetime) -> str:

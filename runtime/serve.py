@@ -1,4 +1,5 @@
-"""Serving: the API (uvicorn) and the workers, in one event loop, until a stop signal."""
+"""Serving: the API (uvicorn), the workers and the mass-message result poller, in one event loop,
+until a stop signal."""
 
 from __future__ import annotations
 
@@ -7,15 +8,23 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Generator
+from datetime import timedelta
 
 import uvicorn
+from starlette.applications import Starlette
 from temporalio.worker import Worker
 
 from api.app import create_app
+from api.services.ingest import IngestService
+from connectors.wecom.envelope import CallbackCodec
 from runtime.resources import Resources
+from runtime.wecom_results import MassMessageResultPoller
 from runtime.worker import build_workers
 
 log = logging.getLogger(__name__)
+
+EVENT_RECOVERY_INTERVAL_SECONDS = 60.0
+"""How often the API re-routes events that were stored but never reached their journeys."""
 
 
 class _Server(uvicorn.Server):
@@ -35,14 +44,27 @@ def stop_on_signals() -> asyncio.Event:
     return stop
 
 
-def api_server(resources: Resources) -> _Server:
+def api_app(resources: Resources, temporal_ui_url: str | None = None) -> Starlette:
+    """The API over the process's resources, WeCom callbacks and code provisioning included."""
+    return create_app(
+        resources.store,
+        resources.temporal,
+        resources.registry,
+        wecom_codec=CallbackCodec(),
+        provisioner=resources.wecom,
+        wecom_groups=resources.wecom,
+        temporal_ui_url=temporal_ui_url,
+    )
+
+
+def api_server(app: Starlette, resources: Resources, *, access_log: bool = True) -> _Server:
     settings = resources.settings
-    app = create_app(resources.store, resources.temporal, resources.registry)
     config = uvicorn.Config(
         app,
         host=settings.api_host,
         port=settings.api_port,
         log_level=settings.log_level.lower(),
+        access_log=access_log,
         ws="websockets-sansio",
         lifespan="off",
     )
@@ -58,6 +80,24 @@ def workers(resources: Resources) -> list[Worker]:
     )
 
 
+def result_poller(
+    resources: Resources, interval: float, max_age: timedelta | None = None
+) -> MassMessageResultPoller:
+    """The poller turning WeCom's mass-message results into `wecom.mass_message.result` events
+    (for tasks younger than `max_age`, default the poller's own)."""
+    ingest = IngestService(resources.store, resources.temporal)
+    if max_age is None:
+        return MassMessageResultPoller(resources.store, resources.wecom_client, ingest, interval)
+    return MassMessageResultPoller(
+        resources.store,
+        resources.wecom_client,
+        ingest,
+        interval,
+        max_age=max_age,
+        grace=timedelta(0),
+    )
+
+
 async def serve(
     resources: Resources,
     *,
@@ -65,28 +105,54 @@ async def serve(
     worker: bool,
     ready: Callable[[], Awaitable[None]] | None = None,
     stop: asyncio.Event | None = None,
+    poll_interval: float | None = None,
+    poll_max_age: timedelta | None = None,
+    temporal_ui_url: str | None = None,
+    access_log: bool = True,
 ) -> None:
-    """Run the API and/or the workers until `stop` (default: SIGINT/SIGTERM), then shut down."""
+    """Run the API and/or the workers until `stop` (default: SIGINT/SIGTERM), then shut down.
+
+    With `worker`, the mass-message result poller runs too, every `poll_interval` seconds
+    (default: the settings' value for a process without the simulator), over tasks younger than
+    `poll_max_age` (default: the poller's).
+    """
     stop = stop or stop_on_signals()
     running: list[Worker] = workers(resources) if worker else []
-    server = api_server(resources) if api else None
+    app = api_app(resources, temporal_ui_url) if api else None
+    server = api_server(app, resources, access_log=access_log) if app is not None else None
     tasks = [asyncio.create_task(w.run()) for w in running]
+    poller: asyncio.Task[None] | None = None
+    if worker:
+        interval = poll_interval or resources.settings.result_poll_interval(simulated=False)
+        poller = asyncio.create_task(result_poller(resources, interval, poll_max_age).run())
     if server is not None:
         tasks.append(asyncio.create_task(server.serve()))
         for _ in range(600):  # uvicorn has no "started" event; give it up to 30 s
             if server.started or any(t.done() for t in tasks):
                 break
             await asyncio.sleep(0.05)
+    if app is not None:
+        # Route events stored but never routed (a crash between storing and routing).
+        app.state.services.ingest.start_recovery(interval=EVENT_RECOVERY_INTERVAL_SECONDS)
     if ready is not None:
         await ready()
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down")
+    if app is not None:
+        await app.state.services.ingest.stop_recovery()
+    if poller is not None:
+        poller.cancel()
     if server is not None:
         server.should_exit = True
     await asyncio.gather(*(w.shutdown() for w in running), return_exceptions=True)
     results = await asyncio.gather(*tasks, return_exceptions=True)
+    if app is not None:
+        # Callbacks acknowledged as "busy" may still be storing their events.
+        await app.state.services.wecom_callbacks.drain()
     stopped.cancel()
+    if poller is not None:
+        await asyncio.gather(poller, return_exceptions=True)
     for result in results:
         if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
             raise result

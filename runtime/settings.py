@@ -13,6 +13,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_WEBHOOK_SIGNING_SECRET = "dev-only-insecure-webhook-secret"  # noqa: S105 - a labelled dev default
+RESULT_POLL_INTERVAL = 30.0
+DEMO_RESULT_POLL_INTERVAL = 2.0
 
 
 class Settings(BaseSettings):
@@ -71,6 +73,19 @@ class Settings(BaseSettings):
         "unset: http://API_HOST:API_PORT.",
     )
 
+    wecom_simulator: bool = Field(
+        default=True,
+        description="`omnijourney run` only: start an in-process WeCom simulator and connect the "
+        "demo tenant to it (its channel code `douyin-ad-spring` and group live code are made "
+        "there), so the demo runs without a real corp. `api` and `worker` never start it.",
+    )
+    wecom_result_poll_interval: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds between the worker's polls of WeCom for mass-message task results. "
+        "Unset: 2 with the in-process simulator (the demo), else 30.",
+    )
+
     @field_validator("log_level")
     @classmethod
     def _known_log_level(cls, value: str) -> str:
@@ -101,6 +116,20 @@ class Settings(BaseSettings):
     def uses_dev_webhook_secret(self) -> bool:
         """Whether the webhook secret is still the insecure development default."""
         return self.webhook_signing_secret.get_secret_value() == DEV_WEBHOOK_SIGNING_SECRET
+
+    def result_poll_interval(self, *, simulated: bool) -> float:
+        """WECOM_RESULT_POLL_INTERVAL, or its default for a process with or without the simulator."""
+        if self.wecom_result_poll_interval is not None:
+            return self.wecom_result_poll_interval
+        return DEMO_RESULT_POLL_INTERVAL if simulated else RESULT_POLL_INTERVAL
+
+    @property
+    def local_base_url(self) -> str:
+        """Where this machine reaches the API it serves (a wildcard bind on loopback)."""
+        host = self.api_host
+        if host in ("", "0.0.0.0", "::"):  # noqa: S104 - reading the bind address, not binding
+            host = "127.0.0.1"
+        return f"http://{host}:{self.api_port}"
 
     @property
     def base_url(self) -> str:

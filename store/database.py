@@ -11,24 +11,39 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from store.callbacks import RETENTION as CALLBACK_RETENTION
+from store.callbacks import CallbackRepository
+from store.channel_credentials import WeComCredentialsRepository
 from store.customers import CustomerRepository
 from store.deliveries import DeliveryRepository
 from store.enrollments import EnrollmentRepository
 from store.events import EventRepository
+from store.hooks import HookRepository
 from store.journeys import JourneyRepository
+from store.live import LiveFeedRepository
+from store.metrics import MetricsRepository
 from store.mongo import (
     API_KEYS,
+    CHANNEL_CREDENTIALS,
     CUSTOMERS,
     DELIVERIES,
+    ENROLLMENT_RUNS,
     ENROLLMENTS,
     EVENTS,
+    HOOKS,
     JOURNEY_VERSIONS,
     JOURNEYS,
+    OPERATIONS,
     TRANSITIONS,
+    WECOM_ALLOWANCES,
+    WECOM_CALLBACKS,
+    WECOM_TRANSFERS,
     collection,
 )
+from store.operations import OperationRepository
 from store.tenants import TenantRepository
 from store.timeline import TimelineRepository
+from store.wecom_ledgers import AllowanceLedger, TransferLedger
 
 INDEXES: dict[str, list[IndexModel]] = {
     API_KEYS: [
@@ -66,6 +81,18 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("tenant_id", ASCENDING), ("_id", ASCENDING)], name="by_tenant"),
         IndexModel([("tenant_id", ASCENDING), ("merged_into", ASCENDING)], name="by_merged_into"),
+        # metrics: customers by first touch
+        IndexModel([("tenant_id", ASCENDING), ("created_at", ASCENDING)], name="by_created"),
+        # customer search: an identity value of any kind, the first-touch hook, any attribute
+        IndexModel(
+            [("tenant_id", ASCENDING), ("identities.value", ASCENDING)], name="by_identity_value"
+        ),
+        IndexModel(
+            [("tenant_id", ASCENDING), ("first_touch_hook", ASCENDING), ("_id", ASCENDING)],
+            name="by_hook",
+        ),
+        # a compound wildcard index (MongoDB 7.0+): equality on any one attribute
+        IndexModel([("tenant_id", ASCENDING), ("attributes.$**", ASCENDING)], name="by_attribute"),
     ],
     EVENTS: [
         IndexModel(
@@ -89,6 +116,12 @@ INDEXES: dict[str, list[IndexModel]] = {
             ],
             name="by_customer_type_time",
         ),
+        # the recovery sweep, across tenants: only events still to be routed are in it
+        IndexModel(
+            [("received_at", ASCENDING), ("_id", ASCENDING)],
+            partialFilterExpression={"route_pending": True},
+            name="unrouted_by_received",
+        ),
     ],
     ENROLLMENTS: [
         IndexModel(
@@ -108,16 +141,72 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("tenant_id", ASCENDING), ("started_at", ASCENDING), ("_id", ASCENDING)],
             name="by_start",
         ),
+        # metrics: a journey's enrollments started in a range
+        IndexModel(
+            [("tenant_id", ASCENDING), ("journey_id", ASCENDING), ("started_at", ASCENDING)],
+            name="by_journey_start",
+        ),
+        # customer search by journey membership scans customer ids in order (optionally at a node)
+        IndexModel(
+            [
+                ("tenant_id", ASCENDING),
+                ("journey_id", ASCENDING),
+                ("current_node", ASCENDING),
+                ("customer_id", ASCENDING),
+            ],
+            name="by_journey_node_customer",
+        ),
+        IndexModel(
+            [("tenant_id", ASCENDING), ("journey_id", ASCENDING), ("customer_id", ASCENDING)],
+            name="by_journey_customer",
+        ),
+    ],
+    # earlier runs of re-entered enrollments: an enrollment's runs, and metrics by start
+    ENROLLMENT_RUNS: [
+        IndexModel(
+            [("tenant_id", ASCENDING), ("enrollment_id", ASCENDING), ("started_at", ASCENDING)],
+            name="by_enrollment_start",
+        ),
+        IndexModel(
+            [("tenant_id", ASCENDING), ("journey_id", ASCENDING), ("started_at", ASCENDING)],
+            name="by_journey_start",
+        ),
     ],
     TRANSITIONS: [
+        # a step is numbered within its run: a re-entered enrollment's new run starts at 0 again
         IndexModel(
-            [("tenant_id", ASCENDING), ("enrollment_id", ASCENDING), ("seq", ASCENDING)],
+            [
+                ("tenant_id", ASCENDING),
+                ("enrollment_id", ASCENDING),
+                ("run_started_at", ASCENDING),
+                ("seq", ASCENDING),
+            ],
             unique=True,
-            name="seq_unique",
+            name="run_seq_unique",
         ),
         IndexModel(
             [("tenant_id", ASCENDING), ("customer_id", ASCENDING), ("at", ASCENDING)],
             name="by_customer_time",
+        ),
+        # the live feed of a journey's transitions tails this one
+        IndexModel(
+            [("tenant_id", ASCENDING), ("journey_id", ASCENDING), ("at", ASCENDING)],
+            name="by_journey_time",
+        ),
+    ],
+    OPERATIONS: [
+        IndexModel(
+            [("tenant_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)],
+            name="by_created",
+        ),
+        IndexModel(
+            [
+                ("tenant_id", ASCENDING),
+                ("journey_id", ASCENDING),
+                ("created_at", ASCENDING),
+                ("_id", ASCENDING),
+            ],
+            name="by_journey_created",
         ),
     ],
     DELIVERIES: [
@@ -134,7 +223,66 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("tenant_id", ASCENDING), ("customer_id", ASCENDING), ("created_at", ASCENDING)],
             name="by_customer_time",
         ),
+        # metrics: deliveries per channel over a range
+        IndexModel([("tenant_id", ASCENDING), ("created_at", ASCENDING)], name="by_created"),
+        # runtime.wecom_results: tasks awaiting their per-customer results, across tenants
+        IndexModel(
+            [
+                ("channel", ASCENDING),
+                ("action", ASCENDING),
+                ("status", ASCENDING),
+                ("updated_at", ASCENDING),
+            ],
+            name="by_channel_action_status_time",
+        ),
     ],
+    CHANNEL_CREDENTIALS: [
+        IndexModel([("tenant_id", ASCENDING)], unique=True, name="tenant_unique"),
+        IndexModel([("callback_id", ASCENDING)], unique=True, name="callback_id_unique"),
+    ],
+    WECOM_ALLOWANCES: [
+        IndexModel(
+            [
+                ("tenant_id", ASCENDING),
+                ("external_userid", ASCENDING),
+                ("period_key", ASCENDING),
+            ],
+            unique=True,
+            name="period_unique",
+        ),
+        # Multikey: an idempotency key is counted in one period document only.
+        IndexModel([("tenant_id", ASCENDING), ("keys", ASCENDING)], unique=True, name="key_unique"),
+    ],
+    WECOM_TRANSFERS: [
+        IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING)], unique=True, name="key_unique"),
+        IndexModel(
+            [("tenant_id", ASCENDING), ("external_userid", ASCENDING), ("at", ASCENDING)],
+            name="by_customer_time",
+        ),
+    ],
+    HOOKS: [
+        IndexModel(
+            [("tenant_id", ASCENDING), ("state", ASCENDING)], unique=True, name="state_unique"
+        ),
+        IndexModel(
+            [("tenant_id", ASCENDING), ("archived", ASCENDING), ("_id", ASCENDING)],
+            name="by_tenant",
+        ),
+    ],
+    WECOM_CALLBACKS: [
+        IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING)], unique=True, name="key_unique"),
+        IndexModel(
+            [("received_at", ASCENDING)],
+            expireAfterSeconds=int(CALLBACK_RETENTION.total_seconds()),
+            name="expire_after_retention",
+        ),
+    ],
+}
+
+# Indexes an earlier release created and this one replaced: `ensure_indexes` drops them.
+OBSOLETE_INDEXES: dict[str, list[str]] = {
+    # unique per enrollment, it dropped a re-entered enrollment's steps (replaced: run_seq_unique)
+    TRANSITIONS: ["seq_unique"],
 }
 
 
@@ -150,8 +298,28 @@ class Store:
         self.enrollments = EnrollmentRepository(db)
         self.deliveries = DeliveryRepository(db)
         self.timeline = TimelineRepository(db)
+        self.operations = OperationRepository(db)
+        self.live = LiveFeedRepository(db)
+        self.wecom_credentials = WeComCredentialsRepository(db)
+        self.wecom_allowances = AllowanceLedger(db)
+        self.wecom_transfers = TransferLedger(db)
+        self.hooks = HookRepository(db)
+        self.metrics = MetricsRepository(db)
+        self.wecom_callbacks = CallbackRepository(db)
+
+    async def ping(self) -> bool:
+        """Whether the server answers a `ping` (raises on connection errors)."""
+        answer = await self.db.command("ping")
+        return bool(answer.get("ok"))
 
     async def ensure_indexes(self) -> None:
-        """Create every index the repositories rely on (idempotent)."""
+        """Create every index the repositories rely on, then drop replaced ones (idempotent)."""
         for name, indexes in INDEXES.items():
             await collection(self.db, name).create_indexes(indexes)
+        # after their replacements exist, so a unique constraint never lapses
+        for name, obsolete in OBSOLETE_INDEXES.items():
+            handle = collection(self.db, name)
+            present = await handle.index_information()
+            for index in obsolete:
+                if index in present:
+                    await handle.drop_index(index)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from domain.deliveries import Delivery
 from domain.errors import NotFound
 from store.mongo import DELIVERIES, Document, collection, without_object_id
-from store.pagination import Page, after, collect, decode_cursor, page_size
+from store.pagination import Page, after, collect, decode_cursor, first_pages, page_size
 
 _ORDER = ["created_at", "_id"]
 
@@ -135,3 +136,37 @@ class DeliveryRepository:
         size = page_size(limit)
         found = self._deliveries.find(query).sort([(name, 1) for name in _ORDER]).limit(size + 1)
         return await collect(found, _ORDER, size, delivery_from_document)
+
+    async def first_pages_for_enrollments(
+        self, tenant_id: str, enrollment_ids: Sequence[str], *, limit: int | None = None
+    ) -> dict[str, Page[Delivery]]:
+        """Each enrollment's first page of deliveries (oldest first), in one query."""
+        return await first_pages(
+            self._deliveries,
+            {"tenant_id": tenant_id},
+            "enrollment_id",
+            enrollment_ids,
+            _ORDER,
+            page_size(limit),
+            delivery_from_document,
+        )
+
+    async def succeeded_with_external_id_since(
+        self, channel: str, action: str, since: datetime
+    ) -> AsyncIterator[Delivery]:
+        """Every tenant's succeeded `channel`/`action` deliveries that carry an external id
+        (e.g. a WeCom task's msgid) and were updated at or after `since`, oldest first.
+
+        The one query here that spans tenants, on purpose: it is how a background poller finds
+        the work of every tenant (index `by_channel_action_status_time`). What the caller does
+        with each delivery stays within `delivery.tenant_id`.
+        """
+        query: Document = {
+            "channel": channel,
+            "action": action,
+            "status": "succeeded",
+            "external_id": {"$ne": None},
+            "updated_at": {"$gte": since},
+        }
+        async for doc in self._deliveries.find(query).sort("updated_at", 1):
+            yield delivery_from_document(doc)

@@ -1,7 +1,17 @@
-"""Stored events: idempotent by `(tenant_id, event_id)`, read per customer in time order."""
+"""Stored events: idempotent by `(tenant_id, event_id)`, read per customer in time order.
+
+Routing state: an event is inserted with `routed_at: null` and a `route_pending: true` marker;
+`mark_routed` sets `routed_at` and removes the marker once routing to journeys finished without
+error. `unrouted` finds the pending ones (across tenants, for the recovery sweep) through a partial
+index on the marker, so the index holds only events still to be routed. Events stored before
+routing was tracked carry neither field and count as routed. Neither field is part of `Event`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -12,11 +22,23 @@ from store.mongo import EVENTS, Document, collection
 from store.pagination import Page, after, collect, decode_cursor, page_size
 
 _ORDER = ["timestamp", "_id"]
+_STORE_ONLY = ("_id", "event_id", "routed_at", "route_pending")
+PENDING = "route_pending"
+"""The marker field of events still to be routed (the partial index `unrouted` filters on it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event with its routing state: `pending` until routing finished without error."""
+
+    event: Event
+    pending: bool
+    routed_at: datetime | None
 
 
 def event_from_document(doc: Document) -> Event:
     """The model of a stored document."""
-    data = {key: value for key, value in doc.items() if key not in ("_id", "event_id")}
+    data = {key: value for key, value in doc.items() if key not in _STORE_ONLY}
     data["id"] = doc["event_id"]
     return Event.model_validate(data)
 
@@ -25,7 +47,15 @@ def event_document(event: Event) -> Document:
     """The stored form of an event (`event_id` is the client's id; `_id` is MongoDB's)."""
     doc = event.model_dump(exclude={"id"})
     doc["event_id"] = event.id
+    doc["routed_at"] = None
+    doc[PENDING] = True
     return doc
+
+
+def _stored(doc: Document) -> StoredEvent:
+    return StoredEvent(
+        event_from_document(doc), pending=doc.get(PENDING) is True, routed_at=doc.get("routed_at")
+    )
 
 
 class EventRepository:
@@ -46,6 +76,34 @@ class EventRepository:
         """The event with this client id, or None."""
         doc = await self._events.find_one({"tenant_id": tenant_id, "event_id": event_id})
         return None if doc is None else event_from_document(doc)
+
+    async def find(self, tenant_id: str, event_id: str) -> StoredEvent | None:
+        """The event with this client id and its routing state, or None."""
+        doc = await self._events.find_one({"tenant_id": tenant_id, "event_id": event_id})
+        return None if doc is None else _stored(doc)
+
+    async def mark_routed(self, tenant_id: str, event_ids: Sequence[str], at: datetime) -> int:
+        """Record that these events reached every journey they target; how many were pending."""
+        if not event_ids:
+            return 0
+        result = await self._events.update_many(
+            {"tenant_id": tenant_id, "event_id": {"$in": list(event_ids)}, PENDING: True},
+            {"$set": {"routed_at": at}, "$unset": {PENDING: ""}},
+        )
+        return result.modified_count
+
+    async def unrouted(self, older_than: datetime, limit: int) -> list[StoredEvent]:
+        """Events of every tenant received before `older_than` and not yet routed, oldest
+        first (received time, then insertion order), at most `limit`.
+
+        The one query across tenants: the recovery sweep serves them all; each event carries
+        its tenant, and everything done with it is scoped to that tenant."""
+        found = (
+            self._events.find({PENDING: True, "received_at": {"$lt": older_than}})
+            .sort([("received_at", 1), ("_id", 1)])
+            .limit(limit)
+        )
+        return [_stored(doc) async for doc in found]
 
     async def list_for_customer(
         self,

@@ -66,6 +66,9 @@ class JourneyVersion(BaseModel):
     entry_event_type: str | None = None
     entry_hook: str | None = None
     published_at: AwareDatetime
+    published_by: str | None = Field(
+        default=None, description="The id of the API key that published it, when known."
+    )
 
 
 def _journey(doc: Document) -> Journey:
@@ -152,6 +155,13 @@ class JourneyRepository:
         found = self._journeys.find(query).sort("_id", 1).limit(size + 1)
         return await collect(found, ["_id"], size, _journey)
 
+    async def count(self, tenant_id: str, *, status: JourneyStatus | None = None) -> int:
+        """How many journeys the tenant has (with this status)."""
+        query: Document = {"tenant_id": tenant_id}
+        if status is not None:
+            query["status"] = status
+        return await self._journeys.count_documents(query)
+
     async def update_draft(
         self,
         tenant_id: str,
@@ -206,6 +216,21 @@ class JourneyRepository:
             raise NotFound("journey", journey_id)
         return _journey(doc)
 
+    async def unarchive(self, tenant_id: str, journey_id: str, now: datetime) -> Journey:
+        """Take the journey out of the archive: `published` again when it has a live version
+        (new enrollments resume), else back to `draft`. A journey not archived is left as is."""
+        journey = await self.get(tenant_id, journey_id)
+        if journey.status != "archived":
+            return journey
+        # Publishing refuses archived journeys, so `live_version` cannot change under us.
+        status: JourneyStatus = "published" if journey.live_version is not None else "draft"
+        doc = await self._journeys.find_one_and_update(
+            {"_id": journey_id, "tenant_id": tenant_id, "status": "archived"},
+            {"$set": {"status": status, "updated_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return await self.get(tenant_id, journey_id) if doc is None else _journey(doc)
+
     async def publish(
         self,
         tenant_id: str,
@@ -213,6 +238,8 @@ class JourneyRepository:
         definition: JourneyDefinition,
         listened_event_types: Iterable[str],
         now: datetime,
+        *,
+        published_by: str | None = None,
     ) -> int:
         """Store `definition` as the next version and make it live; its version number.
 
@@ -237,6 +264,7 @@ class JourneyRepository:
             entry_event_type=entry_event_type,
             entry_hook=entry_hook,
             published_at=now,
+            published_by=published_by,
         )
         version_doc = version.model_dump(exclude={"definition"})
         version_doc["definition"] = definition.model_dump(mode="json")

@@ -22,8 +22,15 @@ JOURNEY_VERSIONS = "journey_versions"
 CUSTOMERS = "customers"
 EVENTS = "events"
 ENROLLMENTS = "enrollments"
+ENROLLMENT_RUNS = "enrollment_runs"
 TRANSITIONS = "transitions"
 DELIVERIES = "deliveries"
+OPERATIONS = "operations"
+CHANNEL_CREDENTIALS = "channel_credentials"
+WECOM_ALLOWANCES = "wecom_allowances"
+WECOM_TRANSFERS = "wecom_transfers"
+HOOKS = "hooks"
+WECOM_CALLBACKS = "wecom_callbacks"
 
 DUPLICATE_KEY = 11000
 

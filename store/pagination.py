@@ -1,8 +1,9 @@
 """Keyset pagination: opaque cursors over a fixed, unique sort order.
 
-A page's `next_cursor` encodes the sort key of its last item. The next query asks for items after
-that key, so pages stay stable while documents are inserted elsewhere in the order. Cursors are
-base64url of MongoDB extended JSON; a cursor that does not decode is `InvalidInput` on `cursor`.
+A page's `next_cursor` encodes the sort key of its last item; `cursors` holds each item's own
+(Relay edges carry one per item). The next query asks for items after that key, so pages stay
+stable while documents are inserted elsewhere in the order. Cursors are base64url of MongoDB
+extended JSON; a cursor that does not decode is `InvalidInput` on `cursor`.
 """
 
 from __future__ import annotations
@@ -27,10 +28,14 @@ MAX_PAGE_SIZE = 200
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """Some items and, when more may follow, the cursor that fetches them."""
+    """Some items and, when more may follow, the cursor that fetches them.
+
+    `cursors[i]` (when filled) is the cursor just after `items[i]`: pass it to resume there.
+    """
 
     items: list[T] = field(default_factory=list)
     next_cursor: str | None = None
+    cursors: list[str] = field(default_factory=list)
 
 
 def page_size(limit: int | None) -> int:
@@ -80,13 +85,21 @@ async def collect(
     convert: Callable[[dict[str, Any]], T],
 ) -> Page[T]:
     """Read up to `limit + 1` documents (sorted on `fields`) from `cursor` into a page."""
-    docs = await cursor.to_list(limit + 1)
+    return page_of(await cursor.to_list(limit + 1), fields, limit, convert)
+
+
+def page_of(
+    docs: Sequence[dict[str, Any]],
+    fields: Sequence[str],
+    limit: int,
+    convert: Callable[[dict[str, Any]], T],
+) -> Page[T]:
+    """A page of the first `limit` of `docs` (sorted on `fields`; one more means more follow)."""
     more = len(docs) > limit
-    docs = docs[:limit]
-    next_cursor = None
-    if more and docs:
-        next_cursor = encode_cursor([_get(docs[-1], name) for name in fields])
-    return Page(items=[convert(doc) for doc in docs], next_cursor=next_cursor)
+    kept = docs[:limit]
+    cursors = [encode_cursor([_get(doc, name) for name in fields]) for doc in kept]
+    next_cursor = cursors[-1] if more and cursors else None
+    return Page(items=[convert(doc) for doc in kept], next_cursor=next_cursor, cursors=cursors)
 
 
 def _get(doc: dict[str, Any], dotted: str) -> Any:
@@ -94,3 +107,46 @@ def _get(doc: dict[str, Any], dotted: str) -> Any:
     for part in dotted.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value
+
+
+class _Aggregatable(Protocol):
+    async def aggregate(self, pipeline: list[dict[str, Any]]) -> _ListableCursor: ...
+
+
+async def first_pages(
+    collection: _Aggregatable,
+    match: dict[str, Any],
+    group_field: str,
+    keys: Sequence[Any],
+    fields: Sequence[str],
+    limit: int,
+    convert: Callable[[dict[str, Any]], T],
+) -> dict[Any, Page[T]]:
+    """The first page (sorted on `fields`) of each group of `keys`, in one aggregation.
+
+    What a dataloader needs: many lists' first pages (enrollments per customer, deliveries per
+    enrollment) for the cost of one query, however many keys. `$topN` keeps at most `limit + 1`
+    documents per group while grouping, so a long list costs no more memory than a short one.
+    Keys without documents get an empty page.
+    """
+    unique = list(dict.fromkeys(keys))
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {**match, group_field: {"$in": unique}}},
+        {
+            "$group": {
+                "_id": f"${group_field}",
+                "docs": {
+                    "$topN": {
+                        "n": limit + 1,
+                        "sortBy": {name: 1 for name in fields},
+                        "output": "$$ROOT",
+                    }
+                },
+            }
+        },
+    ]
+    rows = await (await collection.aggregate(pipeline)).to_list(None)
+    pages: dict[Any, Page[T]] = {key: Page() for key in unique}
+    for row in rows:
+        pages[row["_id"]] = page_of(row["docs"], fields, limit, convert)
+    return pages

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         UpdateProfile,
         new_state,
         next_wake,
+        run_key,
     )
     from workflows import search_attributes as sa
     from workflows.models import (
@@ -54,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
 ENTRY_EVENT_GRACE = timedelta(seconds=30)
 # patches: each names a change to workflow logic that running enrollments must replay around
 PROFILE_BEFORE_PROGRESS = "profile-before-progress"
+RUN_SCOPED_DELIVERY_KEYS = "run-scoped-delivery-keys"
 _R = TypeVar("_R")
 
 # the store must eventually take our writes: keep retrying, slowly
@@ -141,6 +143,13 @@ class JourneyWorkflow:
             act.LoadVersionResult,
         )
         self._engine = Engine(loaded.definition)
+        if (
+            not self._state.started
+            and self._state.run is None
+            and workflow.patched(RUN_SCOPED_DELIVERY_KEYS)
+        ):
+            # A re-entry starts a new run under the same id: its deliveries need their own keys.
+            self._state = self._state.model_copy(update={"run": run_key(self._started_at)})
         if not self._state.started:
             await self._apply(Start(event=await self._entry_event(input.entry_event_id)))
         while not self._state.ended:

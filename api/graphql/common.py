@@ -6,14 +6,17 @@ switch on by `__typename`; only unexpected failures become GraphQL errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Generic, TypeVar, cast
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 import strawberry
+from strawberry.types.enum import StrawberryEnumDefinition
 
 from api.auth import Permission
 from domain.errors import Conflict as ConflictError
 from domain.errors import FieldProblem
+from domain.errors import InvalidInput as InvalidInputError
 from domain.errors import NotFound as NotFoundError
 from domain.validation import Problem as DomainProblem
 from store.pagination import Page
@@ -21,16 +24,41 @@ from store.pagination import Page
 T = TypeVar("T")
 M = TypeVar("M")
 F = TypeVar("F", bound=Callable[..., Any])
+E = TypeVar("E", bound=type[Enum])
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 
+FIRST_DESCRIPTION = (
+    f"How many items to return: 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}). "
+    f"Outside that range the request fails with `extensions.code` `BAD_USER_INPUT`; it is "
+    f"never silently clamped."
+)
+AFTER_DESCRIPTION = (
+    "Return the items after this cursor: `pageInfo.endCursor` of the previous page, or any "
+    "edge's `cursor`. Cursors are opaque; a malformed one fails with `BAD_USER_INPUT`."
+)
+First = Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)]
+"""The `first` argument of every connection field."""
+After = Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)]
+"""The `after` argument of every connection field."""
+
+Counter = Callable[[], Awaitable[int | None]]
+
 
 def page_limit(first: int | None) -> int:
-    """`first` clamped to 1..MAX_PAGE_SIZE (default DEFAULT_PAGE_SIZE)."""
+    """`first`, checked to be 1..MAX_PAGE_SIZE (default DEFAULT_PAGE_SIZE).
+
+    `InvalidInput` (`BAD_USER_INPUT`) outside the range: a client asking for 500 and silently
+    getting 100 could take the page for the whole list.
+    """
     if first is None:
         return DEFAULT_PAGE_SIZE
-    return max(1, min(first, MAX_PAGE_SIZE))
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise InvalidInputError.single(
+            "first", f"must be between 1 and {MAX_PAGE_SIZE}, got {first}"
+        )
+    return first
 
 
 def described_field(description: str) -> Callable[[F], F]:
@@ -43,40 +71,128 @@ def described_mutation(description: str) -> Callable[[F], F]:
     return cast("Callable[[F], F]", strawberry.mutation(description=description))
 
 
-@strawberry.type
+def described_values(**descriptions: str) -> Callable[[E], E]:
+    """Describe every value of a `@strawberry.enum`, by member name; goes above `@strawberry.enum`.
+
+    `strawberry.enum_value(value, description=...)` describes a value too, but mypy then types
+    the member's `.value` as that wrapper instead of its literal, and resolvers pass those values
+    on to typed store queries. A missing or unknown name fails at import.
+    """
+
+    def describe(enum: E) -> E:
+        definition = getattr(enum, "__strawberry_definition__", None)
+        if not isinstance(definition, StrawberryEnumDefinition):
+            raise TypeError(f"{enum.__name__}: apply @strawberry.enum before described_values")
+        values = {value.name: value for value in definition.values}
+        if set(values) != set(descriptions):
+            raise ValueError(
+                f"{enum.__name__}: describe exactly {sorted(values)}, got {sorted(descriptions)}"
+            )
+        for name, description in descriptions.items():
+            values[name].description = description
+        return enum
+
+    return describe
+
+
+@strawberry.type(
+    description="Where a page sits in its list (a Relay cursor connection). Pages go forward "
+    "only: pass `endCursor` as `after` to fetch the next one while `hasNextPage`."
+)
 class PageInfo:
-    """Where a page ends: pass `endCursor` as `after` to fetch the next one."""
+    has_next_page: bool = strawberry.field(description="Whether items follow this page.")
+    has_previous_page: bool = strawberry.field(
+        description="Whether items precede this page: true when it was fetched with `after`."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The first edge's cursor; null on an empty page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The last edge's cursor; null on an empty page."
+    )
 
-    has_next_page: bool
-    end_cursor: str | None
+
+@strawberry.type(description="One item of a page and the cursor that resumes the list after it.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Pass as `after` to get the items after this one.")
+    node: T = strawberry.field(description="The item.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="One page of a list, in the list's order (a Relay cursor connection). At most "
+    f"{MAX_PAGE_SIZE} items a page."
+)
 class Connection(Generic[T]):
-    """One page of a list, oldest first."""
+    edges: list[Edge[T]] = strawberry.field(description="The page's items with their cursors.")
+    nodes: list[T] = strawberry.field(
+        description="The same items as `edges`, without cursors (convenient when not paging)."
+    )
+    page_info: PageInfo = strawberry.field(description="Where the page sits in the list.")
+    counter: strawberry.Private[Counter | None] = None
 
-    nodes: list[T]
-    page_info: PageInfo
+    @described_field(
+        "How many items the whole list holds (all pages), counted when asked for; null where "
+        "counting would be expensive (the list field's description says when)."
+    )
+    async def total_count(self) -> int | None:
+        return None if self.counter is None else await self.counter()
 
     @classmethod
-    def of(cls, page: Page[M], convert: Callable[[M], T]) -> Connection[T]:
-        """A connection over a store page, converting each item."""
+    def of(
+        cls,
+        page: Page[M],
+        convert: Callable[[M], T],
+        *,
+        after: str | None = None,
+        counter: Counter | None = None,
+    ) -> Connection[T]:
+        """A connection over a store page, converting each item.
+
+        `after` is the cursor the page was fetched with; `counter` counts the whole list.
+        """
+        nodes = [convert(item) for item in page.items]
+        cursors = list(page.cursors)
+        if len(cursors) != len(nodes):
+            # A page built without per-item cursors: only its end is known.
+            cursors = [page.next_cursor or after or ""] * len(nodes)
+        edges = [Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)]
         return cls(
-            nodes=[convert(item) for item in page.items],
+            edges=edges,
+            nodes=nodes,
             page_info=PageInfo(
-                has_next_page=page.next_cursor is not None, end_cursor=page.next_cursor
+                has_next_page=page.next_cursor is not None,
+                has_previous_page=after is not None,
+                start_cursor=cursors[0] if cursors else None,
+                end_cursor=cursors[-1] if cursors else None,
             ),
+            counter=counter,
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="One problem of a journey definition; `code` is stable, `message` names node "
+    "and field."
+)
 class Problem:
     """One problem of a journey definition; `code` is stable, `message` names node and field."""
 
-    code: str
-    node_id: str | None
-    message: str
-    path: str | None
+    code: str = strawberry.field(
+        description="Stable machine-readable code to switch on, e.g. `dangling_edge`, "
+        "`missing_edge`, `duration_out_of_bounds`, `no_entry`."
+    )
+    node_id: str | None = strawberry.field(
+        description="The node the problem is on; null for journey-wide problems (settings, "
+        "edges, the entry)."
+    )
+    message: str = strawberry.field(
+        description="Human-readable explanation naming the node, edge and field; for people, "
+        "not for parsing."
+    )
+    path: str | None = strawberry.field(
+        description="Dotted path to the offending field: inside the node (`params.text`) or, for "
+        "journey-wide problems, inside the definition (`settings.timezone`, "
+        "`edges[3].target`); null when the whole node or journey is at fault."
+    )
 
     @classmethod
     def of(cls, problem: DomainProblem) -> Problem:
@@ -85,24 +201,33 @@ class Problem:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One malformed input field; `path` is dotted (`identity.phone`).")
 class FieldError:
     """One malformed input field; `path` is dotted (`identity.phone`)."""
 
-    path: str
-    message: str
+    path: str = strawberry.field(
+        description="Dotted path of the offending input field, relative to the mutation's "
+        "arguments (`identity.phone`, `events[2].type`)."
+    )
+    message: str = strawberry.field(description="What is wrong with the field, for people.")
 
     @classmethod
     def of(cls, problem: FieldProblem) -> FieldError:
         return cls(path=problem.path, message=problem.message)
 
 
-@strawberry.type
+@strawberry.type(
+    description="The journey definition has problems; every one is listed. Nothing was saved."
+)
 class ValidationFailed:
     """The journey definition has problems; every one is listed."""
 
-    message: str
-    problems: list[Problem]
+    message: str = strawberry.field(
+        description="Summary for people, e.g. `the journey has 3 problem(s)`."
+    )
+    problems: list[Problem] = strawberry.field(
+        description="Every problem found, ordered journey-wide first, then by node; never empty."
+    )
 
     @classmethod
     def of(cls, problems: list[DomainProblem]) -> ValidationFailed:
@@ -112,33 +237,53 @@ class ValidationFailed:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The input is malformed; one error per field. Nothing was changed.")
 class InvalidInput:
     """The input is malformed; one error per field."""
 
-    message: str
-    errors: list[FieldError]
+    message: str = strawberry.field(description="Summary of what is wrong, for people.")
+    errors: list[FieldError] = strawberry.field(
+        description="One entry per offending input field; never empty."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="No such thing in the caller's tenant (things of other tenants are never "
+    "visible, so they are reported as not found too)."
+)
 class NotFound:
     """No such thing in the caller's tenant."""
 
-    message: str
-    kind: str
-    id: str
+    message: str = strawberry.field(
+        description="Human-readable message, e.g. `journey 'j-1' not found`."
+    )
+    kind: str = strawberry.field(
+        description="What was looked for: `journey`, `journey version`, `customer`, "
+        "`enrollment`, `hook`, `operation`, `template`, `delivery`."
+    )
+    id: str = strawberry.field(description="The id that was looked for, as the client sent it.")
 
     @classmethod
     def of(cls, error: NotFoundError) -> NotFound:
         return cls(message=str(error), kind=error.kind, id=error.id)
 
 
-@strawberry.type
+@strawberry.type(
+    description="The caller's API key role does not allow this operation; nothing was changed. "
+    "Roles: `admin` may do everything; `designer` reads and edits journeys; `operator` reads, "
+    "ingests events and manages enrollments; `viewer` only reads."
+)
 class Forbidden:
     """The caller's key does not allow this operation."""
 
-    message: str
-    required_permission: str
+    message: str = strawberry.field(
+        description="Human-readable message naming the missing permission."
+    )
+    required_permission: str = strawberry.field(
+        description="The permission the operation needs: `read`, `edit_journeys` (designer, "
+        "admin), `ingest_events` or `manage_enrollments` (operator, admin), or "
+        "`manage_channels` (admin only)."
+    )
 
     @classmethod
     def of(cls, permission: Permission) -> Forbidden:
@@ -148,12 +293,18 @@ class Forbidden:
         )
 
 
-@strawberry.type(name="Conflict")
+@strawberry.type(
+    name="Conflict",
+    description="The request contradicts the current state (stale revision, archived journey, "
+    "ended enrollment); nothing was changed. Reload and decide again.",
+)
 class ConflictResult:
     """The request contradicts the current state (stale revision, archived journey, ended
     enrollment); reload and decide again."""
 
-    message: str
+    message: str = strawberry.field(
+        description="What the conflict is, e.g. which revision is current, for people."
+    )
 
     @classmethod
     def of(cls, error: ConflictError) -> ConflictResult:

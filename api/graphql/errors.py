@@ -9,24 +9,43 @@ Expected failures are union results; what still surfaces as a GraphQL error is t
 | `Conflict`             | kept           | `CONFLICT`              |
 | anything else          | replaced       | `INTERNAL_SERVER_ERROR` (logged with its trace) |
 
-Errors about the request itself (syntax, validation, variable coercion) carry no path and keep
-their message: they describe the client's document, not our internals.
+Errors about the request itself carry no path and keep their message (they describe the client's
+document, not our internals); they get a code by the phase that found them, unless they already
+carry one (the limits in `api.graphql.limits` do):
+
+| found while             | `extensions.code`           |
+|-------------------------|-----------------------------|
+| parsing                 | `GRAPHQL_PARSE_FAILED`      |
+| validating              | `GRAPHQL_VALIDATION_FAILED` |
+| coercing variables      | `BAD_USER_INPUT`            |
+
+An exception escaping the pipeline itself (an extension, not a resolver) is answered as
+`INTERNAL_SERVER_ERROR` too, never with its message.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from domain.errors import Conflict, InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
 
 INTERNAL_MESSAGE = "Internal server error; it has been logged."
+INTERNAL_SERVER_ERROR: Final = "INTERNAL_SERVER_ERROR"
+GRAPHQL_PARSE_FAILED: Final = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED: Final = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT: Final = "BAD_USER_INPUT"
+
+# Raised by strawberry for the HTTP view to answer with a 4xx; they must pass through unchanged.
+_HTTP_LEVEL = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
@@ -41,10 +60,18 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> Grap
     )
 
 
-def public_error(error: GraphQLError) -> GraphQLError:
-    """The form of `error` a client may see."""
+def public_error(error: GraphQLError, request_code: str | None = None) -> GraphQLError:
+    """The form of `error` a client may see.
+
+    An error without a path is about the request; it keeps its message and, given a
+    `request_code`, gets it as `extensions.code` unless it already has a code.
+    """
     original = error.original_error
-    if original is None or error.path is None:
+    if error.path is None:
+        if request_code is None or (error.extensions or {}).get("code"):
+            return error
+        return _with(error, error.message, {**(error.extensions or {}), "code": request_code})
+    if original is None:
         return error
     if isinstance(original, InvalidInput):
         problems = [{"path": p.path, "message": p.message} for p in original.problems]
@@ -54,15 +81,43 @@ def public_error(error: GraphQLError) -> GraphQLError:
     if isinstance(original, Conflict):
         return _with(error, str(original), {"code": "CONFLICT"})
     logger.error("unexpected error resolving %s", ".".join(map(str, error.path)), exc_info=original)
-    return _with(error, INTERNAL_MESSAGE, {"code": "INTERNAL_SERVER_ERROR"})
+    return _with(error, INTERNAL_MESSAGE, {"code": INTERNAL_SERVER_ERROR})
+
+
+def internal_error() -> GraphQLError:
+    """The error a client sees when something failed that it could not have caused."""
+    return GraphQLError(INTERNAL_MESSAGE, extensions={"code": INTERNAL_SERVER_ERROR})
 
 
 class MaskUnexpectedErrors(SchemaExtension):
-    """Apply `public_error` to every error of a result."""
+    """Apply `public_error` to every error of a result, coding request errors by phase."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._request_code = BAD_USER_INPUT
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        if self.execution_context.pre_execution_errors:
+            self._request_code = GRAPHQL_VALIDATION_FAILED
 
     def on_operation(self) -> Iterator[None]:
-        yield
+        try:
+            yield
+        except (GraphQLError, *_HTTP_LEVEL):
+            raise
+        except Exception as exc:
+            # Strawberry would answer with str(exc); it may name hosts, paths or data.
+            logger.exception("unexpected error outside any resolver")
+            raise internal_error() from exc
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if result is not None and errors:
-            result.errors = [public_error(error) for error in errors]
+            code = self._request_code
+            result.errors = [
+                public_error(
+                    error,
+                    GRAPHQL_PARSE_FAILED if isinstance(error, GraphQLSyntaxError) else code,
+                )
+                for error in errors
+            ]

@@ -3,7 +3,10 @@
 Every operation needs a valid API key; without one the answer is HTTP 401 before anything is
 parsed or executed. The GraphiQL page itself (a browser GET asking for HTML, with no query) is
 served without a key so people can open it and set the `Authorization` header there.
-Subscriptions are not offered, so websocket connections are refused.
+Media types, status codes and HTTP-level refusals follow the GraphQL-over-HTTP spec
+(`api.graphql.over_http`).
+Subscriptions are served over websockets, `graphql-transport-ws` only, authenticated before any
+runs (`api.graphql.live.websocket`).
 """
 
 from __future__ import annotations
@@ -12,20 +15,27 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import Principal, authenticate
 from api.graphql.context import Context
+from api.graphql.live.websocket import WebSocketGate
+from api.graphql.over_http import SpecCompliantGraphQL
 from api.graphql.schema import schema
 from api.services.container import Services
 
 PRINCIPAL_SCOPE_KEY = "omnijourney.principal"
-WEBSOCKET_POLICY_VIOLATION = 1008
 
 
-class _StrawberryApp(GraphQL[Context, None]):
+class _StrawberryApp(SpecCompliantGraphQL):
     def __init__(self, services: Services) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # websockets authenticate with a bearer key, never cookies: any origin may connect
+            allowed_origins=("*",),
+        )
         self._services = services
 
     async def get_context(
@@ -63,10 +73,11 @@ class GraphQLEndpoint:
     def __init__(self, services: Services) -> None:
         self._services = services
         self._graphql = _StrawberryApp(services)
+        self._websocket = WebSocketGate(services.store.tenants, self._graphql, PRINCIPAL_SCOPE_KEY)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": WEBSOCKET_POLICY_VIOLATION})
+            await self._websocket(scope, receive, send)
             return
         request = Request(scope, receive)
         if _wants_ide(request):

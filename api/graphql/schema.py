@@ -2,34 +2,62 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import strawberry
-from strawberry.extensions import QueryDepthLimiter
 
 from api.graphql.customers.queries import CustomerQueries
 from api.graphql.enrollments.mutations import EnrollmentMutations
 from api.graphql.enrollments.queries import EnrollmentQueries
 from api.graphql.errors import MaskUnexpectedErrors
 from api.graphql.events.mutations import EventMutations
+from api.graphql.hooks.mutations import HookMutations
+from api.graphql.hooks.queries import HookQueries
 from api.graphql.journeys.mutations import JourneyMutations
 from api.graphql.journeys.queries import JourneyQueries
+from api.graphql.limits import LIMITS
+from api.graphql.live.subscriptions import LiveSubscriptions
+from api.graphql.metrics.queries import MetricsQueries
+from api.graphql.operations.mutations import OperationMutations
+from api.graphql.operations.queries import OperationQueries
 
-MAX_QUERY_DEPTH = 12
 
-
-@strawberry.type
-class Query(JourneyQueries, CustomerQueries, EnrollmentQueries):
+@strawberry.type(
+    description="Reads, all scoped to the caller's tenant (the tenant of the bearer API key); "
+    "every role may read."
+)
+class Query(
+    JourneyQueries,
+    CustomerQueries,
+    EnrollmentQueries,
+    HookQueries,
+    OperationQueries,
+    MetricsQueries,
+):
     """Reads, all scoped to the caller's tenant."""
 
 
-@strawberry.type
-class Mutation(JourneyMutations, EnrollmentMutations, EventMutations):
+@strawberry.type(
+    description="Writes; each answers a union of its result and the expected failures "
+    "(`Forbidden`, `NotFound`, `InvalidInput`, `Conflict`...), to switch on by `__typename`. "
+    "Each mutation's description names the role it needs."
+)
+class Mutation(
+    JourneyMutations, EnrollmentMutations, EventMutations, HookMutations, OperationMutations
+):
     """Writes; each answers a union of its result and the expected failures."""
+
+
+@strawberry.type(
+    description="Live updates over the `graphql-transport-ws` WebSocket protocol, scoped to the "
+    "caller's tenant; authenticate with an `authorization` key holding `Bearer oj_...` in the "
+    "`connection_init` payload (or the handshake's `Authorization` header)."
+)
+class Subscription(LiveSubscriptions):
+    """Live updates over `graphql-transport-ws`, scoped to the caller's tenant."""
 
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    extensions=[MaskUnexpectedErrors, partial(QueryDepthLimiter, max_depth=MAX_QUERY_DEPTH)],
+    subscription=Subscription,
+    extensions=[MaskUnexpectedErrors, *LIMITS],
 )

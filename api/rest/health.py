@@ -33,7 +33,7 @@ class HealthEndpoint:
 
     async def handle(self, request: Request) -> JSONResponse:
         checks = {
-            "mongodb": await _check("mongodb", self._services.store.db.command("ping")),
+            "mongodb": await _check("mongodb", self._services.store.ping()),
             "temporal": await _check(
                 "temporal", self._services.temporal.service_client.check_health()
             ),

@@ -9,7 +9,18 @@ from temporalio.client import Client
 from api.services.enrollments import EnrollmentService
 from api.services.ingest import IngestService
 from api.services.journeys import JourneyService
-from api.services.ports import ChannelCatalog, Clock, utc_now
+from api.services.live import LiveService
+from api.services.metrics import MetricsService
+from api.services.operations import OperationService
+from api.services.ports import (
+    CallbackCodec,
+    ChannelCatalog,
+    Clock,
+    CodeProvisioner,
+    GroupDirectory,
+    utc_now,
+)
+from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
 from store.database import Store
 
 
@@ -23,17 +34,48 @@ class Services:
     ingest: IngestService
     journeys: JourneyService
     enrollments: EnrollmentService
+    wecom_callbacks: WeComCallbackService
+    hooks: HookService
+    wecom_settings: WeComSettingsService
+    operations: OperationService
+    live: LiveService
+    metrics: MetricsService
+    temporal_ui_url: str | None
+    """Base URL of the Temporal Web UI, for links to workflow histories; None: no links."""
 
     @classmethod
     def build(
-        cls, store: Store, temporal: Client, channels: ChannelCatalog, clock: Clock = utc_now
+        cls,
+        store: Store,
+        temporal: Client,
+        channels: ChannelCatalog,
+        clock: Clock = utc_now,
+        *,
+        wecom_codec: CallbackCodec | None = None,
+        provisioner: CodeProvisioner | None = None,
+        wecom_groups: GroupDirectory | None = None,
+        temporal_ui_url: str | None = None,
     ) -> Services:
-        """Wire the services over the given resources."""
+        """Wire the services over the given resources (WeCom parts only when given)."""
+        ingest = IngestService(store, temporal, clock)
         return cls(
             store=store,
             temporal=temporal,
             channels=channels,
-            ingest=IngestService(store, temporal, clock),
+            ingest=ingest,
             journeys=JourneyService(store, channels, clock),
             enrollments=EnrollmentService(store, temporal),
+            wecom_callbacks=WeComCallbackService(
+                store, ingest, wecom_codec, clock, groups=wecom_groups
+            ),
+            hooks=HookService(store, provisioner, clock),
+            wecom_settings=WeComSettingsService(store),
+            operations=OperationService(store, temporal, ingest, clock),
+            live=LiveService(store, clock),
+            metrics=MetricsService(store, clock),
+            temporal_ui_url=temporal_ui_url,
         )
+
+    async def drain(self) -> None:
+        """Wait for work the services still run in the background (call at shutdown)."""
+        await self.ingest.drain()

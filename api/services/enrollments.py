@@ -12,13 +12,22 @@ from typing import Literal
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.enrollments import Enrollment
+from domain.enrollments import RUNNING_STATUSES, Enrollment
 from domain.errors import Conflict, NotFound
 from store.database import Store
 from workflows import client as journeys_client
 from workflows.client import EnrollOutcome
 
 Operation = Literal["pause", "resume", "cancel"]
+
+
+class ReentryNotAllowed(Conflict):
+    """The journey's re-entry policy does not let this customer enter again (yet)."""
+
+    def __init__(self, journey_id: str, policy: str, enrollment_id: str, why: str) -> None:
+        super().__init__(f"journey {journey_id!r} allows re-entry {policy!r}: {why}")
+        self.policy = policy
+        self.enrollment_id = enrollment_id
 
 
 class EnrollmentService:
@@ -52,6 +61,46 @@ class EnrollmentService:
             reentry=reentry.mode,
             entry_key=entry_key,
         )
+
+    async def reenroll(self, tenant_id: str, journey_id: str, customer_id: str) -> EnrollOutcome:
+        """Enroll a customer again, as the journey's re-entry policy allows.
+
+        `never`: refused once the customer has any enrollment in the journey; `after_exit`:
+        refused while one is running; `concurrent`: always a new enrollment. Refusals raise
+        `ReentryNotAllowed` naming the enrollment in the way; otherwise as `enroll`.
+        """
+        journey = await self._store.journeys.get(tenant_id, journey_id)
+        if journey.status != "published" or journey.live_version is None:
+            raise Conflict(f"journey {journey_id!r} is {journey.status}; publish it first")
+        customer = await self._store.customers.get(tenant_id, customer_id)
+        version = await self._store.journeys.get_version(
+            tenant_id, journey_id, journey.live_version
+        )
+        policy = version.definition.entry.reentry.mode
+        previous = await self._store.enrollments.list(
+            tenant_id, journey_id=journey_id, customer_id=customer.id, limit=1
+        )
+        running = await self._store.enrollments.list(
+            tenant_id,
+            journey_id=journey_id,
+            customer_id=customer.id,
+            status=list(RUNNING_STATUSES),
+            limit=1,
+        )
+        if policy == "never" and previous.items:
+            raise ReentryNotAllowed(
+                journey_id, policy, previous.items[0].id, "the customer has been enrolled"
+            )
+        if policy == "after_exit" and running.items:
+            raise ReentryNotAllowed(
+                journey_id, policy, running.items[0].id, "the customer's enrollment is running"
+            )
+        outcome = await self.enroll(tenant_id, journey_id, customer.id)
+        if outcome.status == "already_enrolled":
+            raise ReentryNotAllowed(
+                journey_id, policy, outcome.enrollment_id, "the customer is already enrolled"
+            )
+        return outcome
 
     async def operate(
         self, tenant_id: str, enrollment_id: str, operation: Operation, reason: str | None = None

@@ -8,6 +8,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from domain.channels import ProvisionedCode, WeComCredentials
+from domain.wecom_events import GroupMember
+
 Clock = Callable[[], datetime]
 
 
@@ -25,4 +28,97 @@ class ChannelCatalog(Protocol):
 
     def describe(self) -> list[dict[str, Any]]:
         """One dict per action: `channel`, `action`, `description`, `params_schema`."""
+        ...
+
+
+class CallbackCodec(Protocol):
+    """Verifies and opens WeCom callbacks (`connectors.wecom.envelope.CallbackCodec`).
+
+    Both methods check `msg_signature` before anything else and raise `ValueError` (with a short
+    reason, never key material) when the request does not check out.
+    """
+
+    def verify_url(
+        self,
+        credentials: WeComCredentials,
+        msg_signature: str,
+        timestamp: str,
+        nonce: str,
+        echostr: str,
+    ) -> str:
+        """The decrypted echostr a URL-verification GET is answered with."""
+        ...
+
+    def open(
+        self,
+        credentials: WeComCredentials,
+        msg_signature: str,
+        timestamp: str,
+        nonce: str,
+        body: bytes,
+    ) -> dict[str, str]:
+        """The decrypted inner message of a callback POST, as flat `{tag: text}`."""
+        ...
+
+
+class CodeProvisioner(Protocol):
+    """Makes, changes and removes WeCom codes (`connectors.wecom.WeComConnector` satisfies it).
+
+    Failures raise the connector's channel errors or `ValueError`; their messages carry no
+    secrets and may be shown to the caller.
+    """
+
+    async def create_contact_way(
+        self,
+        tenant_id: str,
+        *,
+        state: str,
+        users: list[str],
+        skip_verify: bool = True,
+        remark: str | None = None,
+    ) -> ProvisionedCode:
+        """A channel code (contact way) adding one of `users`, echoing `state` in callbacks."""
+        ...
+
+    async def update_contact_way(
+        self,
+        tenant_id: str,
+        config_id: str,
+        *,
+        users: list[str] | None,
+        remark: str | None = None,
+    ) -> None:
+        """Change who a contact way adds (None keeps them)."""
+        ...
+
+    async def delete_contact_way(self, tenant_id: str, config_id: str) -> None:
+        """Remove a contact way from WeCom."""
+        ...
+
+    async def create_join_way(
+        self,
+        tenant_id: str,
+        *,
+        state: str,
+        chat_ids: list[str],
+        auto_create_room: bool,
+        room_base_name: str | None,
+        room_base_id: int | None,
+    ) -> ProvisionedCode:
+        """A group live code over up to five groups, echoing `state` to group members."""
+        ...
+
+    async def delete_join_way(self, tenant_id: str, config_id: str) -> None:
+        """Remove a join way from WeCom."""
+        ...
+
+
+class GroupDirectory(Protocol):
+    """Who is in a WeCom customer group (`connectors.wecom.WeComConnector` satisfies it).
+
+    Failures raise the connector's channel errors; callers treat the answer as best-effort.
+    """
+
+    async def group_members(self, tenant_id: str, chat_id: str) -> list[GroupMember]:
+        """The group's members, each with the `state` of the join way it came through."""
         ...

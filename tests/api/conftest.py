@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import SandboxConnector
+from connectors.wecom import WeComClient, WeComConnector
 from store.database import Store
 from tests.api.support import TenantKeys, make_tenant
 
@@ -25,8 +26,12 @@ async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
 
 
 @pytest.fixture
-def registry() -> ConnectorRegistry:
-    return ConnectorRegistry([SandboxConnector()])
+async def registry(store: Store) -> AsyncIterator[ConnectorRegistry]:
+    """Sandbox and WeCom (WeCom answers only for tenants whose credentials are stored)."""
+    async with httpx.AsyncClient() as http:
+        client = WeComClient(http, store.wecom_credentials)
+        wecom = WeComConnector(client, store.wecom_allowances, store.wecom_transfers)
+        yield ConnectorRegistry([SandboxConnector(), wecom])
 
 
 @pytest.fixture

@@ -20,14 +20,26 @@ def _broken_journey() -> dict[str, object]:
 async def test_validate_journey_names_every_problem(
     api: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
-    query = "query($d: JSON!) { validateJourney(definition: $d) { code nodeId message path } }"
+    query = """
+    query($d: JSON!) {
+      validateJourney(source: {definition: $d}) {
+        __typename ... on ValidationReport { valid problems { code nodeId message path } }
+      }
+    }
+    """
     data = await gql(api, tenant, query, {"d": _broken_journey()}, role="viewer")
-    problems = {(p["code"], p["nodeId"]) for p in data["validateJourney"]}
+    report = data["validateJourney"]
+    assert report["valid"] is False
+    problems = {(p["code"], p["nodeId"]) for p in report["problems"]}
     assert ("unknown_channel", "welcome") in problems
     assert ("unreachable_node", "orphan") in problems
     assert ("missing_edge", "orphan") in problems
     valid = await gql(api, tenant, query, {"d": welcome_journey()}, role="viewer")
-    assert valid["validateJourney"] == []
+    assert valid["validateJourney"] == {
+        "__typename": "ValidationReport",
+        "valid": True,
+        "problems": [],
+    }
 
 
 async def test_a_definition_that_does_not_parse_is_reported_field_by_field(
@@ -91,7 +103,16 @@ async def test_create_validate_publish_and_version_a_journey(
     live = published["publishJourney"]
     assert live["__typename"] == "Journey"
     assert (live["status"], live["liveVersion"]) == ("PUBLISHED", 1)
-    assert live["versions"] == [{"version": 1, "listenedEventTypes": ["order.paid"]}]
+    assert live["versions"] == [
+        {
+            "version": 1,
+            "listenedEventTypes": [
+                "order.paid",
+                "wecom.contact_deleted_by_customer",
+                "wecom.contact_deleted_by_staff",
+            ],
+        }
+    ]
 
     listed = await gql(
         api, tenant, "{ journeys(first: 5) { nodes { id status } pageInfo { hasNextPage } } }"

@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from domain.enrollments import Enrollment
 from domain.errors import InvalidInput, NotFound
 from domain.events import Event
+from store import customers as customer_store
+from store.customers import CustomerSearch
 from store.database import Store
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
@@ -254,3 +257,58 @@ async def test_concurrent_merges_leave_one_live_customer_with_every_identity(sto
     live = (await store.customers.list("acme")).items
     assert [c.id for c in live] == [older.id]
     assert {i.kind for i in live[0].identities} == {"unionid", "phone", "email"}
+
+
+async def test_journey_membership_search_scans_enrollments_in_batches(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small scan batches: a page gathers matches across batches, and a scan that reads its
+    whole budget without filling the page hands back a cursor that resumes after it."""
+    ids = []
+    for n in range(6):
+        customer, _ = await store.customers.resolve("acme", {"external_id": f"c{n}"}, T0)
+        if n % 2 == 0:
+            await store.customers.update_profile("acme", customer.id, T0, add_tags=["even"])
+        ids.append(customer.id)
+        await store.enrollments.upsert_projection(
+            Enrollment(
+                id=f"acme:jrn_1:{customer.id}",
+                tenant_id="acme",
+                journey_id="jrn_1",
+                version=1,
+                customer_id=customer.id,
+                current_node="wait",
+                started_at=T0,
+                updated_at=T0,
+                seq=1,
+            )
+        )
+    monkeypatch.setattr(customer_store, "JOURNEY_SCAN_BATCH", 2)
+    search = CustomerSearch(journey_id="jrn_1", journey_node="wait", tags_all=["even"])
+
+    page = await store.customers.search("acme", search, limit=2)
+    assert [c.id for c in page.items] == [ids[0], ids[2]]
+    rest = await store.customers.search("acme", search, cursor=page.next_cursor, limit=2)
+    assert [c.id for c in rest.items] == [ids[4]] and rest.next_cursor is None
+
+    monkeypatch.setattr(customer_store, "MAX_JOURNEY_SCAN_BATCHES", 1)
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        part = await store.customers.search("acme", search, cursor=cursor, limit=5)
+        seen += [c.id for c in part.items]
+        cursor = part.next_cursor
+        if cursor is None:
+            break
+    assert seen == [ids[0], ids[2], ids[4]]
+    assert await store.customers.count("acme", search) is None
+    assert await store.customers.count("acme", CustomerSearch(journey_id="jrn_1")) == 6
+
+
+async def test_get_many_reads_customers_of_the_tenant_only(store: Store) -> None:
+    mine, _ = await store.customers.resolve("acme", {"unionid": "u-1"}, T0)
+    theirs, _ = await store.customers.resolve("other", {"unionid": "u-2"}, T0)
+
+    found = await store.customers.get_many("acme", [mine.id, theirs.id, "cus_missing"])
+
+    assert found == {mine.id: mine}

@@ -157,3 +157,54 @@ async def test_running_enrollments_of_a_merged_customer_follow_the_survivor(stor
     running = await store.enrollments.running_for_customer("acme", older.id)
 
     assert [e.customer_id for e in running] == [younger.id]
+
+
+async def test_first_pages_for_many_customers_come_from_one_query_and_resume_with_list(
+    store: Store,
+) -> None:
+    for customer in ("cus_1", "cus_2"):
+        for n in range(3):
+            await store.enrollments.upsert_projection(
+                projection(1, "wait").model_copy(
+                    update={
+                        "id": f"acme:jrn_{n}:{customer}",
+                        "journey_id": f"jrn_{n}",
+                        "customer_id": customer,
+                        "started_at": T0 + timedelta(minutes=n),
+                        "status": "exited" if n == 1 else "active",
+                    }
+                )
+            )
+
+    pages = await store.enrollments.first_pages_for_customers(
+        "acme", ["cus_1", "cus_2", "cus_none"], limit=2
+    )
+    active = await store.enrollments.first_pages_for_customers(
+        "acme", ["cus_1"], statuses=["active"], limit=5
+    )
+    other_tenant = await store.enrollments.first_pages_for_customers("other", ["cus_1"], limit=5)
+
+    assert [e.journey_id for e in pages["cus_1"].items] == ["jrn_0", "jrn_1"]
+    assert [e.journey_id for e in pages["cus_2"].items] == ["jrn_0", "jrn_1"]
+    assert pages["cus_none"].items == [] and pages["cus_none"].next_cursor is None
+    assert pages["cus_1"].cursors[-1] == pages["cus_1"].next_cursor
+    rest = await store.enrollments.list(
+        "acme", customer_id="cus_1", cursor=pages["cus_1"].next_cursor, limit=2
+    )
+    assert [e.journey_id for e in rest.items] == ["jrn_2"]
+    assert [e.journey_id for e in active["cus_1"].items] == ["jrn_0", "jrn_2"]
+    assert active["cus_1"].next_cursor is None
+    assert other_tenant["cus_1"].items == []
+
+
+async def test_enrollments_are_counted_with_the_filters_of_list(store: Store) -> None:
+    await store.enrollments.upsert_projection(projection(1, "wait"))
+    await store.enrollments.upsert_projection(
+        projection(1, "done", id="acme:jrn_1:cus_2", customer_id="cus_2", status="exited")
+    )
+
+    assert await store.enrollments.count("acme", journey_id="jrn_1") == 2
+    assert await store.enrollments.count("acme", journey_id="jrn_1", node="wait") == 1
+    assert await store.enrollments.count("acme", status=["exited", "cancelled"]) == 1
+    assert await store.enrollments.count("acme", version=2) == 0
+    assert await store.enrollments.count("other") == 0

@@ -81,3 +81,57 @@ async def test_last_event_for_a_customer_is_the_latest_of_that_type(store: Store
     assert last is not None and last.id == "joined"
     assert last_paid is not None and last_paid.id == "paid-2"
     assert await store.events.last_for_customer("acme", "cus_9") is None
+
+
+async def test_a_new_event_is_unrouted_until_marked_routed(store: Store) -> None:
+    await store.events.insert(event("e-1", T0))
+
+    stored = await store.events.find("acme", "e-1")
+    assert stored is not None
+    assert (stored.event, stored.pending, stored.routed_at) == (event("e-1", T0), True, None)
+
+    assert await store.events.mark_routed("acme", ["e-1"], T0 + timedelta(minutes=1)) == 1
+    assert await store.events.mark_routed("acme", ["e-1"], T0 + timedelta(minutes=2)) == 0
+
+    routed = await store.events.find("acme", "e-1")
+    assert routed is not None
+    assert (routed.pending, routed.routed_at) == (False, T0 + timedelta(minutes=1))
+    assert await store.events.get("acme", "e-1") == event("e-1", T0)
+
+
+async def test_unrouted_events_of_every_tenant_are_listed_oldest_first(store: Store) -> None:
+    received = [("e-3", 3, "acme"), ("e-1", 1, "acme"), ("o-2", 2, "other"), ("e-9", 9, "acme")]
+    for event_id, minute, tenant in received:
+        at = T0 + timedelta(minutes=minute)
+        stored = event(event_id, at).model_copy(update={"tenant_id": tenant, "received_at": at})
+        await store.events.insert(stored)
+    await store.events.insert(event("routed", T0))
+    await store.events.mark_routed("acme", ["routed", "e-3"], T0)
+    await store.events.mark_routed("other", ["e-1"], T0)  # another tenant's id: no effect
+
+    found = await store.events.unrouted(T0 + timedelta(minutes=5), limit=10)
+    assert [(s.event.tenant_id, s.event.id) for s in found] == [("acme", "e-1"), ("other", "o-2")]
+    first = await store.events.unrouted(T0 + timedelta(minutes=10), limit=1)
+    assert [s.event.id for s in first] == ["e-1"]
+
+
+async def test_events_stored_before_routing_was_tracked_count_as_routed(store: Store) -> None:
+    # An older release stored neither `routed_at` nor the pending marker.
+    await store.db["events"].insert_one(
+        {**event("legacy", T0).model_dump(exclude={"id"}), "event_id": "legacy"}
+    )
+
+    assert await store.events.unrouted(T0 + timedelta(days=1), limit=10) == []
+    stored = await store.events.find("acme", "legacy")
+    assert stored is not None and not stored.pending
+
+
+async def test_the_unrouted_sweep_is_served_by_its_partial_index(store: Store) -> None:
+    await store.events.insert(event("e-1", T0))
+    info = await store.db["events"].index_information()
+    assert info["unrouted_by_received"]["partialFilterExpression"] == {"route_pending": True}
+
+    # the query `unrouted` runs
+    query = {"route_pending": True, "received_at": {"$lt": T0 + timedelta(days=1)}}
+    plan = await store.db["events"].find(query).sort([("received_at", 1), ("_id", 1)]).explain()
+    assert "unrouted_by_received" in str(plan["queryPlanner"]["winningPlan"])

@@ -105,7 +105,12 @@ async def test_a_published_version_keeps_its_definition(store: Store) -> None:
     assert version.definition == HOOKED
     assert version.entry_event_type == "wecom.contact_added"
     assert version.entry_hook == "douyin-ad-spring"
-    assert version.listened_event_types == ["order.paid", "wecom.group_joined"]
+    assert version.listened_event_types == [
+        "order.paid",
+        "wecom.contact_deleted_by_customer",
+        "wecom.contact_deleted_by_staff",
+        "wecom.group_joined",
+    ]
     with pytest.raises(NotFound):
         await store.journeys.get_version("acme", journey.id, number + 1)
 

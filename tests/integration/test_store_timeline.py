@@ -121,3 +121,79 @@ async def test_the_timeline_shows_nothing_of_another_tenant(store: Store) -> Non
     page = await store.timeline.for_customer("acme", "cus_1")
 
     assert page.items == []
+
+
+async def test_entries_at_the_same_instant_page_one_by_one_without_loss(store: Store) -> None:
+    """Ties across all three kinds at one instant: each branch resumes after the cursor alone."""
+    for n in range(3):
+        await store.events.insert(
+            Event(
+                id=f"e{n}",
+                tenant_id="acme",
+                customer_id="cus_1",
+                type="wecom.contact_added",
+                identity={"external_id": "cus_1"},
+                timestamp=T0,
+                received_at=T0,
+            )
+        )
+        await store.deliveries.begin(
+            Delivery(
+                tenant_id="acme",
+                idempotency_key=f"k{n}",
+                enrollment_id=EID,
+                customer_id="cus_1",
+                journey_id="jrn_1",
+                node_id=f"n{n}",
+                channel="wecom",
+                action="welcome",
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+    await store.enrollments.record_transitions(
+        [
+            Transition(
+                tenant_id="acme",
+                enrollment_id=EID,
+                journey_id="jrn_1",
+                version=1,
+                customer_id="cus_1",
+                seq=seq,
+                to_node=f"t{seq}",
+                label="next",
+                at=T0,
+            )
+            for seq in range(3)
+        ]
+    )
+    whole = await store.timeline.for_customer("acme", "cus_1")
+    assert [entry.kind for entry in whole.items] == ["delivery"] * 3 + ["event"] * 3 + [
+        "transition"
+    ] * 3
+
+    seen: list[str] = []
+    cursor = None
+    for _ in range(20):
+        page = await store.timeline.for_customer("acme", "cus_1", limit=1, cursor=cursor)
+        seen += [describe(entry) for entry in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [describe(entry) for entry in whole.items]
+
+
+async def test_the_timeline_reads_only_the_asked_kinds_and_several_customer_ids(
+    store: Store,
+) -> None:
+    await fill(store)
+    await fill(store, customer="cus_2")
+
+    page = await store.timeline.for_customer(
+        "acme", ["cus_1", "cus_2"], kinds=["delivery", "transition"]
+    )
+
+    assert sorted(describe(entry) for entry in page.items) == sorted(
+        ["delivery:welcome"] * 2 + ["transition:entry"] * 2 + ["transition:welcome"] * 2
+    )
+    assert await store.timeline.for_customer("acme", "cus_1", kinds=[]) == type(page)()

@@ -27,6 +27,7 @@ from domain.engine import (
     WaitForEvent,
     WaitUntil,
     new_state,
+    run_key,
 )
 from domain.journey import (
     ActionNode,
@@ -100,6 +101,15 @@ def test_start_runs_through_the_entry_and_stops_at_the_first_action() -> None:
     assert action.idempotency_key == "t:j:c:hello:1"
     assert action.params == {"text": "hi"}
     assert state.waiting is not None and state.waiting.kind == "action"
+
+
+def test_a_runs_actions_carry_the_run_in_their_idempotency_key() -> None:
+    run = run_key(T0)
+    _, commands = LINEAR.advance(new_state("t:j:c", run=run), Start(), T0)
+    action = commands[-1]
+    assert isinstance(action, RunAction)
+    assert action.idempotency_key == f"t:j:c:{run}:hello:1"
+    assert run_key(T0 + timedelta(milliseconds=1)) != run
 
 
 def test_action_result_moves_on_to_a_durable_wait() -> None:

@@ -48,6 +48,8 @@ def test_env_names_are_the_documented_ones() -> None:
         "CHANNEL_RATE_LIMITS",
         "LOG_LEVEL",
         "PUBLIC_BASE_URL",
+        "WECOM_SIMULATOR",
+        "WECOM_RESULT_POLL_INTERVAL",
     ]
 
 
@@ -71,6 +73,8 @@ def test_each_field_is_read_from_its_upper_case_variable(monkeypatch: pytest.Mon
     monkeypatch.setenv("CHANNEL_RATE_LIMITS", '{"sms": 20, "wecom": 5.5}')
     monkeypatch.setenv("LOG_LEVEL", "debug")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://omni.example.com/")
+    monkeypatch.setenv("WECOM_SIMULATOR", "false")
+    monkeypatch.setenv("WECOM_RESULT_POLL_INTERVAL", "12.5")
 
     settings = Settings()
 
@@ -91,6 +95,15 @@ def test_each_field_is_read_from_its_upper_case_variable(monkeypatch: pytest.Mon
     assert settings.channel_rate_limits == {"sms": 20.0, "wecom": 5.5}
     assert settings.log_level == "DEBUG"
     assert settings.base_url == "https://omni.example.com"
+    assert settings.wecom_simulator is False
+    assert settings.result_poll_interval(simulated=True) == 12.5
+
+
+def test_result_polls_are_quick_with_the_simulator_and_gentle_with_wecom() -> None:
+    settings = Settings()
+    assert settings.wecom_simulator is True
+    assert settings.result_poll_interval(simulated=True) == 2.0
+    assert settings.result_poll_interval(simulated=False) == 30.0
 
 
 def test_an_empty_address_means_the_embedded_server(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,6 +127,12 @@ def test_base_url_defaults_to_the_api_bind_address() -> None:
     assert Settings(api_host="127.0.0.1", api_port=8123).base_url == "http://127.0.0.1:8123"
 
 
+def test_the_api_is_reached_locally_on_loopback_when_bound_to_every_interface() -> None:
+    everywhere = Settings(api_host="0.0.0.0", api_port=8123)  # noqa: S104 - not binding
+    assert everywhere.local_base_url == "http://127.0.0.1:8123"
+    assert Settings(api_host="10.1.2.3", api_port=80).local_base_url == "http://10.1.2.3:80"
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
@@ -121,6 +140,7 @@ def test_base_url_defaults_to_the_api_bind_address() -> None:
         ("CHANNEL_RATE_LIMITS", "not json", "channel_rate_limits"),
         ("LOG_LEVEL", "chatty", "unknown log level"),
         ("API_PORT", "70000", "api_port"),
+        ("WECOM_RESULT_POLL_INTERVAL", "0", "wecom_result_poll_interval"),
     ],
 )
 def test_bad_values_are_rejected_with_a_clear_error(

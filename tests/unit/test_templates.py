@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.clock import next_local_time
+from domain.conditions import LastEventCondition, PropertyCondition
 from domain.journey import (
     ActionNode,
+    BranchNode,
     EntryNode,
     HookTrigger,
     JourneyDefinition,
@@ -16,7 +18,12 @@ from domain.journey import (
     WaitForEventNode,
     WaitNode,
 )
-from domain.templates import TEMPLATES, canonical_journey
+from domain.templates import (
+    DEMO_RESULT_WAIT,
+    RESULT_WAIT,
+    TEMPLATES,
+    canonical_journey,
+)
 
 REAL = canonical_journey("real")
 DEMO = canonical_journey("demo")
@@ -72,11 +79,19 @@ def test_real_scale_uses_the_real_durations() -> None:
 
 def test_demo_scale_turns_each_real_day_into_two_seconds_and_never_less_than_one() -> None:
     for node_id, real in _timing(REAL).items():
+        if node_id == "wait_coupon_result":
+            continue  # the result wait has its own demo length (below)
         demo = _timing(DEMO)[node_id]
         expected = max(1, round(real / timedelta(days=1) * 2))
         assert demo == timedelta(seconds=expected), node_id
     assert _timing(DEMO)["wait_21d"] == timedelta(seconds=42)
     assert _timing(DEMO)["wait_30m"] == timedelta(seconds=1)
+
+
+def test_the_coupon_waits_hours_for_its_task_result_and_the_demo_long_enough_to_confirm() -> None:
+    assert _timing(REAL)["wait_coupon_result"] == RESULT_WAIT == timedelta(hours=4)
+    assert _timing(DEMO)["wait_coupon_result"] == DEMO_RESULT_WAIT
+    assert timedelta(seconds=5) <= DEMO_RESULT_WAIT
 
 
 def test_only_real_scale_has_local_send_times_and_quiet_hours() -> None:
@@ -101,6 +116,8 @@ def test_onboarding_touches_land_at_ten_on_days_one_three_and_seven() -> None:
         due = next_local_time(at + wait.duration, wait.until, REAL.settings.timezone)
         landed.append(due.astimezone(SHANGHAI))
         at = due + timedelta(minutes=5)  # the touch itself takes a while
+        if node_id == "wait_day3":
+            at += RESULT_WAIT  # the coupon's task result never came: the longest way to day 7
     assert [(d.day, d.hour, d.minute) for d in landed] == [(3, 10, 0), (5, 10, 0), (9, 10, 0)]
     assert landed[0].astimezone(UTC) == datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
 
@@ -119,9 +136,23 @@ def test_entry_goal_and_exit_trigger_follow_the_canonical_journey() -> None:
         ]
         assert definition.listened_event_types() == {
             "wecom.group_joined",
+            "wecom.mass_message.result",
             "order.paid",
             "wecom.contact_deleted_by_customer",
+            "wecom.contact_deleted_by_staff",  # the default exit when staff delete the contact
         }
+
+
+def test_the_hook_and_the_group_settings_are_parameters() -> None:
+    custom = canonical_journey(
+        "demo", "xhs-note-may", group_code_url="https://brand.example/g", group_owner="lisi"
+    )
+    assert custom.entry.trigger == HookTrigger(hook="xhs-note-may")
+    welcome = custom.node("welcome")
+    assert isinstance(welcome, ActionNode)
+    assert welcome.params["attachments"][0]["url"] == "https://brand.example/g"
+    group = custom.node("group_day1")
+    assert isinstance(group, ActionNode) and group.params["sender"] == "lisi"
 
 
 def test_the_repurchase_loop_returns_to_the_21_day_wait_and_lapses_by_sms() -> None:
@@ -133,13 +164,45 @@ def test_the_repurchase_loop_returns_to_the_21_day_wait_and_lapses_by_sms() -> N
     assert REAL.target("winback_sms", "next") == "exit_lapsed"
 
 
-def test_every_touch_is_a_sandbox_message_to_a_known_audience() -> None:
-    actions = [node for node in REAL.nodes if isinstance(node, ActionNode)]
-    assert len(actions) == 8
-    for action in actions:
-        assert (action.channel, action.action) == ("sandbox", "send_message")
-        assert action.params["to"] in {"contact", "group", "oa", "sms"}
+def test_wecom_steps_do_the_touches_and_sandbox_keeps_oa_and_sms() -> None:
+    actions = {node.id: node for node in REAL.nodes if isinstance(node, ActionNode)}
+    assert {node_id: (a.channel, a.action) for node_id, a in actions.items()} == {
+        "welcome": ("wecom", "welcome"),
+        "send_group_code": ("wecom", "mass_message"),
+        "remind_group_join": ("wecom", "mass_message"),
+        "group_day1": ("wecom", "group_message"),
+        "coupon_day3": ("wecom", "mass_message"),
+        "coupon_day3_sms": ("sandbox", "send_message"),
+        "member_day_day7": ("sandbox", "send_message"),
+        "replenish": ("wecom", "mass_message"),
+        "winback_sms": ("sandbox", "send_message"),
+    }
+    for action in actions.values():
         assert 1 <= len(action.params["text"]) <= 2000
+        if action.channel == "sandbox":
+            assert action.params["to"] in {"oa", "sms"}
+    assert [a.id for a in actions.values() if not a.respect_quiet_hours] == ["welcome"]
+    for node_id in ("welcome", "send_group_code", "remind_group_join"):
+        link = actions[node_id].params["attachments"][0]
+        assert link["msgtype"] == "link" and link["url"].startswith("https://")
+
+
+def test_the_coupon_follows_its_task_result_and_falls_back_to_sms() -> None:
+    wait = REAL.node("wait_coupon_result")
+    assert isinstance(wait, WaitForEventNode)
+    assert wait.event_type == "wecom.mass_message.result"
+    assert wait.where == [PropertyCondition(path="node_id", value="coupon_day3")]
+    branch = REAL.node("coupon_delivered")
+    assert isinstance(branch, BranchNode)
+    assert branch.rules[0].conditions == [
+        LastEventCondition(where=PropertyCondition(path="status", value="sent"))
+    ]
+    assert REAL.target("coupon_day3", "next") == "wait_coupon_result"
+    assert REAL.target("wait_coupon_result", "matched") == "coupon_delivered"
+    assert REAL.target("wait_coupon_result", "timed_out") == "coupon_day3_sms"
+    assert REAL.target("coupon_delivered", "sent") == "wait_day7"
+    assert REAL.target("coupon_delivered", "else") == "coupon_day3_sms"
+    assert REAL.target("coupon_day3_sms", "next") == "wait_day7"
 
 
 def test_the_template_registry_builds_both_scales() -> None:

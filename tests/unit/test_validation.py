@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
+from connectors.wecom import WeComConnector
 from domain.conditions import TagCondition
 from domain.journey import (
     ActionNode,
@@ -42,7 +43,11 @@ class Noop(BaseModel):
     pass
 
 
-CATALOG: ActionCatalog = {"sandbox": {"send_message": SendMessage, "noop": Noop}}
+CATALOG: ActionCatalog = {
+    "sandbox": {"send_message": SendMessage, "noop": Noop},
+    # The real WeCom params models: the canonical journey's WeCom steps are checked against them.
+    "wecom": {name: spec.params_model for name, spec in WeComConnector.actions.items()},
+}
 
 
 def journey(
@@ -436,8 +441,9 @@ def test_a_journey_with_many_problems_gets_them_all_at_once_in_node_order() -> N
 
 def test_a_document_that_does_not_parse_gives_named_field_problems() -> None:
     raw = canonical_journey("demo").model_dump(mode="json")
-    raw["nodes"][3]["duration"] = "soon"
-    raw["nodes"][5].pop("event_type")
+    index = {node["id"]: n for n, node in enumerate(raw["nodes"])}
+    raw["nodes"][index["wait_30m"]]["duration"] = "soon"
+    raw["nodes"][index["wait_group_join"]].pop("event_type")
     raw["nodes"].append({"id": "mystery"})
     raw["edges"][0] = {"source": "entry"}
     definition, problems = parse_and_validate(raw, CATALOG)

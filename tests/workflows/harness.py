@@ -1,4 +1,8 @@
-"""A journey test bench: real store, real Temporal server, real workers, the shipped connectors."""
+"""A journey test bench: real store, real Temporal server, real workers, the shipped connectors.
+
+The `wecom` channel is registered against a `WeComSimulator` served over real HTTP; the bench's
+tenant is connected to it (`Bench.sim`, `Bench.wecom_customer`).
+"""
 
 from __future__ import annotations
 
@@ -19,9 +23,13 @@ from temporalio.worker import Worker
 
 from connectors import default_registry
 from connectors.registry import ConnectorRegistry
+from connectors.wecom import WeComClient, WeComConnector
+from connectors.wecom.simulator import WeComSimulator
+from domain.channels import WeComCredentials, new_callback_id
 from domain.deliveries import Delivery
 from domain.engine import EventRef
 from domain.enrollments import Enrollment, Transition
+from domain.events import Event
 from domain.journey import JourneyDefinition
 from store.database import Store
 from workflows import client as journeys
@@ -29,6 +37,18 @@ from workflows.journey import JourneyWorkflow
 from workflows.models import JourneyResult
 
 WEBHOOK_SECRET = SecretStr("test-webhook-secret")
+WECOM_SECRET = "bench-app-secret"
+WECOM_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+WECOM_STAFF = "zhangsan"
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A customer who added a staff member on WeCom, and the event to enroll them with."""
+
+    customer_id: str
+    external_userid: str
+    event: EventRef
 
 
 @dataclass
@@ -36,6 +56,7 @@ class Bench:
     store: Store
     client: Client
     registry: ConnectorRegistry
+    sim: WeComSimulator
     tenant_id: str = "acme"
     started: list[str] = field(default_factory=list)
 
@@ -56,6 +77,35 @@ class Bench:
             datetime.now(UTC),
         )
         return customer.id
+
+    async def wecom_customer(self, state: str, event_id: str, staff: str = WECOM_STAFF) -> Arrival:
+        """A customer adds `staff` through the code with `state`, as WeCom reports it: the
+        simulator mints a welcome code, the `wecom.contact_added` event is stored and the
+        customer records who added them."""
+        now = datetime.now(UTC)
+        contact = self.sim.add_customer(staff, state)
+        code = self.sim.mint_welcome_code(contact.external_userid, staff)
+        customer_id = await self.customer(wecom_external_userid=contact.external_userid)
+        await self.store.customers.update_profile(
+            self.tenant_id, customer_id, now, set_attributes={"wecom_follow_user": staff}
+        )
+        properties = {"state": state, "staff_userid": staff, "welcome_code": code}
+        await self.store.events.insert(
+            Event(
+                id=event_id,
+                tenant_id=self.tenant_id,
+                type="wecom.contact_added",
+                customer_id=customer_id,
+                identity={"wecom_external_userid": contact.external_userid},
+                timestamp=now,
+                received_at=now,
+                properties=properties,
+            )
+        )
+        event = EventRef(
+            id=event_id, type="wecom.contact_added", properties=properties, occurred_at=now
+        )
+        return Arrival(customer_id, contact.external_userid, event)
 
     async def enroll(
         self,
@@ -141,9 +191,23 @@ async def bench(db: AsyncDatabase[Any], client: Client) -> AsyncIterator[Bench]:
 
     store = Store(db)
     await store.ensure_indexes()
-    async with httpx.AsyncClient() as http:
+    sim = WeComSimulator(corp_id="ww-bench", secret=WECOM_SECRET)
+    async with httpx.AsyncClient() as http, sim.serve() as base_url:
         registry = default_registry(http, WEBHOOK_SECRET)
-        result = Bench(store=store, client=client, registry=registry)
+        wecom = WeComClient(http, store.wecom_credentials)
+        registry.register(WeComConnector(wecom, store.wecom_allowances, store.wecom_transfers))
+        result = Bench(store=store, client=client, registry=registry, sim=sim)
+        await store.wecom_credentials.put(
+            WeComCredentials(
+                tenant_id=result.tenant_id,
+                corp_id=sim.corp_id,
+                secret=SecretStr(WECOM_SECRET),
+                callback_token=SecretStr("bench-callback-token"),
+                encoding_aes_key=SecretStr(WECOM_AES_KEY),
+                base_url=base_url,
+                callback_id=new_callback_id(),
+            )
+        )
         async with running(build_workers(client, store, registry)):
             try:
                 yield result

@@ -82,8 +82,11 @@ async def test_the_entry_event_reaches_the_first_action_as_its_trigger(
     await jb.result(enrollment_id)
 
     [body] = _Recorder.bodies
+    stored = await jb.store.events.get(jb.tenant_id, "add-9")
+    assert stored is not None
     assert body["trigger"] == {
         "id": "add-9",
         "type": "wecom.contact_added",
+        "timestamp": stored.timestamp.isoformat(),
         "properties": {"welcome_code": "WELCOME-123", "state": "douyin-ad-spring"},
     }

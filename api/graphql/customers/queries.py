@@ -1,28 +1,113 @@
-"""Customer reads, scoped to the caller's tenant."""
+"""Customer reads, scoped to the caller's tenant: one customer, or a search."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
-from api.graphql.common import Connection, described_field, page_limit
+from api.graphql.common import After, Connection, First, described_field, page_limit
 from api.graphql.context import Info
 from api.graphql.customers.types import Customer
+from api.graphql.enrollments.types import EnrollmentStatus
 from domain.errors import NotFound
+from store.customers import CustomerSearch
 
 
-@strawberry.input
+@strawberry.input(description="Customers whose attribute `key` equals `value`.")
 class AttributeFilter:
-    """Customers whose attribute `key` equals `value`."""
+    key: str = strawberry.field(description="The attribute name.")
+    value: JSON = strawberry.field(
+        description="The value it must equal (JSON; compared as data, so objects may not hold "
+        "keys starting with `$`)."
+    )
 
-    key: str
-    value: JSON
+
+@strawberry.input(description="Customers known by this identity.")
+class IdentityFilter:
+    kind: str | None = strawberry.field(
+        default=None,
+        description="The identity kind (`phone`, `unionid`...); omit it to match the value "
+        "under any kind, on any channel.",
+    )
+    value: str = strawberry.field(
+        description="The identity value, normalized as its kind requires (phones to digits, "
+        "e-mails to lowercase)."
+    )
+
+
+@strawberry.input(description="Customers by tags; both lists may be given.")
+class TagFilter:
+    all: list[str] | None = strawberry.field(default=None, description="Has every one of these.")
+    any: list[str] | None = strawberry.field(default=None, description="Has at least one of these.")
+
+
+@strawberry.input(
+    description="Customers with an enrollment in a journey, optionally at a node and in a status."
+)
+class JourneyMembershipFilter:
+    journey_id: strawberry.ID = strawberry.field(description="The journey.")
+    node_id: str | None = strawberry.field(
+        default=None, description="Whose enrollment is currently at (or ended on) this node."
+    )
+    status: list[EnrollmentStatus] | None = strawberry.field(
+        default=None, description="Whose enrollment has one of these statuses."
+    )
+
+
+@strawberry.input(
+    description="Which customers to find; every given criterion must hold. Merged-away records "
+    "are left out (their surviving customer is found instead)."
+)
+class CustomerFilter:
+    identity: IdentityFilter | None = strawberry.field(
+        default=None, description="By identity, of one kind or any."
+    )
+    tags: TagFilter | None = strawberry.field(default=None, description="By tags.")
+    attributes: list[AttributeFilter] | None = strawberry.field(
+        default=None, description="Each attribute must equal its value."
+    )
+    hook: str | None = strawberry.field(
+        default=None, description="The hook (channel code `state`) that first brought them in."
+    )
+    journey: JourneyMembershipFilter | None = strawberry.field(
+        default=None, description="By journey membership (at a node, in a status)."
+    )
+
+
+def _search(filter: CustomerFilter | None, tag: str | None) -> CustomerSearch:
+    wanted = filter or CustomerFilter()
+    tags_all = list(wanted.tags.all or []) if wanted.tags else []
+    if tag is not None:
+        tags_all.append(tag)
+    journey = wanted.journey
+    return CustomerSearch(
+        identity_kind=wanted.identity.kind if wanted.identity else None,
+        identity_value=wanted.identity.value if wanted.identity else None,
+        tags_all=tags_all,
+        tags_any=list(wanted.tags.any or []) if wanted.tags else [],
+        attributes={a.key: a.value for a in wanted.attributes or []},
+        hook=wanted.hook,
+        journey_id=journey.journey_id if journey else None,
+        journey_node=journey.node_id if journey else None,
+        journey_statuses=[s.value for s in journey.status or []] if journey else [],
+    )
+
+
+CUSTOMER_ID = "The customer id."
 
 
 @strawberry.type
 class CustomerQueries:
-    @described_field("A customer (following merges), or null.")
-    async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
+    @described_field(
+        "A customer, or null when the tenant has none with this id. A merged-away id answers "
+        "the customer it was merged into."
+    )
+    async def customer(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=CUSTOMER_ID)]
+    ) -> Customer | None:
         try:
             model = await info.context.services.store.customers.get(info.context.tenant_id, id)
         except NotFound:
@@ -30,26 +115,56 @@ class CustomerQueries:
         return Customer.of(model)
 
     @described_field("The customer with this identity (value normalized), or null.")
-    async def customer_by_identity(self, info: Info, kind: str, value: str) -> Customer | None:
+    async def customer_by_identity(
+        self,
+        info: Info,
+        kind: Annotated[str, strawberry.argument(description="The identity kind (`phone`...).")],
+        value: Annotated[str, strawberry.argument(description="The value; normalized first.")],
+    ) -> Customer | None:
         model = await info.context.services.store.customers.get_by_identity(
             info.context.tenant_id, kind, value
         )
         return None if model is None else Customer.of(model)
 
-    @described_field("Customers in creation order, filtered by tag and attributes.")
+    @described_field(
+        "Customers in creation order (oldest first) matching `filter`: by identity (any "
+        "channel), tags (all / any), attribute equality, first-touch hook, and journey "
+        "membership (at a node, in a status). `totalCount` is null for journey membership "
+        "combined with other criteria (counting it would join collections)."
+    )
     async def customers(
         self,
         info: Info,
-        tag: str | None = None,
-        attributes: list[AttributeFilter] | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        filter: Annotated[
+            CustomerFilter | None,
+            strawberry.argument(description="Criteria that must all hold (default: everyone)."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        tag: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only customers carrying this tag; added to `filter.tags.all`.",
+                deprecation_reason="Use `filter.tags.all`.",
+            ),
+        ] = None,
+        attributes: Annotated[
+            list[AttributeFilter] | None,
+            strawberry.argument(
+                description="Each attribute must equal its value; when given, replaces "
+                "`filter.attributes`.",
+                deprecation_reason="Use `filter.attributes`.",
+            ),
+        ] = None,
     ) -> Connection[Customer]:
-        page = await info.context.services.store.customers.list(
-            info.context.tenant_id,
-            tag=tag,
-            attributes={a.key: a.value for a in attributes or []} or None,
-            cursor=after,
-            limit=page_limit(first),
-        )
-        return Connection.of(page, Customer.of)
+        search = _search(filter, tag)
+        if attributes:
+            search = replace(search, attributes={a.key: a.value for a in attributes})
+        repository = info.context.services.store.customers
+        tenant_id = info.context.tenant_id
+        page = await repository.search(tenant_id, search, cursor=after, limit=page_limit(first))
+
+        async def count() -> int | None:
+            return await repository.count(tenant_id, search)
+
+        return Connection.of(page, Customer.of, after=after, counter=count)

@@ -1,99 +1,220 @@
-"""Customer types: the profile, its identities and its timeline."""
+"""Customer types: the unified profile, its identities and its timeline.
+
+The profile is one person across channels: every identity a channel knows them by, tags,
+attributes, per-channel consent and the hook that first brought them in. Consent is what the
+domain records, channel → granted; when and how it was given is not recorded yet.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
-from api.graphql.common import Connection, described_field, page_limit
+from api.graphql.common import (
+    After,
+    Connection,
+    First,
+    described_field,
+    described_values,
+    page_limit,
+)
 from api.graphql.context import Info
 from api.graphql.enrollments.types import Delivery, Enrollment, EnrollmentStatus, Transition
 from api.graphql.events.types import Event
 from domain.customers import Customer as CustomerModel
+from domain.enrollments import EnrollmentStatus as StatusValue
 from store.timeline import TimelineEntry as TimelineEntryModel
+from store.timeline import TimelineKind as TimelineKindValue
+
+IDENTITY_CHANNELS: dict[str, str] = {
+    "wecom_external_userid": "wecom",
+    "unionid": "wechat",
+    "openid": "wechat",
+    "phone": "sms",
+    "email": "email",
+    "external_id": "crm",
+    "douyin_openid": "douyin",
+    "taobao_nick": "taobao",
+}
 
 
-@strawberry.type
+@strawberry.type(description="One way a channel knows the customer.")
 class Identity:
-    """One way a channel knows the customer."""
+    kind: str = strawberry.field(
+        description="`wecom_external_userid`, `unionid`, `openid`, `phone`, `email`, "
+        "`external_id`, `douyin_openid`, `taobao_nick`, or another lowercase kind."
+    )
+    value: str = strawberry.field(description="Normalized (phones: digits; e-mails: lowercase).")
+    channel: str | None = strawberry.field(
+        description="The channel family the kind belongs to (`wecom`, `wechat`, `sms`, `email`, "
+        "`crm`, `douyin`, `taobao`); null for kinds the platform does not know."
+    )
 
-    kind: str
-    value: str
+    @classmethod
+    def of(cls, kind: str, value: str) -> Identity:
+        return cls(kind=kind, value=value, channel=IDENTITY_CHANNELS.get(kind))
 
 
-@strawberry.type
+@strawberry.type(description="Whether the customer agreed to be reached on a channel.")
+class ChannelConsent:
+    channel: str = strawberry.field(description="The channel (`sms`, `email`, `wecom`...).")
+    granted: bool = strawberry.field(description="Whether they agreed (false: they refused).")
+
+
+@described_values(
+    EVENT="An event the customer did (ingested or from a channel callback).",
+    DELIVERY="A message a journey sent them on a channel, with its outcome.",
+    TRANSITION="A step of one of their enrollments from one node to the next.",
+)
+@strawberry.enum(
+    description="What a timeline entry is: an event the customer did, a channel delivery to "
+    "them, or a step of one of their journeys."
+)
+class TimelineKind(Enum):
+    EVENT = "event"
+    DELIVERY = "delivery"
+    TRANSITION = "transition"
+
+
+@strawberry.type(
+    description="One line of a customer's history; exactly one of `event`, `delivery`, "
+    "`transition` is set: the one `kind` names."
+)
 class TimelineEntry:
-    """One line of a customer's history; exactly one of `event`, `delivery`, `transition` is set."""
-
-    kind: str
-    at: datetime
-    event: Event | None
-    delivery: Delivery | None
-    transition: Transition | None
+    kind: TimelineKind = strawberry.field(description="What the entry is.")
+    at: datetime = strawberry.field(
+        description="Its place in time: an event's `timestamp`, a delivery's `createdAt`, a "
+        "transition's `at`."
+    )
+    summary: str = strawberry.field(description="One line for people.")
+    event: Event | None = strawberry.field(description="Set for `EVENT` entries.")
+    delivery: Delivery | None = strawberry.field(description="Set for `DELIVERY` entries.")
+    transition: Transition | None = strawberry.field(description="Set for `TRANSITION` entries.")
 
     @classmethod
     def of(cls, model: TimelineEntryModel) -> TimelineEntry:
         return cls(
-            kind=model.kind,
+            kind=TimelineKind(model.kind),
             at=model.at,
+            summary=_summary(model),
             event=None if model.event is None else Event.of(model.event),
             delivery=None if model.delivery is None else Delivery.of(model.delivery),
             transition=None if model.transition is None else Transition.of(model.transition),
         )
 
 
-@strawberry.type
-class Customer:
-    """One person across channels."""
+def _summary(model: TimelineEntryModel) -> str:
+    if model.event is not None:
+        return f"event {model.event.type}"
+    if model.delivery is not None:
+        d = model.delivery
+        tries = f", {d.attempts} attempt{'s' if d.attempts != 1 else ''}" if d.attempts else ""
+        return f"{d.channel}.{d.action} at node {d.node_id}: {d.status}{tries}"
+    t = model.transition
+    assert t is not None  # exactly one part is set
+    step = f"{t.from_node or 'start'} → {t.to_node or 'end'} ({t.label})"
+    reason = f": {t.reason}" if t.reason else ""
+    return f"journey {t.journey_id} v{t.version}: {step}{reason}"
 
-    id: strawberry.ID
-    identities: list[Identity]
-    tags: list[str]
-    attributes: JSON
-    consent: JSON = strawberry.field(description="Channel → whether the customer agreed.")
-    first_touch_hook: str | None
-    merged_into: str | None
-    created_at: datetime
-    updated_at: datetime
+
+@strawberry.type(
+    description="One person across channels, the unified profile: identities, tags, attributes, "
+    "consent, first-touch hook; with their timeline and enrollments."
+)
+class Customer:
+    id: strawberry.ID = strawberry.field(description="The customer id (`cus_...`).")
+    identities: list[Identity] = strawberry.field(
+        description="Every identity the channels know the customer by."
+    )
+    tags: list[str] = strawberry.field(description="Tags, set by journeys or by hand.")
+    attributes: JSON = strawberry.field(description="Profile attributes, name → JSON value.")
+    consent: JSON = strawberry.field(
+        description="Channel → whether the customer agreed to be reached (as `consents`)."
+    )
+    consents: list[ChannelConsent] = strawberry.field(
+        description="Per channel, whether the customer agreed to be reached; channels never "
+        "asked are absent. When and how consent was given is not recorded."
+    )
+    first_touch_hook: str | None = strawberry.field(
+        description="The hook (channel code `state`) that first brought the customer in."
+    )
+    merged_into: str | None = strawberry.field(
+        description="Set when this record was merged into another customer (read that one)."
+    )
+    created_at: datetime = strawberry.field(description="When the customer was first seen.")
+    updated_at: datetime = strawberry.field(description="When the profile last changed.")
 
     @classmethod
     def of(cls, model: CustomerModel) -> Customer:
         return cls(
             id=strawberry.ID(model.id),
-            identities=[Identity(kind=i.kind, value=i.value) for i in model.identities],
+            identities=[Identity.of(i.kind, i.value) for i in model.identities],
             tags=list(model.tags),
             attributes=JSON(dict(model.attributes)),
             consent=JSON(dict(model.consent)),
+            consents=[
+                ChannelConsent(channel=channel, granted=granted)
+                for channel, granted in sorted(model.consent.items())
+            ],
             first_touch_hook=model.first_touch_hook,
             merged_into=model.merged_into,
             created_at=model.created_at,
             updated_at=model.updated_at,
         )
 
-    @described_field("Events, deliveries and journey steps, oldest first.")
+    @described_field(
+        "Events, deliveries and journey transitions merged in time order, oldest first "
+        "(including those of customers merged into this one). Pages are stable: the cursor is "
+        "the entry's (time, kind, id). An event reported late lands where it happened, possibly "
+        "before pages already read. Two queries per customer: ask for it on one customer, not "
+        "on a list."
+    )
     async def timeline(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        kinds: Annotated[
+            list[TimelineKind] | None,
+            strawberry.argument(description="Only entries of these kinds (default: all)."),
+        ] = None,
     ) -> Connection[TimelineEntry]:
-        page = await info.context.services.store.timeline.for_customer(
-            info.context.tenant_id, self.id, cursor=after, limit=page_limit(first)
+        tenant_id = info.context.tenant_id
+        store = info.context.services.store
+        ids = await store.customers.with_merged(tenant_id, self.id)
+        wanted: list[TimelineKindValue] | None = (
+            None if kinds is None else [kind.value for kind in kinds]
         )
-        return Connection.of(page, TimelineEntry.of)
+        page = await store.timeline.for_customer(
+            tenant_id, ids, kinds=wanted, cursor=after, limit=page_limit(first)
+        )
+        return Connection.of(page, TimelineEntry.of, after=after)
 
-    @described_field("The customer's enrollments in start order.")
+    @described_field("The customer's enrollments in start order (oldest first).")
     async def enrollments(
         self,
         info: Info,
-        status: EnrollmentStatus | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        status: Annotated[
+            list[EnrollmentStatus] | None,
+            strawberry.argument(description="Any of these statuses (default: all)."),
+        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Enrollment]:
-        page = await info.context.services.store.enrollments.list(
-            info.context.tenant_id,
-            customer_id=self.id,
-            status=None if status is None else status.value,
-            cursor=after,
-            limit=page_limit(first),
-        )
-        return Connection.of(page, Enrollment.of)
+        limit = page_limit(first)
+        statuses: tuple[StatusValue, ...] = tuple(s.value for s in status or [])
+        if after is None:
+            page = await info.context.loaders.customer_enrollments.load((self.id, statuses, limit))
+        else:
+            page = await info.context.services.store.enrollments.list(
+                info.context.tenant_id,
+                customer_id=self.id,
+                status=statuses or None,
+                cursor=after,
+                limit=limit,
+            )
+        return Connection.of(page, Enrollment.of, after=after)

@@ -14,14 +14,34 @@ from api.graphql.events.types import EventInput, IngestEventsPayload
 MAX_EVENTS_PER_MUTATION = 500
 
 IngestEventsResult = Annotated[
-    IngestEventsPayload | InvalidInput | Forbidden, strawberry.union("IngestEventsResult")
+    IngestEventsPayload | InvalidInput | Forbidden,
+    strawberry.union(
+        "IngestEventsResult",
+        description="`IngestEventsPayload` with one result per event (some may be rejected); "
+        "`InvalidInput` when the batch is empty or longer than 500 events (nothing stored); "
+        "`Forbidden` without the `ingest_events` permission.",
+    ),
 ]
 
 
 @strawberry.type
 class EventMutations:
-    @described_mutation("Store events and route them to journeys (at most 500).")
-    async def ingest_events(self, info: Info, events: list[EventInput]) -> IngestEventsResult:
+    @described_mutation(
+        "Store events and route them to journeys (1 to 500 a call): each event enrolls its "
+        "customer into published journeys whose entry trigger matches and is delivered to "
+        "their running enrollments waiting for its type. Answers once routed. Needs an "
+        "operator or admin key (`ingest_events`)."
+    )
+    async def ingest_events(
+        self,
+        info: Info,
+        events: Annotated[
+            list[EventInput],
+            strawberry.argument(
+                description="The events, 1 to 500; each is validated, stored and routed on its own."
+            ),
+        ],
+    ) -> IngestEventsResult:
         if not info.context.can(Permission.INGEST_EVENTS):
             return Forbidden.of(Permission.INGEST_EVENTS)
         if not events or len(events) > MAX_EVENTS_PER_MUTATION:

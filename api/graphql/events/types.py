@@ -12,17 +12,30 @@ from api.services.ingest import IngestResult
 from domain.events import Event as EventModel
 
 
-@strawberry.type
+@strawberry.type(description="A stored event of a customer: something they did, as reported.")
 class Event:
     """A stored event of a customer."""
 
-    id: strawberry.ID
-    type: str
-    customer_id: str
+    id: strawberry.ID = strawberry.field(
+        description="The client's idempotency id the event was sent with (unique per tenant)."
+    )
+    type: str = strawberry.field(
+        description="Dotted lowercase event type, e.g. `order.paid`, `wecom.contact_added`."
+    )
+    customer_id: str = strawberry.field(
+        description="The customer the event's identities resolved to (at the time it was stored)."
+    )
     identity: JSON = strawberry.field(description="Identity kind → value, as sent (normalized).")
-    timestamp: datetime
-    properties: JSON
-    received_at: datetime
+    timestamp: datetime = strawberry.field(
+        description="When it happened, as the client reported it (ISO 8601, UTC, to the "
+        "millisecond)."
+    )
+    properties: JSON = strawberry.field(
+        description="The event's data as sent: a JSON object (empty when none), at most 32 KiB."
+    )
+    received_at: datetime = strawberry.field(
+        description="When the server stored it (ISO 8601, UTC)."
+    )
 
     @classmethod
     def of(cls, model: EventModel) -> Event:
@@ -37,23 +50,49 @@ class Event:
         )
 
 
-@strawberry.input
+@strawberry.input(
+    description="One identity of the customer (`phone`, `unionid`, `wecom_external_userid`...)."
+)
 class IdentityInput:
     """One identity of the customer (`phone`, `unionid`, `wecom_external_userid`...)."""
 
-    kind: str
-    value: str
+    kind: str = strawberry.field(
+        description="The identity kind: `phone`, `email`, `unionid`, `wecom_external_userid`..."
+    )
+    value: str = strawberry.field(
+        description="The identity value; normalized as its kind requires (phones to digits, "
+        "without a `+86` prefix; e-mails to lowercase; all trimmed)."
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="An event to ingest; `id` is the client's idempotency id, so sending the same "
+    "event twice stores and routes it once."
+)
 class EventInput:
     """An event to ingest; `id` is the client's idempotency id."""
 
-    id: str
-    type: str
-    identities: list[IdentityInput]
-    timestamp: datetime = strawberry.field(description="Must carry a time zone.")
-    properties: JSON | None = None
+    id: str = strawberry.field(
+        description="The client's idempotency id for this event, 1 to 128 characters; unique "
+        "per tenant."
+    )
+    type: str = strawberry.field(
+        description="Dotted lowercase event type (`[a-z][a-z0-9_]*` segments joined by `.`, at "
+        "most 64 characters), e.g. `order.paid`; journeys' event triggers match on it."
+    )
+    identities: list[IdentityInput] = strawberry.field(
+        description="Who did it: 1 to 8 identities, one per kind (a repeated kind keeps the last). All are resolved to "
+        "one customer (created when none is known); naming two known customers merges them."
+    )
+    timestamp: datetime = strawberry.field(
+        description="When it happened (ISO 8601); must carry a time zone. Kept in UTC, to the "
+        "millisecond."
+    )
+    properties: JSON | None = strawberry.field(
+        default=None,
+        description="The event's data: a JSON object of at most 32 KiB, read by trigger and "
+        "branch conditions and message templates; null means `{}`.",
+    )
 
     def raw(self) -> dict[str, object]:
         """The plain form the ingestion service validates (as a REST body would carry it)."""
@@ -66,7 +105,7 @@ class EventInput:
         }
 
 
-@strawberry.type
+@strawberry.type(description="An enrollment an event started or was delivered to.")
 class RoutedEnrollment:
     """An enrollment an event started or was delivered to.
 
@@ -74,23 +113,50 @@ class RoutedEnrollment:
     `signalled` (delivered to a running enrollment) or `not_running` (it had just ended).
     """
 
-    enrollment_id: str
-    journey_id: str
-    action: str
+    enrollment_id: str = strawberry.field(description="The enrollment (workflow) id.")
+    journey_id: str = strawberry.field(description="The journey the enrollment belongs to.")
+    action: str = strawberry.field(
+        description="What routing did: `enrolled` (the event started a new enrollment), "
+        "`already_enrolled` (the journey's re-entry policy kept the existing one), `signalled` "
+        "(delivered to a running enrollment that waits for this type) or `not_running` (the "
+        "enrollment had just ended; nothing delivered)."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The fate of one event: `accepted`, `duplicate`, `rejected` or `failed` (not "
+    "stored)."
+)
 class EventIngestResult:
     """The fate of one event: `accepted`, `duplicate`, `rejected` or `failed` (not stored)."""
 
-    index: int
-    event_id: str | None
-    status: str
-    customer_id: str | None
-    customer_created: bool
-    errors: list[FieldError]
-    enrollments: list[RoutedEnrollment]
-    notes: list[str]
+    index: int = strawberry.field(description="The event's position in the input list, from 0.")
+    event_id: str | None = strawberry.field(
+        description="The event's `id` as sent; null when the input had no usable id."
+    )
+    status: str = strawberry.field(
+        description="`accepted` (stored now and routed), `duplicate` (an event with this id was "
+        "stored before; not routed again), `rejected` (malformed, not stored; see `errors`) or "
+        "`failed` (not stored because of a server-side error; safe to send again)."
+    )
+    customer_id: str | None = strawberry.field(
+        description="The customer the event was attributed to; null when it was not stored."
+    )
+    customer_created: bool = strawberry.field(
+        description="Whether this event's identities were new, so a customer was created for it."
+    )
+    errors: list[FieldError] = strawberry.field(
+        description="For `rejected` and `failed`: what was wrong, one entry per field (paths "
+        "relative to the event); empty otherwise."
+    )
+    enrollments: list[RoutedEnrollment] = strawberry.field(
+        description="The enrollments the event started or was delivered to; empty when it "
+        "matched no journey or was not routed."
+    )
+    notes: list[str] = strawberry.field(
+        description="Why a matching journey did not enroll the customer (e.g. the event lacks "
+        "the journey's entry key), for people."
+    )
     routing_error: str | None = strawberry.field(
         description="Set when the event is stored but could not be routed to journeys."
     )
@@ -115,15 +181,24 @@ class EventIngestResult:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="Per-event results, in input order, and their counts. A batch is never all or "
+    "nothing: well-formed events are stored even when others are rejected."
+)
 class IngestEventsPayload:
     """Per-event results, in input order, and their counts."""
 
-    accepted: int
-    duplicates: int
-    rejected: int
-    failed: int
-    results: list[EventIngestResult]
+    accepted: int = strawberry.field(description="How many events were stored now.")
+    duplicates: int = strawberry.field(
+        description="How many had been stored before (same `id`) and were skipped."
+    )
+    rejected: int = strawberry.field(description="How many were malformed and not stored.")
+    failed: int = strawberry.field(
+        description="How many were not stored because of a server-side error (send them again)."
+    )
+    results: list[EventIngestResult] = strawberry.field(
+        description="One result per input event, in input order."
+    )
 
     @classmethod
     def of(cls, results: list[IngestResult]) -> IngestEventsPayload:

@@ -2,48 +2,116 @@
 
 from __future__ import annotations
 
-import strawberry
-from strawberry.scalars import JSON
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar, cast
 
-from api.graphql.common import Connection, Problem, described_field, page_limit
+import strawberry
+
+from api.graphql.common import (
+    After,
+    Connection,
+    First,
+    NotFound,
+    described_field,
+    page_limit,
+)
 from api.graphql.context import Info
-from api.graphql.journeys.types import ChannelAction, Journey, JourneyStatus, Template
-from domain.errors import NotFound
+from api.graphql.journeys.inputs import JourneyDefinitionSource
+from api.graphql.journeys.types import (
+    ChannelAction,
+    Journey,
+    JourneyStatus,
+    JourneyTemplate,
+    Template,
+    ValidationReport,
+)
+from domain import errors
+from domain.journey import JourneyStatus as JourneyStatusValue
 from domain.templates import TEMPLATES
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _deprecated_field(description: str, reason: str) -> Callable[[F], F]:
+    return cast(
+        "Callable[[F], F]", strawberry.field(description=description, deprecation_reason=reason)
+    )
+
+
+ValidateJourneyResult = Annotated[
+    ValidationReport | NotFound,
+    strawberry.union(
+        "ValidateJourneyResult",
+        description="The validation report, or `NotFound` for an unknown journey id.",
+    ),
+]
 
 
 @strawberry.type
 class JourneyQueries:
-    @described_field("The tenant's journeys in creation order.")
+    @described_field("The tenant's journeys in creation order; `totalCount` is counted.")
     async def journeys(
         self,
         info: Info,
-        status: JourneyStatus | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        status: Annotated[
+            JourneyStatus | None,
+            strawberry.argument(description="Only journeys with this status."),
+        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> Connection[Journey]:
-        page = await info.context.services.store.journeys.list(
-            info.context.tenant_id,
-            status=None if status is None else status.value,
-            cursor=after,
-            limit=page_limit(first),
+        repository = info.context.services.store.journeys
+        tenant_id = info.context.tenant_id
+        status_value = None if status is None else cast("JourneyStatusValue", status.value)
+        page = await repository.list(
+            tenant_id, status=status_value, cursor=after, limit=page_limit(first)
         )
-        return Connection.of(page, Journey.of)
+
+        async def count() -> int:
+            return await repository.count(tenant_id, status=status_value)
+
+        return Connection.of(page, Journey.of, after=after, counter=count)
 
     @described_field("One journey, or null when the tenant has none with this id.")
-    async def journey(self, info: Info, id: strawberry.ID) -> Journey | None:
+    async def journey(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The journey id.")],
+    ) -> Journey | None:
         try:
             model = await info.context.services.store.journeys.get(info.context.tenant_id, id)
-        except NotFound:
+        except errors.NotFound:
             return None
         return Journey.of(model)
 
-    @described_field("Every problem of a definition, without saving anything.")
-    def validate_journey(self, info: Info, definition: JSON) -> list[Problem]:
-        _, problems = info.context.services.journeys.validate(definition)
-        return [Problem.of(p) for p in problems]
+    @described_field(
+        "Every problem of a definition (a journey's draft, typed input or JSON), each with its "
+        "code, node id and message, without saving anything."
+    )
+    async def validate_journey(
+        self,
+        info: Info,
+        source: Annotated[
+            JourneyDefinitionSource,
+            strawberry.argument(description="What to validate; set exactly one field."),
+        ],
+    ) -> ValidateJourneyResult:
+        journeys = info.context.services.journeys
+        raw = source.raw_definition()
+        if raw is not None:
+            _, problems = journeys.validate(raw)
+            return ValidationReport.of(problems)
+        try:
+            problems = await journeys.draft_problems(info.context.tenant_id, str(source.journey_id))
+        except errors.NotFound as exc:
+            return NotFound.of(exc)
+        return ValidationReport.of(problems)
 
-    @described_field("Journeys to start from.")
+    @described_field("Journeys to start from, the canonical private-domain journey first.")
+    def journey_templates(self) -> list[JourneyTemplate]:
+        return [JourneyTemplate.of(template) for template in TEMPLATES.values()]
+
+    @_deprecated_field("Journeys to start from.", "Use `journeyTemplates`.")
     def templates(self) -> list[Template]:
         return [Template.of(template) for template in TEMPLATES.values()]
 

@@ -1,0 +1,1 @@
+"""Hooks (WeCom channel codes and group live codes) and the tenant's WeCom connection."""

@@ -1,0 +1,1 @@
+"""Subscriptions (`graphql-transport-ws`): live transitions, customer timelines, operation progress."""

@@ -1,0 +1,1 @@
+"""Metrics: the private-domain levers per hook, channel and journey over a time range."""

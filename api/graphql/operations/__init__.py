@@ -1,0 +1,1 @@
+"""Bulk operations over a journey's enrollments (tracked, with progress) and test events."""

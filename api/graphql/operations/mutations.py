@@ -1,0 +1,157 @@
+"""Bulk pause/resume/cancel of a journey's enrollments, and test events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.auth import Permission
+from api.graphql.common import (
+    ConflictResult,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    described_mutation,
+)
+from api.graphql.context import Info
+from api.graphql.events.types import EventIngestResult
+from api.graphql.operations.types import BulkOperation
+from domain import errors
+from store.operations import OperationKind
+
+JourneyArg = Annotated[
+    strawberry.ID, strawberry.argument(description="The journey whose enrollments to operate on.")
+]
+VersionArg = Annotated[
+    int | None,
+    strawberry.argument(description="Only enrollments pinned to this version; default: all."),
+]
+
+StartOperationResult = Annotated[
+    BulkOperation | NotFound | Forbidden,
+    strawberry.union(
+        "StartOperationResult",
+        description="`BulkOperation`, started (`PENDING`); `NotFound` for an unknown journey; "
+        "`Forbidden` without the `manage_enrollments` permission (operator or admin).",
+    ),
+]
+SendTestEventResult = Annotated[
+    EventIngestResult | InvalidInput | NotFound | ConflictResult | Forbidden,
+    strawberry.union(
+        "SendTestEventResult",
+        description="`EventIngestResult` of the stored and routed event; `InvalidInput` for a "
+        "malformed type or properties; `NotFound` for an unknown customer; `Conflict` when the "
+        "customer has no identity to name them by; `Forbidden` without `ingest_events`.",
+    ),
+]
+
+
+async def _start(
+    info: Info,
+    kind: OperationKind,
+    journey_id: str,
+    version: int | None,
+    reason: str | None,
+) -> StartOperationResult:
+    if not info.context.can(Permission.MANAGE_ENROLLMENTS):
+        return Forbidden.of(Permission.MANAGE_ENROLLMENTS)
+    try:
+        model = await info.context.services.operations.start(
+            info.context.tenant_id,
+            kind,
+            journey_id,
+            created_by=info.context.principal.key_id,
+            version=version,
+            reason=reason,
+        )
+    except errors.NotFound as exc:
+        return NotFound.of(exc)
+    return BulkOperation.of(model)
+
+
+@strawberry.type
+class OperationMutations:
+    @described_mutation(
+        "Pause every active enrollment of the journey (of one version when given), as a tracked "
+        "operation running in the background; answers it `PENDING`. Needs an operator or admin "
+        "key (`manage_enrollments`)."
+    )
+    async def pause_journey_enrollments(
+        self,
+        info: Info,
+        journey_id: JourneyArg,
+        version: VersionArg = None,
+        reason: Annotated[
+            str | None, strawberry.argument(description="Kept on the operation, for the record.")
+        ] = None,
+    ) -> StartOperationResult:
+        return await _start(info, "pause", journey_id, version, reason)
+
+    @described_mutation(
+        "Resume every paused enrollment of the journey (of one version when given), as a tracked "
+        "operation running in the background; answers it `PENDING`. Needs an operator or admin "
+        "key (`manage_enrollments`)."
+    )
+    async def resume_journey_enrollments(
+        self, info: Info, journey_id: JourneyArg, version: VersionArg = None
+    ) -> StartOperationResult:
+        return await _start(info, "resume", journey_id, version, None)
+
+    @described_mutation(
+        "Cancel every running (active or paused) enrollment of the journey (of one version when "
+        "given), as a tracked operation running in the background; answers it `PENDING`. Needs "
+        "an operator or admin key (`manage_enrollments`)."
+    )
+    async def cancel_journey_enrollments(
+        self,
+        info: Info,
+        journey_id: JourneyArg,
+        reason: Annotated[
+            str, strawberry.argument(description="Why; each enrollment exits with it.")
+        ],
+        version: VersionArg = None,
+    ) -> StartOperationResult:
+        return await _start(info, "cancel", journey_id, version, reason)
+
+    @described_mutation(
+        "Send an event for a customer, through ingestion like any event (stored, routed to "
+        "journeys), with `test: true` added to its properties. Answers the ingestion result. "
+        "Needs an operator or admin key (`ingest_events`)."
+    )
+    async def send_test_event(
+        self,
+        info: Info,
+        customer_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The customer; the event names them by an identity."),
+        ],
+        type: Annotated[str, strawberry.argument(description="The event type, e.g. `order.paid`.")],
+        properties: Annotated[
+            JSON | None,
+            strawberry.argument(description="A JSON object; `test: true` is added (or forced)."),
+        ] = None,
+    ) -> SendTestEventResult:
+        if not info.context.can(Permission.INGEST_EVENTS):
+            return Forbidden.of(Permission.INGEST_EVENTS)
+        if properties is not None and not isinstance(properties, dict):
+            message = "properties must be a JSON object"
+            return InvalidInput(
+                message=message, errors=[FieldError(path="properties", message=message)]
+            )
+        try:
+            result = await info.context.services.operations.send_test_event(
+                info.context.tenant_id, customer_id, type, properties or {}
+            )
+        except errors.NotFound as exc:
+            return NotFound.of(exc)
+        except errors.Conflict as exc:
+            return ConflictResult.of(exc)
+        if result.status == "rejected":
+            return InvalidInput(
+                message="the event is malformed",
+                errors=[FieldError.of(problem) for problem in result.errors],
+            )
+        return EventIngestResult.of(result)

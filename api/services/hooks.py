@@ -1,0 +1,159 @@
+"""Channel codes (contact ways) and group live codes (join ways): provisioned on WeCom, recorded
+in `hooks`; a code's `state` identifies the hook in the callbacks it causes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from api.services.ports import Clock, CodeProvisioner, utc_now
+from api.services.wecom_settings import WeComNotConfigured
+from domain.channels import check_state
+from domain.errors import Conflict, DomainError, InvalidInput
+from domain.hooks import STATE_PREFIX, Hook, HookSpec, hook_state
+from store.database import Store
+from store.ids import new_id
+
+
+class ProvisioningFailed(DomainError):
+    """WeCom refused or failed to make, change or remove a code (message from the connector)."""
+
+
+class HookService:
+    """Channel codes and group live codes: provisioned on WeCom, recorded in `hooks`."""
+
+    def __init__(
+        self, store: Store, provisioner: CodeProvisioner | None, clock: Clock = utc_now
+    ) -> None:
+        self._store = store
+        self._provisioner = provisioner
+        self._clock = clock
+
+    async def _ready(self, tenant_id: str) -> CodeProvisioner:
+        if self._provisioner is None:
+            raise WeComNotConfigured("WeCom codes cannot be provisioned on this server")
+        if await self._store.wecom_credentials.get(tenant_id) is None:
+            raise WeComNotConfigured("connect WeCom first (configureWeCom)")
+        return self._provisioner
+
+    async def create(self, tenant_id: str, spec: HookSpec, *, state: str | None = None) -> Hook:
+        """Provision the code on WeCom, then record it.
+
+        Its `state` is the one given (a name the brand reads in reports and uses in entry
+        triggers, e.g. `douyin-ad-spring`: unique in the tenant, at most 30 characters, not
+        starting with the generated states' `h_`), else derived from the hook's id.
+        """
+        provisioner = await self._ready(tenant_id)
+        hook_id = new_id("hook")
+        if state is None:
+            state = hook_state(hook_id)
+        else:
+            await self._check_custom_state(tenant_id, state)
+        try:
+            if spec.kind == "contact_way":
+                code = await provisioner.create_contact_way(
+                    tenant_id, state=state, users=list(spec.staff_users), remark=spec.remark
+                )
+            else:
+                code = await provisioner.create_join_way(
+                    tenant_id,
+                    state=state,
+                    chat_ids=list(spec.chat_ids),
+                    auto_create_room=spec.auto_create_room,
+                    room_base_name=spec.room_base_name,
+                    room_base_id=spec.room_base_id,
+                )
+        except (DomainError, ValueError):
+            raise
+        except Exception as exc:
+            # The connector's channel errors live outside the API's layer; their messages
+            # carry no secrets.
+            raise ProvisioningFailed(f"WeCom did not create the code: {exc}") from exc
+        now = self._clock()
+        hook = Hook(
+            id=hook_id,
+            tenant_id=tenant_id,
+            name=spec.name,
+            kind=spec.kind,
+            state=state,
+            config_id=code.config_id,
+            qr_code=code.qr_code,
+            staff_users=list(spec.staff_users),
+            chat_ids=list(spec.chat_ids),
+            auto_create_room=spec.auto_create_room if spec.kind == "join_way" else False,
+            room_base_name=spec.room_base_name,
+            room_base_id=spec.room_base_id,
+            remark=spec.remark,
+            created_at=now,
+            updated_at=now,
+        )
+        return await self._store.hooks.insert(hook)
+
+    async def _check_custom_state(self, tenant_id: str, state: str) -> None:
+        check_state(state)
+        if state.startswith(STATE_PREFIX):
+            raise InvalidInput.single("state", f"{STATE_PREFIX!r} starts generated states only")
+        taken = await self._store.hooks.by_state(tenant_id, state)
+        if taken is not None:
+            # Checked before provisioning, so a taken state leaves no stray code on WeCom.
+            raise InvalidInput.single("state", f"hook {taken.id!r} already uses this state")
+
+    async def update(
+        self,
+        tenant_id: str,
+        hook_id: str,
+        *,
+        name: str | None = None,
+        staff_users: list[str] | None = None,
+        remark: str | None = None,
+    ) -> Hook:
+        """Rename a hook, or change whom a channel code adds (join ways keep their groups)."""
+        hook = await self._store.hooks.get(tenant_id, hook_id)
+        if hook.archived:
+            raise Conflict(f"hook {hook_id!r} is deleted")
+        changes: dict[str, Any] = {}
+        if name is not None:
+            if not name.strip() or len(name) > 80:
+                raise InvalidInput.single("name", "must be 1 to 80 characters")
+            changes["name"] = name
+        if staff_users is not None or remark is not None:
+            if hook.kind != "contact_way":
+                raise InvalidInput.single("staffUsers", "only a contact_way has staff users")
+            users = hook.staff_users if staff_users is None else staff_users
+            try:
+                HookSpec(name=hook.name, kind="contact_way", staff_users=users, remark=remark)
+            except ValidationError as exc:
+                raise InvalidInput.from_validation_error(exc) from exc
+            provisioner = await self._ready(tenant_id)
+            try:
+                await provisioner.update_contact_way(
+                    tenant_id, hook.config_id, users=staff_users, remark=remark
+                )
+            except (DomainError, ValueError):
+                raise
+            except Exception as exc:
+                raise ProvisioningFailed(f"WeCom did not update the code: {exc}") from exc
+            changes["staff_users"] = list(users)
+            if remark is not None:
+                changes["remark"] = remark
+        if not changes:
+            return hook
+        return await self._store.hooks.update(tenant_id, hook_id, changes, self._clock())
+
+    async def delete(self, tenant_id: str, hook_id: str) -> Hook:
+        """Remove the code from WeCom and archive the hook (attribution by its state stays)."""
+        hook = await self._store.hooks.get(tenant_id, hook_id)
+        if hook.archived:
+            return hook
+        provisioner = await self._ready(tenant_id)
+        try:
+            if hook.kind == "contact_way":
+                await provisioner.delete_contact_way(tenant_id, hook.config_id)
+            else:
+                await provisioner.delete_join_way(tenant_id, hook.config_id)
+        except (DomainError, ValueError):
+            raise
+        except Exception as exc:
+            raise ProvisioningFailed(f"WeCom did not delete the code: {exc}") from exc
+        return await self._store.hooks.update(tenant_id, hook_id, {"archived": True}, self._clock())

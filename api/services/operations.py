@@ -1,0 +1,246 @@
+"""Bulk operations over a journey's enrollments, and test events.
+
+`start` records an operation and runs it in the background (an asyncio task this service owns):
+it selects the journey's enrollments the projection shows in the right state (`active` to pause,
+`paused` to resume, both to cancel), then signals each workflow through `workflows.client`,
+at most `concurrency` at a time, recording progress after every batch.
+
+If the process running an operation dies, the operation stays `running` until its lease runs
+out; the next process that reads it (`get`, `watch`) takes it over and carries on. Signals are
+idempotent (pausing a paused enrollment changes nothing) and the selection is made again, so
+enrollments already handled mostly drop out of it; counts continue from where they were, and the
+new selection is added to the total.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
+from typing import Any, Literal
+
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.services.ingest import IngestResult, IngestService
+from api.services.ports import Clock, utc_now
+from domain.enrollments import EnrollmentStatus
+from domain.errors import Conflict, NotFound
+from store.database import Store
+from store.ids import new_id
+from store.operations import BulkOperation, OperationError, OperationKind
+from workflows import client as journeys_client
+
+logger = logging.getLogger(__name__)
+
+TARGETS: dict[OperationKind, tuple[EnrollmentStatus, ...]] = {
+    "pause": ("active",),
+    "resume": ("paused",),
+    "cancel": ("active", "paused"),
+}
+MAX_ERROR_LENGTH = 300
+TEST_PROPERTY = "test"
+
+Outcome = Literal["done", "skipped"] | OperationError
+
+
+class OperationService:
+    """Starts, runs, takes over and reports bulk operations; sends test events."""
+
+    def __init__(
+        self,
+        store: Store,
+        temporal: Client,
+        ingest: IngestService,
+        clock: Clock = utc_now,
+        *,
+        concurrency: int = 8,
+        batch: int = 50,
+        lease: timedelta = timedelta(seconds=60),
+        poll_interval: float = 0.5,
+    ) -> None:
+        self._store = store
+        self._temporal = temporal
+        self._ingest = ingest
+        self._clock = clock
+        self._concurrency = concurrency
+        self._batch = batch
+        self._lease = lease
+        self._poll_interval = poll_interval
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    async def start(
+        self,
+        tenant_id: str,
+        kind: OperationKind,
+        journey_id: str,
+        *,
+        created_by: str,
+        version: int | None = None,
+        reason: str | None = None,
+    ) -> BulkOperation:
+        """Record the operation and start running it; `NotFound` when there is no such journey."""
+        await self._store.journeys.get(tenant_id, journey_id)
+        operation = BulkOperation(
+            id=new_id("op"),
+            tenant_id=tenant_id,
+            kind=kind,
+            journey_id=journey_id,
+            version=version,
+            reason=reason,
+            created_by=created_by,
+            created_at=self._clock(),
+        )
+        await self._store.operations.create(operation)
+        self._launch(tenant_id, operation.id)
+        return operation
+
+    async def get(self, tenant_id: str, operation_id: str) -> BulkOperation | None:
+        """The operation, or None; one abandoned by a dead process is taken over."""
+        operation = await self._store.operations.get(tenant_id, operation_id)
+        if operation is not None and self._abandoned(operation):
+            self._launch(tenant_id, operation_id)
+        return operation
+
+    async def watch(self, tenant_id: str, operation_id: str) -> AsyncIterator[BulkOperation]:
+        """The operation now, then each time its progress changes, until it has finished.
+
+        `NotFound` when the tenant has no such operation.
+        """
+        last: tuple[Any, ...] | None = None
+        while True:
+            operation = await self.get(tenant_id, operation_id)
+            if operation is None:
+                raise NotFound("operation", operation_id)
+            seen = (operation.status, operation.total, operation.handled)
+            if seen != last:
+                last = seen
+                yield operation
+            if operation.finished:
+                return
+            await asyncio.sleep(self._poll_interval)
+
+    async def drain(self) -> None:
+        """Wait for the operations this process is running to finish."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Stop running operations (they stay `running`; another process takes them over)."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def send_test_event(
+        self, tenant_id: str, customer_id: str, event_type: str, properties: Mapping[str, Any]
+    ) -> IngestResult:
+        """Ingest an event for the customer, marked `test: true` in its properties.
+
+        It goes through ingestion like any event (stored, routed to journeys). `NotFound` for an
+        unknown customer, `Conflict` when the customer has no identity to address it to.
+        """
+        customer = await self._store.customers.get(tenant_id, customer_id)
+        if not customer.identities:
+            raise Conflict(f"customer {customer_id!r} has no identity to send an event to")
+        identity = customer.identities[0]
+        raw = {
+            "id": f"test-{secrets.token_hex(8)}",
+            "type": event_type,
+            "identity": {identity.kind: identity.value},
+            "timestamp": self._clock().isoformat(),
+            "properties": {**properties, TEST_PROPERTY: True},
+        }
+        [result] = await self._ingest.ingest(tenant_id, [raw])
+        return result
+
+    # -- running --
+
+    def _abandoned(self, operation: BulkOperation) -> bool:
+        if operation.finished or operation.id in self._tasks:
+            return False
+        now = self._clock()
+        if operation.status == "pending":
+            return operation.created_at < now - self._lease
+        return operation.lease_until is None or operation.lease_until < now
+
+    def _launch(self, tenant_id: str, operation_id: str) -> None:
+        if operation_id in self._tasks:
+            return
+        task = asyncio.create_task(self._run(tenant_id, operation_id))
+        self._tasks[operation_id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(operation_id, None))
+
+    async def _run(self, tenant_id: str, operation_id: str) -> None:
+        now = self._clock()
+        repo = self._store.operations
+        operation = await repo.claim(
+            tenant_id, operation_id, now=now, lease_until=now + self._lease
+        )
+        if operation is None:
+            return  # finished, or another process holds it
+        try:
+            await self._work(operation)
+        except Exception as exc:
+            logger.exception("operation %s of tenant %s failed", operation_id, tenant_id)
+            await repo.finish(
+                tenant_id, operation_id, "failed", self._clock(), error=type(exc).__name__
+            )
+            return
+        final = await repo.get(tenant_id, operation_id)
+        if final is None:
+            return
+        await repo.finish(
+            tenant_id,
+            operation_id,
+            "failed" if final.failed else "succeeded",
+            self._clock(),
+            total_at_least=final.handled,
+        )
+
+    async def _work(self, operation: BulkOperation) -> None:
+        repo = self._store.operations
+        tenant_id, statuses = operation.tenant_id, TARGETS[operation.kind]
+        selected = await repo.count_targets(
+            tenant_id, operation.journey_id, operation.version, statuses
+        )
+        await repo.set_total(tenant_id, operation.id, operation.handled + selected)
+        limit = asyncio.Semaphore(self._concurrency)
+        batches = repo.targets(
+            tenant_id, operation.journey_id, operation.version, statuses, self._batch
+        )
+        async for ids in batches:
+            outcomes = await asyncio.gather(*(self._signal(limit, operation, i) for i in ids))
+            errors = [o for o in outcomes if isinstance(o, OperationError)]
+            await repo.record_progress(
+                tenant_id,
+                operation.id,
+                done=outcomes.count("done"),
+                skipped=outcomes.count("skipped"),
+                failed=len(errors),
+                errors=errors,
+                lease_until=self._clock() + self._lease,
+            )
+
+    async def _signal(
+        self, limit: asyncio.Semaphore, operation: BulkOperation, enrollment_id: str
+    ) -> Outcome:
+        async with limit:
+            try:
+                if operation.kind == "pause":
+                    await journeys_client.pause(self._temporal, enrollment_id, operation.reason)
+                elif operation.kind == "resume":
+                    await journeys_client.resume(self._temporal, enrollment_id)
+                else:
+                    await journeys_client.cancel(
+                        self._temporal, enrollment_id, operation.reason or "cancelled"
+                    )
+            except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    return "skipped"  # it ended after the projection was read
+                return OperationError(
+                    enrollment_id=enrollment_id, message=str(exc)[:MAX_ERROR_LENGTH]
+                )
+        return "done"

@@ -1,0 +1,311 @@
+"""WeCom callbacks in (`WeComCallbackService`).
+
+A request names its tenant by the callback id in the URL; the codec checks `msg_signature` before
+decrypting and parsing anything, and the inner message must be addressed to the tenant's corp.
+The message's de-duplication key (ToUserName, CreateTime, Event, ChangeType and the ids it names)
+is looked up among handled callbacks, so a retry WeCom sends after a slow answer changes nothing;
+then the message is translated (`domain.wecom_events`) and its events go through the same
+`IngestService` as `POST /v1/events` (identity resolution, storage, journey routing). Event ids
+derive from the key, so even two concurrent deliveries store one event.
+
+WeCom retries a callback not answered within 5 s, so the answer comes as soon as the events are
+stored: routing them to journeys (and noting the staff member and hook on the customer) runs in
+the background, owned by the `IngestService` and awaited by `drain` at shutdown. A callback whose
+events could not be stored is not recorded and is answered with an error, so WeCom's retry
+ingests it again. What a crash between storing and routing loses is told in `api.services.ingest`.
+
+Group joins: WeCom's `change_external_chat` callback carries no `State`, only the chat and the
+members that changed. When a join callback lacks the state and a `GroupDirectory` is given, the
+group's member list (`groupchat/get`) supplies each joining member's join-way state (and so the
+hook), best-effort within `lookup_timeout`: when the lookup fails the events are stored without
+a state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Literal
+
+from api.services.ingest import IngestResult, IngestService, StoredBatch
+from api.services.ports import CallbackCodec, Clock, GroupDirectory, utc_now
+from api.services.wecom_settings import WeComNotConfigured
+from domain import wecom_events
+from domain.channels import WeComCredentials
+from domain.errors import DomainError
+from domain.events import EventIn
+from domain.wecom_events import GroupMember
+from store.callbacks import HandledCallback
+from store.database import Store
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_PATH = "/v1/callbacks/wecom/{callback_id}"
+FOLLOW_USER_ATTRIBUTE = "wecom_follow_user"
+"""The customer attribute naming the staff member who added them (the WeCom connector's
+default sender)."""
+
+
+class UnknownCallbackUrl(DomainError):
+    """No tenant's callback URL ends in this id."""
+
+
+class CallbackRejected(DomainError):
+    """The request does not check out (signature, encryption, addressee); nothing was kept.
+
+    `signature` tells a bad signature (answered 403) from a malformed request (400)."""
+
+    def __init__(self, reason: str, *, signature: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.signature = signature
+
+
+class CallbackNotStored(DomainError):
+    """Storing the callback's events failed; WeCom should send it again."""
+
+
+ReceiptStatus = Literal["ingested", "duplicate", "ignored", "untranslatable"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackReceipt:
+    """What became of one callback; `ingested` means its events are stored (routing may still
+    be running)."""
+
+    status: ReceiptStatus
+    kind: str
+    event_ids: list[str] = field(default_factory=list)
+
+
+def callback_path(callback_id: str) -> str:
+    """The path of a tenant's callback URL."""
+    return CALLBACK_PATH.format(callback_id=callback_id)
+
+
+class WeComCallbackService:
+    """Verifies, de-duplicates, translates and ingests WeCom callbacks (module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        ingest: IngestService,
+        codec: CallbackCodec | None,
+        clock: Clock = utc_now,
+        *,
+        groups: GroupDirectory | None = None,
+        lookup_timeout: float = 2.0,
+    ) -> None:
+        self._store = store
+        self._ingest = ingest
+        self._codec = codec
+        self._clock = clock
+        self._groups = groups
+        self._lookup_timeout = lookup_timeout
+
+    @property
+    def configured(self) -> bool:
+        """Whether this server can open callbacks at all."""
+        return self._codec is not None
+
+    async def _credentials(self, callback_id: str) -> tuple[CallbackCodec, WeComCredentials]:
+        if self._codec is None:
+            raise WeComNotConfigured("WeCom callbacks are not configured on this server")
+        credentials = await self._store.wecom_credentials.by_callback_id(callback_id)
+        if credentials is None:
+            raise UnknownCallbackUrl("no such callback URL")
+        return self._codec, credentials
+
+    async def check_url(self, callback_id: str) -> None:
+        """Raise `WeComNotConfigured` / `UnknownCallbackUrl` unless the URL is a tenant's."""
+        await self._credentials(callback_id)
+
+    async def verify_url(
+        self, callback_id: str, msg_signature: str, timestamp: str, nonce: str, echostr: str
+    ) -> str:
+        """The decrypted echostr for WeCom's URL verification."""
+        codec, credentials = await self._credentials(callback_id)
+        try:
+            return codec.verify_url(credentials, msg_signature, timestamp, nonce, echostr)
+        except ValueError as exc:
+            raise _rejected(exc) from exc
+
+    async def receive(
+        self, callback_id: str, msg_signature: str, timestamp: str, nonce: str, body: bytes
+    ) -> CallbackReceipt:
+        """Handle one callback POST; raises the errors above when it must not be acknowledged."""
+        codec, credentials = await self._credentials(callback_id)
+        try:
+            message = codec.open(credentials, msg_signature, timestamp, nonce, body)
+        except ValueError as exc:
+            raise _rejected(exc) from exc
+        if message.get("ToUserName", "").strip() != credentials.corp_id:
+            raise CallbackRejected("the message is addressed to another corp")
+        tenant_id = credentials.tenant_id
+        key = wecom_events.dedupe_key(message)
+        kind = wecom_events.kind_of(message)
+        handled = await self._store.wecom_callbacks.handled(tenant_id, key)
+        if handled is not None:
+            return CallbackReceipt("duplicate", kind, list(handled.event_ids))
+        try:
+            events = await self._translate(tenant_id, credentials.corp_id, message)
+        except ValueError as exc:
+            # Retrying cannot fix a message that lacks fields: keep it for inspection, ack it.
+            logger.warning(
+                "WeCom callback %s of tenant %s untranslatable: %s", kind, tenant_id, exc
+            )
+            await self._record(tenant_id, key, kind, "untranslatable", [], str(exc), message)
+            return CallbackReceipt("untranslatable", kind)
+        if not events:
+            logger.info("WeCom callback %s of tenant %s ignored", kind, tenant_id)
+            await self._record(tenant_id, key, kind, "ignored", [], None, message)
+            return CallbackReceipt("ignored", kind)
+        return await self._store_and_record(tenant_id, key, kind, events, message)
+
+    async def _translate(
+        self, tenant_id: str, corp_id: str, message: dict[str, str]
+    ) -> list[EventIn]:
+        if (
+            message.get("Event") == "change_external_chat"
+            and message.get("UpdateDetail") == "add_member"
+        ):
+            return await self._translate_join(tenant_id, corp_id, message)
+        hook_id = await self._hook_for(tenant_id, message.get("State", "").strip())
+        if message.get("Event") == "change_external_chat":
+            events = []
+            for member in wecom_events.group_members(message):
+                event = wecom_events.translate(message, corp_id, hook_id=hook_id, member=member)
+                if event is not None:
+                    events.append(event)
+            return events
+        event = wecom_events.translate(message, corp_id, hook_id=hook_id)
+        return [] if event is None else [event]
+
+    async def _translate_join(
+        self, tenant_id: str, corp_id: str, message: dict[str, str]
+    ) -> list[EventIn]:
+        state = message.get("State", "").strip()
+        listed = None
+        if not state or not wecom_events.group_members(message):
+            listed = await self._members_of(tenant_id, message.get("ChatId", "").strip())
+        events = []
+        for member, found in wecom_events.joining_members(message, listed):
+            member_state = found.state if found is not None and not state else None
+            hook_id = await self._hook_for(tenant_id, member_state or state)
+            event = wecom_events.translate(
+                message,
+                corp_id,
+                hook_id=hook_id,
+                member=member,
+                member_state=member_state,
+                member_join_scene=found.join_scene if found is not None else None,
+            )
+            if event is not None:
+                events.append(event)
+        return events
+
+    async def _members_of(self, tenant_id: str, chat_id: str) -> list[GroupMember] | None:
+        if self._groups is None or not chat_id:
+            return None
+        try:
+            async with asyncio.timeout(self._lookup_timeout):
+                return await self._groups.group_members(tenant_id, chat_id)
+        except Exception as exc:
+            # Best-effort: the join is still worth storing, just without its join way.
+            logger.warning(
+                "WeCom group %s of tenant %s: member lookup failed (%s: %s); "
+                "storing the join without its state",
+                chat_id,
+                tenant_id,
+                type(exc).__name__,
+                exc,
+            )
+            return None
+
+    async def _hook_for(self, tenant_id: str, state: str) -> str | None:
+        if not state:
+            return None
+        hook = await self._store.hooks.by_state(tenant_id, state)
+        return None if hook is None else hook.id
+
+    async def _store_and_record(
+        self,
+        tenant_id: str,
+        key: str,
+        kind: str,
+        events: list[EventIn],
+        message: dict[str, str],
+    ) -> CallbackReceipt:
+        raw = [event.model_dump(mode="json") for event in events]
+
+        async def note_contacts(batch: StoredBatch) -> None:
+            for event, result in zip(events, batch.results, strict=True):
+                if result.status == "accepted" and result.customer_id is not None:
+                    await self._note_contact(tenant_id, result.customer_id, event)
+
+        batch = await self._ingest.store_then_route_later(tenant_id, raw, prepare=note_contacts)
+        results = batch.results
+        failed = [r for r in results if r.status == "failed"]
+        if failed:
+            raise CallbackNotStored(_problems(failed))
+        rejected = [r for r in results if r.status == "rejected"]
+        if rejected:
+            detail = _problems(rejected)
+            logger.warning("WeCom callback %s of tenant %s rejected: %s", kind, tenant_id, detail)
+            await self._record(tenant_id, key, kind, "untranslatable", [], detail, message)
+            return CallbackReceipt("untranslatable", kind)
+        event_ids = [r.event_id for r in results if r.event_id is not None]
+        await self._record(tenant_id, key, kind, "ingested", event_ids, None, None)
+        return CallbackReceipt("ingested", kind, event_ids)
+
+    async def _note_contact(self, tenant_id: str, customer_id: str, event: EventIn) -> None:
+        # The staff member who added the customer is whom later 1:1 tasks are sent from, and
+        # the hook's state is their first touch.
+        if event.type != wecom_events.CONTACT_ADDED:
+            return
+        now = self._clock()
+        staff = event.properties.get("staff_userid")
+        if isinstance(staff, str) and staff:
+            await self._store.customers.update_profile(
+                tenant_id, customer_id, now, set_attributes={FOLLOW_USER_ATTRIBUTE: staff}
+            )
+        state = event.properties.get("state")
+        if isinstance(state, str) and state and event.properties.get("hook_id"):
+            await self._store.customers.set_first_touch_hook(tenant_id, customer_id, state, now)
+
+    async def _record(
+        self,
+        tenant_id: str,
+        key: str,
+        kind: str,
+        outcome: Literal["ingested", "ignored", "untranslatable"],
+        event_ids: list[str],
+        detail: str | None,
+        message: dict[str, str] | None,
+    ) -> None:
+        await self._store.wecom_callbacks.record(
+            HandledCallback(
+                tenant_id=tenant_id,
+                key=key,
+                kind=kind,
+                outcome=outcome,
+                event_ids=event_ids,
+                detail=detail,
+                message=message,
+                received_at=self._clock(),
+            )
+        )
+
+    async def drain(self) -> None:
+        """Wait for routing still running in the background (at shutdown, in tests)."""
+        await self._ingest.drain()
+
+
+def _rejected(exc: ValueError) -> CallbackRejected:
+    reason = str(getattr(exc, "reason", "") or exc) or "rejected"
+    return CallbackRejected(reason, signature="signature" in reason)
+
+
+def _problems(results: list[IngestResult]) -> str:
+    return "; ".join(f"{p.path or '(event)'}: {p.message}" for r in results for p in r.errors)

@@ -1,0 +1,255 @@
+"""Bulk operations (`operations`): one document per pause/resume/cancel of a journey's enrollments.
+
+An operation is created `pending`, turns `running` when a process starts working on it, and ends
+`succeeded` (every target handled) or `failed` (some target could not be signalled, or the run
+itself broke). Progress counters move with `$inc`, so a reader always sees a consistent
+`done + skipped + failed <= total`. The first `MAX_ERRORS` per-enrollment errors are kept.
+
+A running operation carries a lease (`lease_until`), extended as it progresses. When the process
+working on it dies, the lease runs out and another process may `claim` it (a conditional update,
+so exactly one does) and carry on.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from domain.enrollments import EnrollmentStatus
+from store.mongo import ENROLLMENTS, OPERATIONS, Document, collection, id_to_field
+from store.pagination import Page, after, collect, decode_cursor, page_size
+
+OperationKind = Literal["pause", "resume", "cancel"]
+OperationStatus = Literal["pending", "running", "succeeded", "failed"]
+FINAL_STATUSES: tuple[OperationStatus, ...] = ("succeeded", "failed")
+MAX_ERRORS = 20
+_ORDER = ["created_at", "_id"]
+
+
+class OperationError(BaseModel):
+    """Why one enrollment could not be operated on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enrollment_id: str
+    message: str
+
+
+class BulkOperation(BaseModel):
+    """A tracked operation over a journey's enrollments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    tenant_id: str
+    kind: OperationKind
+    journey_id: str
+    version: int | None = Field(default=None, description="Only enrollments on this version.")
+    reason: str | None = None
+    status: OperationStatus = "pending"
+    total: int = Field(default=0, ge=0, description="Enrollments selected.")
+    done: int = Field(default=0, ge=0, description="Enrollments signalled.")
+    skipped: int = Field(default=0, ge=0, description="Enrollments that ended before the signal.")
+    failed: int = Field(default=0, ge=0, description="Enrollments that could not be signalled.")
+    errors: list[OperationError] = Field(default_factory=list, max_length=MAX_ERRORS)
+    error: str | None = Field(default=None, description="Why the operation itself failed.")
+    created_by: str = Field(description="The API key id that asked for it.")
+    created_at: AwareDatetime
+    started_at: AwareDatetime | None = None
+    finished_at: AwareDatetime | None = None
+    lease_until: AwareDatetime | None = None
+    attempts: int = Field(default=0, ge=0, description="Runs started (more than 1 after takeover).")
+
+    @property
+    def finished(self) -> bool:
+        """Whether it has ended, successfully or not."""
+        return self.status in FINAL_STATUSES
+
+    @property
+    def handled(self) -> int:
+        """Targets dealt with so far, however it went."""
+        return self.done + self.skipped + self.failed
+
+
+def _operation(doc: Document) -> BulkOperation:
+    return BulkOperation.model_validate(id_to_field(doc))
+
+
+class OperationRepository:
+    """The `operations` collection, and the enrollment selection operations work through."""
+
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self._operations = collection(db, OPERATIONS)
+        self._enrollments = collection(db, ENROLLMENTS)
+
+    async def create(self, operation: BulkOperation) -> BulkOperation:
+        """Store a new operation."""
+        await self._operations.insert_one(
+            operation.model_dump(exclude={"id"}) | {"_id": operation.id}
+        )
+        return operation
+
+    async def get(self, tenant_id: str, operation_id: str) -> BulkOperation | None:
+        """The operation, or None."""
+        doc = await self._operations.find_one({"_id": operation_id, "tenant_id": tenant_id})
+        return None if doc is None else _operation(doc)
+
+    async def list(
+        self,
+        tenant_id: str,
+        *,
+        journey_id: str | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[BulkOperation]:
+        """Operations in creation order, optionally of one journey."""
+        query: Document = {"tenant_id": tenant_id}
+        if journey_id is not None:
+            query["journey_id"] = journey_id
+        if cursor is not None:
+            query = {"$and": [query, after(_ORDER, decode_cursor(cursor, len(_ORDER)))]}
+        size = page_size(limit)
+        found = self._operations.find(query).sort([(name, 1) for name in _ORDER]).limit(size + 1)
+        return await collect(found, _ORDER, size, _operation)
+
+    async def count(self, tenant_id: str, *, journey_id: str | None = None) -> int:
+        """How many operations `list` would page through."""
+        query: Document = {"tenant_id": tenant_id}
+        if journey_id is not None:
+            query["journey_id"] = journey_id
+        return await self._operations.count_documents(query)
+
+    async def claim(
+        self, tenant_id: str, operation_id: str, *, now: datetime, lease_until: datetime
+    ) -> BulkOperation | None:
+        """Take the operation to work on it: when pending, or running with an expired lease.
+
+        None when it is finished or another process holds a live lease.
+        """
+        doc = await self._operations.find_one_and_update(
+            {
+                "_id": operation_id,
+                "tenant_id": tenant_id,
+                "$or": [
+                    {"status": "pending"},
+                    {"status": "running", "lease_until": {"$lt": now}},
+                ],
+            },
+            {
+                "$set": {"status": "running", "lease_until": lease_until},
+                "$min": {"started_at": now},
+                "$inc": {"attempts": 1},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else _operation(doc)
+
+    async def set_total(self, tenant_id: str, operation_id: str, total: int) -> None:
+        """Record how many enrollments the operation covers."""
+        await self._operations.update_one(
+            {"_id": operation_id, "tenant_id": tenant_id}, {"$set": {"total": total}}
+        )
+
+    async def record_progress(
+        self,
+        tenant_id: str,
+        operation_id: str,
+        *,
+        done: int,
+        skipped: int,
+        failed: int,
+        errors: Sequence[OperationError],
+        lease_until: datetime,
+    ) -> None:
+        """Add one batch's outcome and extend the lease."""
+        update: Document = {
+            "$inc": {"done": done, "skipped": skipped, "failed": failed},
+            "$set": {"lease_until": lease_until},
+        }
+        if errors:
+            update["$push"] = {
+                "errors": {"$each": [e.model_dump() for e in errors], "$slice": MAX_ERRORS}
+            }
+        await self._operations.update_one({"_id": operation_id, "tenant_id": tenant_id}, update)
+
+    async def finish(
+        self,
+        tenant_id: str,
+        operation_id: str,
+        status: OperationStatus,
+        at: datetime,
+        error: str | None = None,
+        total_at_least: int = 0,
+    ) -> BulkOperation | None:
+        """Mark the operation ended; the final document.
+
+        `total_at_least` raises the total to the targets handled (enrollments started while it
+        ran may have joined the selection).
+        """
+        doc = await self._operations.find_one_and_update(
+            {"_id": operation_id, "tenant_id": tenant_id},
+            {
+                "$set": {"status": status, "finished_at": at, "lease_until": None, "error": error},
+                "$max": {"total": total_at_least},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else _operation(doc)
+
+    def _target_query(
+        self,
+        tenant_id: str,
+        journey_id: str,
+        version: int | None,
+        statuses: Sequence[EnrollmentStatus],
+    ) -> Document:
+        query: Document = {
+            "tenant_id": tenant_id,
+            "journey_id": journey_id,
+            "status": {"$in": list(statuses)},
+        }
+        if version is not None:
+            query["version"] = version
+        return query
+
+    async def count_targets(
+        self,
+        tenant_id: str,
+        journey_id: str,
+        version: int | None,
+        statuses: Sequence[EnrollmentStatus],
+    ) -> int:
+        """How many enrollments of the journey the projection shows in one of `statuses`."""
+        query = self._target_query(tenant_id, journey_id, version, statuses)
+        return await self._enrollments.count_documents(query)
+
+    async def targets(
+        self,
+        tenant_id: str,
+        journey_id: str,
+        version: int | None,
+        statuses: Sequence[EnrollmentStatus],
+        batch: int = 100,
+    ) -> AsyncIterator[builtins.list[str]]:
+        """Ids of those enrollments, in batches, by id (a keyset, so it is stable under change).
+
+        Enrollment ids start with `{tenant}:{journey}:` (`domain.enrollments.enrollment_id`), so
+        each batch is a short range scan of the `_id` index.
+        """
+        prefix = f"{tenant_id}:{journey_id}:"
+        last = prefix
+        while True:
+            query = self._target_query(tenant_id, journey_id, version, statuses)
+            query["_id"] = {"$gt": last, "$lt": prefix[:-1] + chr(ord(":") + 1)}
+            found = self._enrollments.find(query, projection={"_id": 1}).sort("_id", 1)
+            ids = [doc["_id"] async for doc in found.limit(batch)]
+            if not ids:
+                return
+            yield ids
+            last = ids[-1]

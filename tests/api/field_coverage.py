@@ -1,0 +1,144 @@
+"""How every top-level field of the schema is proven tenant-scoped and role-checked.
+
+`tests/api/test_tenant_isolation.py` and `tests/api/test_roles.py` read the schema by
+introspection and fail on any Query, Mutation or Subscription field missing here, so a new field
+forces a decision. To add one, say how to call it and what another tenant must get:
+
+- `Read(args=..., foreign=...)` for a query. `args` gives every required argument (and any
+  other worth passing); strings starting with `$` are the seeded tenant's records: `$journey`,
+  `$customer`, `$enrollment`, `$hook`, `$operation`, `$phone` (the customer's phone). Required
+  arguments named `journeyId`, `customerId`, `enrollmentId`, `hookId`, `operationId` are filled in
+  without being listed. `foreign` is what a key of another tenant gets when it asks about the
+  seeded tenant's records: `null`, `empty` (an empty list or connection), `not_found` (a
+  `NotFound` result or null), `zero` (only zero counts) or `same` (not tenant data at all: the
+  same answer for everyone). `sees_seed=False` when the owner's own answer does not show the seed
+  (so there is nothing to compare with). `echoes` names seeded refs the answer may repeat
+  because they were passed in (a filter echoed back), which is no leak. `admin_only=True` when
+  other roles get null (every other query must answer every role as it answers an admin).
+- `Write(permission=..., args=..., foreign=...)` for a mutation. `permission` is what the
+  caller's role must grant (`"admin"` for admin-only); every other role must get `Forbidden`.
+  `foreign` is `not_found` when the mutation names another tenant's record, or `own_tenant` when
+  it can only create or change the caller's own records (then the seeded tenant must be unchanged).
+- `Elsewhere("where")` for a field proven by another test (say which).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from api.auth import Permission
+
+Foreign = Literal["null", "empty", "not_found", "zero", "same"]
+_NOW = datetime.now(UTC)
+RANGE = {
+    "from": (_NOW - timedelta(days=30)).isoformat(),
+    "to": (_NOW + timedelta(days=1)).isoformat(),
+}
+
+
+@dataclass(frozen=True)
+class Read:
+    args: dict[str, Any] = field(default_factory=dict)
+    foreign: Foreign = "null"
+    sees_seed: bool = True
+    echoes: tuple[str, ...] = ()
+    admin_only: bool = False
+
+
+@dataclass(frozen=True)
+class Write:
+    permission: Permission | Literal["admin"]
+    args: dict[str, Any] = field(default_factory=dict)
+    foreign: Literal["not_found", "own_tenant"] = "not_found"
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    where: str
+
+
+EDIT = Permission.EDIT_JOURNEYS
+MANAGE = Permission.MANAGE_ENROLLMENTS
+INGEST = Permission.INGEST_EVENTS
+
+EVENT = {
+    "id": "scope-probe-1",
+    "type": "order.paid",
+    "identities": [{"kind": "phone", "value": "13900000000"}],
+    "timestamp": "2026-03-01T10:00:00+08:00",
+}
+
+QUERIES: dict[str, Read | Elsewhere] = {
+    "journeys": Read(foreign="empty"),
+    "journey": Read(args={"id": "$journey"}),
+    "validateJourney": Read(
+        args={"source": {"journeyId": "$journey"}}, foreign="not_found", sees_seed=False
+    ),
+    "journeyTemplates": Read(foreign="same", sees_seed=False),
+    "templates": Read(foreign="same", sees_seed=False),
+    "channels": Read(foreign="same", sees_seed=False),
+    "customer": Read(args={"id": "$customer"}),
+    "customerByIdentity": Read(args={"kind": "phone", "value": "$phone"}),
+    "customers": Read(foreign="empty"),
+    "enrollment": Read(args={"id": "$enrollment"}),
+    "enrollments": Read(args={"journeyId": "$journey"}, foreign="empty"),
+    "hooks": Read(args={"includeArchived": True}, foreign="empty"),
+    "hook": Read(args={"id": "$hook"}),
+    "wecomSettings": Read(admin_only=True),
+    "operation": Read(args={"id": "$operation"}),
+    "operations": Read(args={"journeyId": "$journey"}, foreign="empty"),
+    "audienceMetrics": Read(args=RANGE, foreign="zero", sees_seed=False),
+    "hookMetrics": Read(args=RANGE, foreign="zero", sees_seed=False),
+    "channelMetrics": Read(
+        args={**RANGE, "journeyId": "$journey"},
+        foreign="zero",
+        sees_seed=False,
+        echoes=("journey",),
+    ),
+    "journeyMetrics": Read(args=RANGE, foreign="not_found"),
+}
+
+MUTATIONS: dict[str, Write | Elsewhere] = {
+    "createJourney": Write(EDIT, {"input": {"name": "probe"}}, "own_tenant"),
+    "createJourneyFromTemplate": Write(
+        EDIT, {"key": "douyin-wecom-repurchase", "name": "probe"}, "own_tenant"
+    ),
+    "updateJourney": Write(EDIT, {"id": "$journey", "expectedRevision": 1, "name": "taken"}),
+    "publishJourney": Write(EDIT, {"id": "$journey"}),
+    "archiveJourney": Write(EDIT, {"id": "$journey"}),
+    "unarchiveJourney": Write(EDIT, {"id": "$journey"}),
+    "duplicateJourney": Write(EDIT, {"id": "$journey", "name": "copied"}),
+    "enrollCustomer": Write(MANAGE),
+    "reenrollCustomer": Write(MANAGE),
+    "pauseEnrollment": Write(MANAGE, {"id": "$enrollment"}),
+    "resumeEnrollment": Write(MANAGE, {"id": "$enrollment"}),
+    "cancelEnrollment": Write(MANAGE, {"id": "$enrollment"}),
+    "pauseJourneyEnrollments": Write(MANAGE),
+    "resumeJourneyEnrollments": Write(MANAGE),
+    "cancelJourneyEnrollments": Write(MANAGE, {"reason": "taken over"}),
+    "ingestEvents": Write(INGEST, {"events": [EVENT]}, "own_tenant"),
+    "sendTestEvent": Write(INGEST, {"type": "order.paid"}),
+    "createHook": Write(EDIT, {"input": {"name": "probe", "kind": "CONTACT_WAY"}}, "own_tenant"),
+    "updateHook": Write(EDIT, {"id": "$hook", "name": "taken"}),
+    "deleteHook": Write(EDIT, {"id": "$hook"}),
+    "configureWeCom": Write(
+        Permission.MANAGE_CHANNELS,
+        {
+            "input": {
+                "corpId": "probe-corp",
+                "secret": "probe-secret",
+                "callbackToken": "probe-token",
+                "encodingAesKey": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            }
+        },
+        "own_tenant",
+    ),
+}
+
+SUBSCRIPTIONS: dict[str, Elsewhere] = {
+    "enrollmentTransitions": Elsewhere("tests/api/test_subscriptions.py"),
+    "customerTimeline": Elsewhere("tests/api/test_subscriptions.py"),
+    "operationProgress": Elsewhere("tests/api/test_subscriptions.py"),
+}

@@ -1,0 +1,193 @@
+"""A page of customers with identities, tags, enrollments and their deliveries costs a fixed
+number of MongoDB queries, whatever the page size (counted with a PyMongo command listener)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient, monitoring
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from connectors.registry import ConnectorRegistry
+from domain.deliveries import Delivery
+from domain.enrollments import Enrollment
+from store.database import Store
+from tests.api.support import TenantKeys, gql, make_tenant
+
+T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+READS = ("find", "aggregate", "count", "distinct")
+
+PAGE = """
+query($first: Int!) {
+  customers(first: $first) {
+    nodes {
+      id
+      identities { kind value }
+      tags
+      enrollments(first: 2) {
+        nodes { id status currentNode deliveries(first: 2) { nodes { nodeId status } } }
+      }
+    }
+  }
+}
+"""
+
+
+@dataclass
+class ReadCounter(monitoring.CommandListener):
+    """Counts read commands per collection while `counting`."""
+
+    reads: Counter[str] = field(default_factory=Counter)
+    counting: bool = False
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if self.counting and event.command_name in READS:
+            self.reads[f"{event.command_name} {event.command[event.command_name]}"] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    @contextmanager
+    def measure(self) -> Iterator[Counter[str]]:
+        self.reads = Counter()
+        self.counting = True
+        try:
+            yield self.reads
+        finally:
+            self.counting = False
+
+
+@pytest.fixture
+def counter() -> ReadCounter:
+    return ReadCounter()
+
+
+@pytest.fixture
+async def counted_store(mongo_uri: str, counter: ReadCounter) -> AsyncIterator[Store]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongo_uri, tz_aware=True, event_listeners=[counter]
+    )
+    name = f"t_{uuid.uuid4().hex}"
+    try:
+        store = Store(client[name])
+        await store.ensure_indexes()
+        yield store
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+@pytest.fixture
+async def counted_api(
+    counted_store: Store, temporal_env: WorkflowEnvironment, registry: ConnectorRegistry
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(counted_store, temporal_env.client, registry)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        yield client
+
+
+async def seed(store: Store, tenant: str, count: int) -> None:
+    """`count` customers, each with 2 identities, 2 tags and 2 enrollments of 1 delivery each."""
+    for n in range(count):
+        customer, _ = await store.customers.resolve(
+            tenant, {"phone": f"139{n:08d}", "unionid": f"u-{n}"}, T0
+        )
+        await store.customers.update_profile(tenant, customer.id, T0, add_tags=["vip", f"g{n % 3}"])
+        for j, journey in enumerate(("jrn_a", "jrn_b")):
+            enrollment_id = f"{tenant}:{journey}:{customer.id}"
+            started = T0 + timedelta(minutes=j)
+            await store.enrollments.upsert_projection(
+                Enrollment(
+                    id=enrollment_id,
+                    tenant_id=tenant,
+                    journey_id=journey,
+                    version=1,
+                    customer_id=customer.id,
+                    current_node="wait",
+                    started_at=started,
+                    updated_at=started,
+                    seq=1,
+                )
+            )
+            await store.deliveries.begin(
+                Delivery(
+                    tenant_id=tenant,
+                    idempotency_key=f"{enrollment_id}/welcome/1",
+                    enrollment_id=enrollment_id,
+                    customer_id=customer.id,
+                    journey_id=journey,
+                    node_id="welcome",
+                    channel="sandbox",
+                    action="send_message",
+                    created_at=started,
+                    updated_at=started,
+                )
+            )
+
+
+async def _page(
+    api: httpx.AsyncClient, tenant: TenantKeys, counter: ReadCounter, first: int
+) -> tuple[list[dict[str, Any]], Counter[str]]:
+    with counter.measure() as reads:
+        data = await gql(api, tenant, PAGE, {"first": first}, role="viewer")
+    nodes: list[dict[str, Any]] = data["customers"]["nodes"]
+    return nodes, reads
+
+
+async def test_a_page_of_100_customers_costs_the_queries_of_a_page_of_10(
+    counted_api: httpx.AsyncClient, counted_store: Store, counter: ReadCounter
+) -> None:
+    tenant = await make_tenant(counted_store, "loaders")
+    await seed(counted_store, tenant.tenant_id, 100)
+
+    small, small_reads = await _page(counted_api, tenant, counter, 10)
+    large, large_reads = await _page(counted_api, tenant, counter, 100)
+
+    assert len(small) == 10 and len(large) == 100
+    for customer in large:
+        assert len(customer["identities"]) == 2
+        assert "vip" in customer["tags"]
+        enrollments = customer["enrollments"]["nodes"]
+        assert [e["id"].split(":")[1] for e in enrollments] == ["jrn_a", "jrn_b"]
+        for enrollment in enrollments:
+            assert enrollment["deliveries"]["nodes"] == [{"nodeId": "welcome", "status": "pending"}]
+    assert small_reads == large_reads
+    data_reads = {k: v for k, v in large_reads.items() if "api_keys" not in k}
+    assert data_reads == {
+        "find customers": 1,
+        "aggregate enrollments": 1,
+        "aggregate deliveries": 1,
+    }
+
+
+async def test_loaders_live_for_one_request_only(
+    counted_api: httpx.AsyncClient, counted_store: Store, counter: ReadCounter
+) -> None:
+    tenant = await make_tenant(counted_store, "loaders")
+    await seed(counted_store, tenant.tenant_id, 1)
+    [before], _ = await _page(counted_api, tenant, counter, 1)
+    first_enrollment = before["enrollments"]["nodes"][0]
+    assert first_enrollment["status"] == "ACTIVE"
+
+    enrollment = await counted_store.enrollments.get(tenant.tenant_id, first_enrollment["id"])
+    assert enrollment is not None
+    await counted_store.enrollments.upsert_projection(
+        enrollment.model_copy(update={"status": "exited", "seq": 2, "current_node": "done"})
+    )
+
+    [after], _ = await _page(counted_api, tenant, counter, 1)
+    assert after["enrollments"]["nodes"][0]["status"] == "EXITED"
+    assert after["enrollments"]["nodes"][0]["currentNode"] == "done"

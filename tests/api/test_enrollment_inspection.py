@@ -1,0 +1,289 @@
+"""Inspecting an enrollment: where it is, what it waits for, and its Temporal history as steps.
+
+Real Temporal dev server, real workers with the sandbox channel, real MongoDB; recorded
+histories (tests/workflows/histories) for the renderer's rarer paths.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.services.history import human_duration, render_steps, temporal_ui_url
+from connectors.registry import ConnectorRegistry
+from domain.enrollments import Enrollment
+from runtime.worker import build_workers
+from store.database import Store
+from tests.api.journeys import CREATE_JOURNEY, PUBLISH_JOURNEY, welcome_journey
+from tests.api.support import TenantKeys, event, eventually, gql, post_events
+from workflows.converter import DATA_CONVERTER
+
+UI = "http://127.0.0.1:8233"
+HISTORIES = Path(__file__).parents[1] / "workflows" / "histories"
+
+INSPECT = """
+query($id: ID!, $raw: Boolean!) {
+  enrollment(id: $id) {
+    id status currentNode path nextWakeUpAt waitingForEvent startedAt temporalUiUrl
+    customer { id identities { kind value } }
+    deliveries { nodes { nodeId channel action status attempts } }
+    history(includeRawEvents: $raw) {
+      __typename
+      ... on EnrollmentHistory {
+        workflowId runId continuedFromRunId namespace eventCount temporalUiUrl rawEvents
+        steps { eventId at kind summary activity attempt failure }
+      }
+      ... on HistoryUnavailable { message }
+    }
+  }
+}
+"""
+
+
+@pytest.fixture
+async def inspect_api(
+    store: Store, temporal_env: WorkflowEnvironment, registry: ConnectorRegistry
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(store, temporal_env.client, registry, temporal_ui_url=UI)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def workers(
+    temporal_env: WorkflowEnvironment, store: Store, registry: ConnectorRegistry
+) -> AsyncIterator[None]:
+    async with AsyncExitStack() as stack:
+        for worker in build_workers(temporal_env.client, store, registry):
+            await stack.enter_async_context(worker)
+        yield
+
+
+async def _inspect(
+    api: httpx.AsyncClient, tenant: TenantKeys, enrollment_id: str, raw: bool = False
+) -> Any:
+    data = await gql(api, tenant, INSPECT, {"id": enrollment_id, "raw": raw}, role="viewer")
+    return data["enrollment"]
+
+
+async def _waiting_enrollment(api: httpx.AsyncClient, tenant: TenantKeys) -> tuple[str, str, Any]:
+    created = await gql(
+        api, tenant, CREATE_JOURNEY, {"input": {"name": "Welcome", "definition": welcome_journey()}}
+    )
+    journey_id = created["createJourney"]["id"]
+    published = await gql(api, tenant, PUBLISH_JOURNEY, {"id": journey_id})
+    assert published["publishJourney"]["__typename"] == "Journey"
+    identity = {"phone": "13900000011"}
+    body = await post_events(
+        api, tenant, [event("s1", "signup.completed", identity, {"plan": "pro"})]
+    )
+    [route] = body["results"][0]["enrollments"]
+    enrollment_id = route["enrollment_id"]
+
+    async def waiting() -> Any:
+        found = await _inspect(api, tenant, enrollment_id)
+        if not found or found["currentNode"] != "await_order":
+            return None
+        kinds = {step["kind"] for step in found["history"].get("steps", [])}
+        return found if "TIMER_STARTED" in kinds else None
+
+    return journey_id, enrollment_id, await eventually(waiting)
+
+
+def _step(steps: list[dict[str, Any]], kind: str, containing: str = "") -> dict[str, Any]:
+    for step in steps:
+        if step["kind"] == kind and containing in step["summary"]:
+            return step
+    raise AssertionError(f"no {kind} step with {containing!r} in {[s['summary'] for s in steps]}")
+
+
+async def test_a_waiting_enrollment_shows_where_it_is_and_what_wakes_it(
+    inspect_api: httpx.AsyncClient, tenant: TenantKeys, workers: None
+) -> None:
+    _, enrollment_id, found = await _waiting_enrollment(inspect_api, tenant)
+
+    assert found["status"] == "ACTIVE"
+    assert found["path"][-2:] == ["welcome", "await_order"]
+    assert found["waitingForEvent"] == "order.paid"
+    started = datetime.fromisoformat(found["startedAt"])
+    wake_up = datetime.fromisoformat(found["nextWakeUpAt"])
+    assert started < wake_up <= started + timedelta(seconds=61)
+    assert found["customer"]["identities"] == [{"kind": "phone", "value": "13900000011"}]
+    assert found["deliveries"]["nodes"] == [
+        {
+            "nodeId": "welcome",
+            "channel": "sandbox",
+            "action": "send_message",
+            "status": "succeeded",
+            "attempts": 1,
+        }
+    ]
+    assert found["temporalUiUrl"] == f"{UI}/namespaces/default/workflows/" + quote(
+        enrollment_id, safe=""
+    )
+
+
+async def test_history_tells_the_workflow_as_readable_steps_until_it_ends(
+    inspect_api: httpx.AsyncClient, tenant: TenantKeys, workers: None
+) -> None:
+    _, enrollment_id, found = await _waiting_enrollment(inspect_api, tenant)
+    history = found["history"]
+    assert history["__typename"] == "EnrollmentHistory"
+    assert history["workflowId"] == enrollment_id
+    assert history["rawEvents"] is None
+    steps = history["steps"]
+    assert steps[0]["kind"] == "WORKFLOW_STARTED"
+    assert [s["eventId"] for s in steps] == sorted(s["eventId"] for s in steps)
+    action = "channel.sandbox.send_message (node welcome)"
+    assert _step(steps, "ACTIVITY_SCHEDULED", action)["activity"] == action
+    sent = _step(steps, "ACTIVITY_COMPLETED", action)
+    assert sent["attempt"] == 1
+    assert sent["summary"].endswith("completed on attempt 1: delivery succeeded")
+    _step(steps, "STATE_RECORDED", "now at node await_order (active)")
+    assert _step(steps, "TIMER_STARTED")["summary"].startswith("timer started: ")
+    assert history["temporalUiUrl"] == (
+        f"{UI}/namespaces/default/workflows/{quote(enrollment_id, safe='')}/"
+        f"{history['runId']}/history"
+    )
+
+    await post_events(inspect_api, tenant, [event("o1", "order.paid", {"phone": "13900000011"})])
+
+    async def ended() -> Any:
+        now = await _inspect(inspect_api, tenant, enrollment_id, raw=True)
+        kinds = [step["kind"] for step in now["history"].get("steps", [])]
+        return now if "WORKFLOW_COMPLETED" in kinds else None
+
+    done = await eventually(ended)
+    assert done["status"] == "EXITED"
+    assert done["nextWakeUpAt"] is None and done["waitingForEvent"] is None
+    steps = done["history"]["steps"]
+    _step(steps, "SIGNAL_RECEIVED", "signal event received: order.paid (event o1)")
+    _step(steps, "TIMER_CANCELLED", "the wait ended early")
+    assert steps[-1]["summary"] == "workflow completed: exited (bought)"
+    raw = done["history"]["rawEvents"]
+    assert len(raw) == done["history"]["eventCount"]
+    assert raw[0]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED"
+
+
+async def test_an_enrollment_without_a_workflow_says_its_history_is_unavailable(
+    inspect_api: httpx.AsyncClient, store: Store, tenant: TenantKeys
+) -> None:
+    now = datetime.now(UTC)
+    enrollment_id = f"{tenant.tenant_id}:jrn_gone:cus_gone"
+    await store.enrollments.upsert_projection(
+        Enrollment(
+            id=enrollment_id,
+            tenant_id=tenant.tenant_id,
+            journey_id="jrn_gone",
+            version=1,
+            customer_id="cus_gone",
+            started_at=now,
+            updated_at=now,
+            seq=1,
+        )
+    )
+    found = await _inspect(inspect_api, tenant, enrollment_id)
+    assert found["history"]["__typename"] == "HistoryUnavailable"
+    assert "retention" in found["history"]["message"]
+    assert found["customer"] is None
+
+
+async def test_enrollments_are_listed_by_journey_version_node_and_status(
+    inspect_api: httpx.AsyncClient, tenant: TenantKeys, workers: None
+) -> None:
+    journey_id, enrollment_id, _ = await _waiting_enrollment(inspect_api, tenant)
+    query = """
+    query($filter: EnrollmentFilter) {
+      enrollments(filter: $filter) { totalCount edges { cursor node { id } } }
+    }
+    """
+
+    async def listed(**filter: Any) -> list[str]:
+        data = await gql(inspect_api, tenant, query, {"filter": filter}, role="viewer")
+        found = data["enrollments"]
+        assert found["totalCount"] == len(found["edges"])
+        return [edge["node"]["id"] for edge in found["edges"]]
+
+    assert await listed(journeyId=journey_id) == [enrollment_id]
+    assert await listed(journeyId=journey_id, nodeId="await_order", status=["ACTIVE"]) == [
+        enrollment_id
+    ]
+    assert await listed(journeyId=journey_id, version=1) == [enrollment_id]
+    assert await listed(journeyId=journey_id, version=2) == []
+    assert await listed(journeyId=journey_id, nodeId="bought") == []
+    assert await listed(status=["PAUSED", "EXITED"]) == []
+
+
+def _recorded_events(name: str) -> list[HistoryEvent]:
+    data = json.loads((HISTORIES / name).read_text())
+    return list(WorkflowHistory.from_json("recorded", data).events)
+
+
+async def _rendered(events: list[HistoryEvent]) -> list[dict[str, Any]]:
+    steps, _ = await render_steps(events, DATA_CONVERTER)
+    return [
+        {"kind": s.kind, "summary": s.summary, "attempt": s.attempt, "failure": s.failure}
+        for s in steps
+    ]
+
+
+async def test_a_permanent_channel_failure_reads_as_a_failed_activity_step() -> None:
+    steps = await _rendered(
+        _recorded_events(
+            "test_a_permanent_channel_failure_is_recorded_and_the_failed_edge_taken-0.json"
+        )
+    )
+    failed = _step(steps, "ACTIVITY_FAILED", "channel.sandbox.send_message (node send)")
+    assert failed["attempt"] == 1
+    assert failed["failure"] == "sandbox: simulated permanent failure"
+    assert steps[-1]["summary"] == "workflow completed: exited (send_failed)"
+    assert not [s for s in steps if s["kind"].startswith("WORKFLOW_TASK")]
+
+
+async def test_a_continued_run_names_the_run_before_and_the_run_after() -> None:
+    events = _recorded_events(
+        "test_waiting_enrollment_shows_what_it_waits_for_then_takes_the_matched_branch-0.json"
+    )
+    started = HistoryEvent()
+    started.CopyFrom(events[0])
+    started.workflow_execution_started_event_attributes.continued_execution_run_id = "run-1"
+    last = HistoryEvent(
+        event_id=events[-1].event_id,
+        event_time=events[-1].event_time,
+        event_type=EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+    )
+    last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id = "run-3"
+
+    steps, continued_from = await render_steps([started, *events[1:-1], last], DATA_CONVERTER)
+
+    assert continued_from == "run-1"
+    assert steps[0].summary.endswith(", continuing run run-1")
+    assert (steps[-1].kind, steps[-1].summary) == ("CONTINUED_AS_NEW", "continued as new run run-3")
+
+
+def test_durations_read_in_their_largest_units() -> None:
+    assert human_duration(timedelta(days=3)) == "3d"
+    assert human_duration(timedelta(hours=2, minutes=30)) == "2h30m"
+    assert human_duration(timedelta(seconds=29.97)) == "29.97s"
+    assert human_duration(timedelta(0)) == "0s"
+
+
+def test_no_ui_link_without_a_configured_ui() -> None:
+    assert temporal_ui_url(None, "default", "a:b:c") is None
+    assert temporal_ui_url(UI + "/", "default", "a:b:c", "r1") == (
+        f"{UI}/namespaces/default/workflows/a%3Ab%3Ac/r1/history"
+    )

@@ -1,0 +1,209 @@
+"""Stored events that never reached a journey (a crash between storing and routing) are routed
+later: by `IngestService.recover` and by the client sending them again.
+
+Real MongoDB and Temporal dev server. No workers: an enrollment's workflow stays running, so its
+history shows which events reached it, in the order they arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from api.services.ingest import IngestService
+from domain.enrollments import enrollment_id
+from store.database import Store
+from tests.api.journeys import CREATE_JOURNEY, PUBLISH_JOURNEY, welcome_journey
+from tests.api.support import TenantKeys, event, gql, post_events
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def _published_journey(api: httpx.AsyncClient, tenant: TenantKeys) -> str:
+    created = await gql(
+        api, tenant, CREATE_JOURNEY, {"input": {"name": "Welcome", "definition": welcome_journey()}}
+    )
+    journey_id: str = created["createJourney"]["id"]
+    published = await gql(api, tenant, PUBLISH_JOURNEY, {"id": journey_id})
+    assert published["publishJourney"]["__typename"] == "Journey"
+    return journey_id
+
+
+def _signup(event_id: str, phone: str) -> dict[str, object]:
+    return event(event_id, "signup.completed", {"phone": phone}, {"plan": "pro"})
+
+
+async def _stored_without_routing(
+    store: Store, env: WorkflowEnvironment, tenant: TenantKeys, events: list[dict[str, object]]
+) -> tuple[IngestService, Clock]:
+    """Store the events the way a process that then died would have: `store`, no `route`."""
+    clock = Clock()
+    service = IngestService(store, env.client, clock)
+    batch = await service.store(tenant.tenant_id, list(events))
+    assert [r.status for r in batch.results] == ["accepted"] * len(events)
+    return service, clock
+
+
+async def _signalled_event_ids(env: WorkflowEnvironment, workflow_id: str) -> list[str]:
+    """The ids of the events signalled to the enrollment, in arrival order."""
+    history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+    ids: list[str] = []
+    for item in history.events:
+        if item.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            continue
+        attributes = item.workflow_execution_signaled_event_attributes
+        if attributes.signal_name != "event":
+            continue
+        data = attributes.input.payloads[0].data.decode()
+        ids.extend(candidate for candidate in ("s1", "s2", "s3", "d1") if f'"{candidate}"' in data)
+    return ids
+
+
+async def _customer_id(store: Store, tenant: TenantKeys, event_id: str) -> str:
+    stored = await store.events.get(tenant.tenant_id, event_id)
+    assert stored is not None
+    return stored.customer_id
+
+
+async def test_an_event_stored_but_never_routed_is_routed_by_recovery_and_enrolls(
+    api: httpx.AsyncClient, store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
+) -> None:
+    journey_id = await _published_journey(api, tenant)
+    service, clock = await _stored_without_routing(
+        store, temporal_env, tenant, [_signup("s1", "13900000001")]
+    )
+    before = await store.events.find(tenant.tenant_id, "s1")
+    assert before is not None and before.pending and before.routed_at is None
+
+    assert await service.recover() == 0  # not a minute old yet: may still be routing
+    clock.now += timedelta(minutes=2)
+    assert await service.recover() == 1
+
+    customer_id = await _customer_id(store, tenant, "s1")
+    workflow_id = enrollment_id(tenant.tenant_id, journey_id, customer_id)
+    described = await temporal_env.client.get_workflow_handle(workflow_id).describe()
+    assert described.status == WorkflowExecutionStatus.RUNNING
+    assert await _signalled_event_ids(temporal_env, workflow_id) == ["s1"]
+    after = await store.events.find(tenant.tenant_id, "s1")
+    assert (
+        after is not None
+        and not after.pending
+        and after.routed_at == clock.now.replace(microsecond=clock.now.microsecond // 1000 * 1000)
+    )
+    assert await service.recover() == 0
+
+
+async def test_sending_a_never_routed_event_again_routes_it(
+    api: httpx.AsyncClient, store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
+) -> None:
+    journey_id = await _published_journey(api, tenant)
+    service, clock = await _stored_without_routing(
+        store, temporal_env, tenant, [_signup("s1", "13900000002")]
+    )
+
+    again = await post_events(api, tenant, [_signup("s1", "13900000002")])
+
+    [result] = again["results"]
+    assert result["status"] == "duplicate"
+    customer_id = await _customer_id(store, tenant, "s1")
+    workflow_id = enrollment_id(tenant.tenant_id, journey_id, customer_id)
+    assert result["enrollments"] == [
+        {"enrollment_id": workflow_id, "journey_id": journey_id, "action": "enrolled"}
+    ]
+    assert await _signalled_event_ids(temporal_env, workflow_id) == ["s1"]
+    clock.now += timedelta(minutes=2)
+    assert await service.recover() == 0
+
+    once_more = await post_events(api, tenant, [_signup("s1", "13900000002")])
+    assert once_more["results"][0]["status"] == "duplicate"
+    assert once_more["results"][0]["enrollments"] == []
+
+
+async def test_a_routed_event_is_not_routed_again_by_recovery(
+    api: httpx.AsyncClient, store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
+) -> None:
+    journey_id = await _published_journey(api, tenant)
+    clock = Clock()
+    service = IngestService(store, temporal_env.client, clock)
+    [result] = await service.ingest(tenant.tenant_id, [_signup("s1", "13900000003")])
+    assert [route.action for route in result.routes] == ["enrolled"]
+    stored = await store.events.find(tenant.tenant_id, "s1")
+    assert stored is not None and not stored.pending and stored.routed_at is not None
+
+    clock.now += timedelta(minutes=2)
+    assert await service.recover() == 0
+
+    assert result.customer_id is not None
+    workflow_id = enrollment_id(tenant.tenant_id, journey_id, result.customer_id)
+    assert await _signalled_event_ids(temporal_env, workflow_id) == ["s1"]
+
+
+async def test_recovery_routes_each_customers_events_in_stored_order(
+    api: httpx.AsyncClient, store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
+) -> None:
+    journey_id = await _published_journey(api, tenant)
+    clock = Clock()
+    service = IngestService(store, temporal_env.client, clock)
+    # Stored one by one, a millisecond apart, with event times in the reverse order.
+    for event_id, phone, hour in [
+        ("s1", "13900000004", "12"),
+        ("d1", "13900000005", "11"),
+        ("s2", "13900000004", "11"),
+        ("s3", "13900000004", "10"),
+    ]:
+        raw = event(
+            event_id,
+            "signup.completed",
+            {"phone": phone},
+            {"plan": "pro"},
+            timestamp=f"2026-03-01T{hour}:00:00+08:00",
+        )
+        batch = await service.store(tenant.tenant_id, [raw])
+        assert batch.results[0].status == "accepted"
+        clock.now += timedelta(milliseconds=1)
+
+    clock.now += timedelta(minutes=2)
+    assert await service.recover() == 4
+
+    customer_id = await _customer_id(store, tenant, "s1")
+    workflow_id = enrollment_id(tenant.tenant_id, journey_id, customer_id)
+    assert await _signalled_event_ids(temporal_env, workflow_id) == ["s1", "s2", "s3"]
+    other = enrollment_id(tenant.tenant_id, journey_id, await _customer_id(store, tenant, "d1"))
+    assert await _signalled_event_ids(temporal_env, other) == ["d1"]
+
+
+async def test_the_recovery_loop_routes_at_start_and_stops_on_drain(
+    api: httpx.AsyncClient, store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
+) -> None:
+    journey_id = await _published_journey(api, tenant)
+    service, clock = await _stored_without_routing(
+        store, temporal_env, tenant, [_signup("s1", "13900000006")]
+    )
+    clock.now += timedelta(minutes=2)
+
+    service.start_recovery(interval=3600)
+    customer_id = await _customer_id(store, tenant, "s1")
+    workflow_id = enrollment_id(tenant.tenant_id, journey_id, customer_id)
+    for _ in range(300):
+        stored = await store.events.find(tenant.tenant_id, "s1")
+        if stored is not None and not stored.pending:
+            break
+        await asyncio.sleep(0.1)
+    await service.drain()
+
+    assert await _signalled_event_ids(temporal_env, workflow_id) == ["s1"]
+    stored = await store.events.find(tenant.tenant_id, "s1")
+    assert stored is not None and not stored.pending
