@@ -130,7 +130,10 @@ def occurred_at(message: Mapping[str, str]) -> datetime:
     raw = message.get("CreateTime", "").strip()
     if not raw.isdigit():
         raise UntranslatableCallback("CreateTime must be seconds since the epoch")
-    return datetime.fromtimestamp(int(raw), UTC)
+    try:
+        return datetime.fromtimestamp(int(raw), UTC)
+    except (OverflowError, OSError, ValueError):
+        raise UntranslatableCallback("CreateTime is out of range") from None
 
 
 def group_members(message: Mapping[str, str]) -> list[str]:

@@ -6,6 +6,10 @@
     omnijourney demo           = run --demo
     omnijourney api            the API only, against configured servers
     omnijourney worker         the workers (and the WeCom result poller) only
+    omnijourney create-tenant ID --name NAME
+                               add a tenant (production has no demo seed)
+    omnijourney create-api-key TENANT --role ROLE --name NAME
+                               issue an API key and print it once
     omnijourney export-schema  print the GraphQL schema (SDL)
 
 Settings come from the environment (see README, "Configuration").
@@ -19,8 +23,14 @@ import contextlib
 import logging
 import sys
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any, get_args
 
+from pydantic import ValidationError
+from pymongo import AsyncMongoClient
+
+from domain.errors import Conflict
+from domain.tenants import ApiKeyRole, Tenant
 from runtime.demo import play
 from runtime.embedded import EmbeddedStack
 from runtime.resources import open_resources
@@ -28,6 +38,7 @@ from runtime.seed import seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
+from store.database import Store
 
 SIMULATED_TASK_MAX_AGE = timedelta(minutes=1)
 
@@ -127,7 +138,7 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
             # A fresh simulator knows no task of an earlier run, and the demo journey waits ten
             # seconds for a result: older tasks are not worth asking about.
             poll_max_age=SIMULATED_TASK_MAX_AGE if corp is not None else None,
-            temporal_ui_url=stack.temporal_ui_url,
+            temporal_ui_url=settings.temporal_ui_url or stack.temporal_ui_url,
             access_log=demo is None,  # the demo prints its own progress lines
         )
         for task in playing:
@@ -161,10 +172,49 @@ def cmd_serve(settings: Settings, *, api: bool, worker: bool) -> int:
 
     async def main() -> None:
         async with open_resources(settings, stack.mongodb_uri, stack.temporal_address) as res:
-            await serve(res, api=api, worker=worker)
+            await serve(
+                res,
+                api=api,
+                worker=worker,
+                temporal_ui_url=settings.temporal_ui_url or stack.temporal_ui_url,
+            )
 
     asyncio.run(main())
     return 0
+
+
+async def _admin(settings: Settings, args: argparse.Namespace) -> int:
+    """Tenants and API keys for a production deployment; MongoDB is all these need."""
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        EmbeddedStack(settings).mongodb_uri, tz_aware=True
+    )
+    try:
+        store = Store(mongo[settings.mongodb_database])
+        await store.ensure_indexes()
+        now = datetime.now(UTC)
+        if args.command == "create-tenant":
+            try:
+                await store.tenants.create(
+                    Tenant(id=args.tenant_id, name=args.name, created_at=now)
+                )
+            except (Conflict, ValidationError) as exc:
+                print(f"omnijourney: {_first_line(exc)}", file=sys.stderr)
+                return 2
+            print(f"tenant {args.tenant_id} created")
+            return 0
+        if await store.tenants.find(args.tenant_id) is None:
+            print(f"omnijourney: no tenant {args.tenant_id!r}", file=sys.stderr)
+            return 2
+        key, raw = await store.tenants.create_api_key(args.tenant_id, args.name, args.role, now)
+        print(f"API key {key.id} ({args.role}) for tenant {args.tenant_id}; shown only now:")
+        print(raw)
+        return 0
+    finally:
+        await mongo.close()
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def cmd_export_schema() -> int:
@@ -192,6 +242,13 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("api", help="the API against configured servers")
     commands.add_parser("worker", help="the workers against configured servers")
     commands.add_parser("export-schema", help="print the GraphQL schema")
+    tenant = commands.add_parser("create-tenant", help="add a tenant")
+    tenant.add_argument("tenant_id", help="the tenant's id (letters, digits, '-', '_')")
+    tenant.add_argument("--name", required=True, help="the brand's display name")
+    key = commands.add_parser("create-api-key", help="issue an API key and print it once")
+    key.add_argument("tenant_id", help="the tenant the key acts for")
+    key.add_argument("--role", required=True, choices=list(get_args(ApiKeyRole)))
+    key.add_argument("--name", required=True, help="what the key is for, e.g. 'ops console'")
     return root
 
 
@@ -213,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in ("activities.channel", "connectors.wecom.client"):
                 logging.getLogger(name).setLevel(max(logging.WARNING, settings_level(settings)))
         return cmd_run(settings, DemoOptions(args.customers, args.seconds) if wanted else None)
+    if args.command in ("create-tenant", "create-api-key"):
+        return asyncio.run(_admin(settings, args))
     if args.command == "api":
         return cmd_serve(settings, api=True, worker=False)
     return cmd_serve(settings, api=False, worker=True)

@@ -141,6 +141,8 @@ async def serve(
     log.info("shutting down")
     if app is not None:
         await app.state.services.ingest.stop_recovery()
+        # Bulk operations stop here and stay `running`; their lease lets another process resume.
+        await app.state.services.operations.aclose()
     if poller is not None:
         poller.cancel()
     if server is not None:
@@ -148,7 +150,7 @@ async def serve(
     await asyncio.gather(*(w.shutdown() for w in running), return_exceptions=True)
     results = await asyncio.gather(*tasks, return_exceptions=True)
     if app is not None:
-        # Callbacks acknowledged as "busy" may still be storing their events.
+        # Events of acknowledged callbacks may still be routing to their journeys.
         await app.state.services.wecom_callbacks.drain()
     stopped.cancel()
     if poller is not None:

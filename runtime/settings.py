@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         description="Per-channel activity rate limit (activities/s) as JSON, e.g. "
         '{"webhook": 50, "sms": 20}; enforced on each `channel.<name>` task queue.',
     )
+    temporal_ui_url: str | None = Field(
+        default=None,
+        description="Base URL of the Temporal Web UI, for the links GraphQL gives "
+        "(`Enrollment.temporalUiUrl`). Unset: the embedded UI when the embedded server runs, "
+        "else no links.",
+    )
     log_level: str = Field(default="INFO", description="Python log level (DEBUG, INFO, ...).")
     public_base_url: str | None = Field(
         default=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,7 @@ def test_env_names_are_the_documented_ones() -> None:
         "EMBEDDED_MONGODB_PORT",
         "WEBHOOK_SIGNING_SECRET",
         "CHANNEL_RATE_LIMITS",
+        "TEMPORAL_UI_URL",
         "LOG_LEVEL",
         "PUBLIC_BASE_URL",
         "WECOM_SIMULATOR",
@@ -56,6 +58,13 @@ def test_env_names_are_the_documented_ones() -> None:
 def test_every_setting_is_described_for_the_readme() -> None:
     for name, field in Settings.model_fields.items():
         assert field.description, f"{name} has no description"
+
+
+def test_every_setting_is_in_the_readme_configuration_table() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", section, re.MULTILINE))
+    assert set(env_names()) == documented
 
 
 def test_each_field_is_read_from_its_upper_case_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -136,6 +136,11 @@ def test_a_malformed_create_time_is_untranslatable() -> None:
         translate(contact("del_follow_user", CreateTime="yesterday"), CORP)
 
 
+def test_a_create_time_beyond_any_date_is_untranslatable_not_a_crash() -> None:
+    with pytest.raises(UntranslatableCallback, match="out of range"):
+        translate(contact("del_follow_user", CreateTime="9" * 30), CORP)
+
+
 def test_hook_states_fit_wecoms_thirty_characters_and_differ_per_hook() -> None:
     first = hook_state("hook_019c0000000000001234567890ab")
     second = hook_state("hook_019c0000000000011234567890ab")
