@@ -14,7 +14,7 @@ of wiring.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -52,6 +52,7 @@ def create_app(
     provisioner: CodeProvisioner | None = None,
     wecom_groups: GroupDirectory | None = None,
     temporal_ui_url: str | None = None,
+    wecom_base_urls: Collection[str] = (),
 ) -> Starlette:
     """The API over the given resources. `channels` is the connector registry (its catalog).
 
@@ -60,6 +61,7 @@ def create_app(
     (the WeCom connector) tells which join way a group member came through, which WeCom's group
     callbacks leave out. Background routing of callbacks: `app.state.services.drain()` at shutdown.
     `temporal_ui_url` (the Temporal Web UI's base URL) turns on links to workflow histories.
+    `wecom_base_urls`: API roots `configureWeCom` accepts besides WeCom's own (a simulator's).
     """
     services = Services.build(
         store,
@@ -70,6 +72,7 @@ def create_app(
         provisioner=provisioner,
         wecom_groups=wecom_groups,
         temporal_ui_url=temporal_ui_url,
+        wecom_base_urls=wecom_base_urls,
     )
     graphql = GraphQLEndpoint(services)
     routes = [

@@ -15,21 +15,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from temporalio.worker import Worker
 
 from bench.bare import BareWorkflow, noop
+from bench.common import embedded_resources
 from domain.journey import ActionNode, Edge, EntryNode, ExitNode, JourneyDefinition, WaitNode
-from runtime.embedded import EmbeddedStack
-from runtime.processes import free_port
-from runtime.resources import Resources, open_resources
+from runtime.resources import Resources
 from runtime.serve import workers as journey_workers
-from runtime.settings import Settings
 from workflows import client as journeys
 
 TENANT = "bench"
@@ -138,42 +134,33 @@ def report(name: str, count: int, elapsed: float, latencies: list[float]) -> flo
 
 
 async def main(count: int, concurrency: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="omnijourney-bench-") as data_dir:
-        settings = Settings(
-            data_dir=Path(data_dir),
-            embedded_temporal_port=free_port(),
-            temporal_ui_port=free_port(),
-            embedded_mongodb_port=free_port(),
-            log_level="WARNING",
+    async with embedded_resources() as (_, res):
+        now = datetime.now(UTC)
+        journey = await res.store.journeys.create(TENANT, "bench", now, draft=JOURNEY)
+        version = await res.store.journeys.publish(TENANT, journey.id, JOURNEY, [], now)
+        bare_worker = Worker(
+            res.temporal,
+            task_queue="bench-bare",
+            workflows=[BareWorkflow],
+            activities=[noop],
         )
-        with EmbeddedStack(settings) as stack:
-            async with open_resources(settings, stack.mongodb_uri, stack.temporal_address) as res:
-                now = datetime.now(UTC)
-                journey = await res.store.journeys.create(TENANT, "bench", now, draft=JOURNEY)
-                version = await res.store.journeys.publish(TENANT, journey.id, JOURNEY, [], now)
-                bare_worker = Worker(
-                    res.temporal,
-                    task_queue="bench-bare",
-                    workflows=[BareWorkflow],
-                    activities=[noop],
-                )
-                all_workers = [bare_worker, *journey_workers(res)]
-                tasks = [asyncio.create_task(w.run()) for w in all_workers]
-                try:
-                    warm = max(10, count // 10)
-                    await bare(res, warm, concurrency, "warm")
-                    await enrollments(res, journey.id, version, warm, concurrency, "warm")
-                    print(f"{count} each, {concurrency} in flight, after {warm} warm-up each")
-                    b_elapsed, b_lat = await bare(res, count, concurrency, "run")
-                    j_elapsed, j_lat = await enrollments(
-                        res, journey.id, version, count, concurrency, "run"
-                    )
-                    base = report("bare Temporal (start+activity+end)", count, b_elapsed, b_lat)
-                    ours = report("omnijourney (entry→action→wait)", count, j_elapsed, j_lat)
-                    print(f"ratio omnijourney / bare Temporal: {ours / base:.2f}")
-                finally:
-                    await asyncio.gather(*(w.shutdown() for w in all_workers))
-                    await asyncio.gather(*tasks, return_exceptions=True)
+        all_workers = [bare_worker, *journey_workers(res)]
+        tasks = [asyncio.create_task(w.run()) for w in all_workers]
+        try:
+            warm = max(10, count // 10)
+            await bare(res, warm, concurrency, "warm")
+            await enrollments(res, journey.id, version, warm, concurrency, "warm")
+            print(f"{count} each, {concurrency} in flight, after {warm} warm-up each")
+            b_elapsed, b_lat = await bare(res, count, concurrency, "run")
+            j_elapsed, j_lat = await enrollments(
+                res, journey.id, version, count, concurrency, "run"
+            )
+            base = report("bare Temporal (start+activity+end)", count, b_elapsed, b_lat)
+            ours = report("omnijourney (entry→action→wait)", count, j_elapsed, j_lat)
+            print(f"ratio omnijourney / bare Temporal: {ours / base:.2f}")
+        finally:
+            await asyncio.gather(*(w.shutdown() for w in all_workers))
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 if __name__ == "__main__":

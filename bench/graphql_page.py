@@ -19,32 +19,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import AsyncMongoClient
 
 from api.app import create_app
-from domain.deliveries import Delivery
-from domain.enrollments import Enrollment
+from bench.common import ReadCounter, embedded_resources, seed_customer_page
 from domain.tenants import Tenant
-from runtime.embedded import EmbeddedStack
-from runtime.processes import free_port
-from runtime.resources import open_resources
-from runtime.settings import Settings
 from store.database import Store
 
 TENANT = "bench"
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
-READS = ("find", "aggregate", "count", "distinct", "getMore")
 
 PAGE = """
 query($first: Int!) {
@@ -65,78 +55,11 @@ query($first: Int!) {
 """
 
 
-@dataclass
-class ReadCounter(monitoring.CommandListener):
-    """Counts read commands per collection while measuring."""
-
-    reads: Counter[str] = field(default_factory=Counter)
-    counting: bool = False
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.counting and event.command_name in READS:
-            # getMore names its cursor; its collection is a separate field
-            name = event.command_name
-            target = event.command["collection" if name == "getMore" else name]
-            self.reads[f"{name} {target}"] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-    @contextmanager
-    def measure(self) -> Iterator[Counter[str]]:
-        self.reads = Counter()
-        self.counting = True
-        try:
-            yield self.reads
-        finally:
-            self.counting = False
-
-
 async def seed(store: Store, count: int) -> str:
     """The tenant's data; returns a viewer API key."""
     await store.tenants.create(Tenant(id=TENANT, name="bench", created_at=T0))
     _, key = await store.tenants.create_api_key(TENANT, "bench", "viewer", T0)
-    for n in range(count):
-        customer, _ = await store.customers.resolve(
-            TENANT, {"phone": f"139{n:08d}", "wecom_external_userid": f"wm-{n}"}, T0
-        )
-        await store.customers.update_profile(
-            TENANT, customer.id, T0, add_tags=["source:douyin", f"stage:{n % 3}"]
-        )
-        for j, journey in enumerate(("jrn_welcome", "jrn_repurchase")):
-            enrollment_id = f"{TENANT}:{journey}:{customer.id}"
-            at = T0 + timedelta(minutes=j)
-            await store.enrollments.upsert_projection(
-                Enrollment(
-                    id=enrollment_id,
-                    tenant_id=TENANT,
-                    journey_id=journey,
-                    version=1,
-                    customer_id=customer.id,
-                    current_node="await_order",
-                    path=["start", "welcome", "await_order"],
-                    started_at=at,
-                    updated_at=at,
-                    seq=1,
-                )
-            )
-            await store.deliveries.begin(
-                Delivery(
-                    tenant_id=TENANT,
-                    idempotency_key=f"{enrollment_id}/welcome/1",
-                    enrollment_id=enrollment_id,
-                    customer_id=customer.id,
-                    journey_id=journey,
-                    node_id="welcome",
-                    channel="sandbox",
-                    action="send_message",
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
+    await seed_customer_page(store, TENANT, count, T0)
     return key
 
 
@@ -203,59 +126,48 @@ def report(name: str, reads: Counter[str], times: list[float]) -> float:
 
 
 async def main(count: int, runs: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="omnijourney-bench-") as data_dir:
-        settings = Settings(
-            data_dir=Path(data_dir),
-            embedded_temporal_port=free_port(),
-            temporal_ui_port=free_port(),
-            embedded_mongodb_port=free_port(),
-            log_level="WARNING",
+    async with embedded_resources() as (stack, res):
+        counter = ReadCounter()
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            stack.mongodb_uri, tz_aware=True, event_listeners=[counter]
         )
-        with EmbeddedStack(settings) as stack:
-            async with open_resources(settings, stack.mongodb_uri, stack.temporal_address) as res:
-                counter = ReadCounter()
-                mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-                    stack.mongodb_uri, tz_aware=True, event_listeners=[counter]
-                )
-                try:
-                    store = Store(mongo[settings.mongodb_database])
-                    key = await seed(store, count)
-                    app = create_app(store, res.temporal, res.registry)
-                    transport = httpx.ASGITransport(app=app)
-                    async with httpx.AsyncClient(
-                        transport=transport, base_url="http://bench"
-                    ) as api:
+        try:
+            store = Store(mongo[res.settings.mongodb_database])
+            key = await seed(store, count)
+            app = create_app(store, res.temporal, res.registry)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as api:
 
-                        async def graphql() -> None:
-                            response = await api.post(
-                                "/graphql",
-                                json={"query": PAGE, "variables": {"first": count}},
-                                headers={"Authorization": f"Bearer {key}"},
-                            )
-                            body = response.json()
-                            assert "errors" not in body, body
-                            assert len(body["data"]["customers"]["nodes"]) == count
+                async def graphql() -> None:
+                    response = await api.post(
+                        "/graphql",
+                        json={"query": PAGE, "variables": {"first": count}},
+                        headers={"Authorization": f"Bearer {key}"},
+                    )
+                    body = response.json()
+                    assert "errors" not in body, body
+                    assert len(body["data"]["customers"]["nodes"]) == count
 
-                        async def pymongo() -> None:
-                            assert len(await direct(store, count)) == count
+                async def pymongo() -> None:
+                    assert len(await direct(store, count)) == count
 
-                        await timed(max(3, runs // 5), graphql)
-                        await timed(max(3, runs // 5), pymongo)
-                        with counter.measure() as g_reads:
-                            await graphql()
-                        with counter.measure() as p_reads:
-                            await pymongo()
-                        g_times = await timed(runs, graphql)
-                        p_times = await timed(runs, pymongo)
-                finally:
-                    await mongo.close()
-                print(
-                    f"a page of {count} customers x (2 identities, 2 tags, 2 enrollments x "
-                    f"1 delivery), {runs} runs each"
-                )
-                ours = report("GraphQL", g_reads, g_times)
-                base = report("PyMongo", p_reads, p_times)
-                print(f"ratio GraphQL / PyMongo (median): {ours / base:.2f}")
+                await timed(max(3, runs // 5), graphql)
+                await timed(max(3, runs // 5), pymongo)
+                with counter.measure() as g_reads:
+                    await graphql()
+                with counter.measure() as p_reads:
+                    await pymongo()
+                g_times = await timed(runs, graphql)
+                p_times = await timed(runs, pymongo)
+        finally:
+            await mongo.close()
+        print(
+            f"a page of {count} customers x (2 identities, 2 tags, 2 enrollments x "
+            f"1 delivery), {runs} runs each"
+        )
+        ours = report("GraphQL", g_reads, g_times)
+        base = report("PyMongo", p_reads, p_times)
+        print(f"ratio GraphQL / PyMongo (median): {ours / base:.2f}")
 
 
 if __name__ == "__main__":

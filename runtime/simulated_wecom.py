@@ -84,7 +84,7 @@ async def simulated_wecom(
     async with contextlib.AsyncExitStack() as scope:
         scope.callback(access_log.removeFilter, quiet)
         base_url = await scope.enter_async_context(sim.serve())
-        credentials = await WeComSettingsService(store).configure(
+        credentials = await WeComSettingsService(store, [base_url]).configure(
             tenant_id,
             WeComSettingsInput(
                 corp_id=CORP_ID,

@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -52,6 +53,24 @@ MAX_RESOLVE_ATTEMPTS = 8
 MAX_MERGE_HOPS = 8
 JOURNEY_SCAN_BATCH = 500
 MAX_JOURNEY_SCAN_BATCHES = 20
+
+
+async def merged_ids(
+    customers: AsyncCollection[Document], tenant_id: str, customer_id: str
+) -> list[str]:
+    """`customer_id` and the ids of every customer merged into it (directly or not), read from
+    the `customers` collection; repositories that hold it share this walk."""
+    ids = [customer_id]
+    frontier = [customer_id]
+    for _ in range(MAX_MERGE_HOPS):
+        merged = await customers.find(
+            {"tenant_id": tenant_id, "merged_into": {"$in": frontier}}, projection={"_id": 1}
+        ).to_list(None)
+        frontier = [doc["_id"] for doc in merged if doc["_id"] not in ids]
+        if not frontier:
+            break
+        ids += frontier
+    return ids
 
 
 @dataclass(frozen=True)
@@ -397,17 +416,7 @@ class CustomerRepository:
 
     async def with_merged(self, tenant_id: str, customer_id: str) -> builtins.list[str]:
         """`customer_id` and the ids of every customer merged into it (directly or not)."""
-        ids = [customer_id]
-        frontier = [customer_id]
-        for _ in range(MAX_MERGE_HOPS):
-            merged = await self._customers.find(
-                {"tenant_id": tenant_id, "merged_into": {"$in": frontier}}, projection={"_id": 1}
-            ).to_list(None)
-            frontier = [doc["_id"] for doc in merged if doc["_id"] not in ids]
-            if not frontier:
-                break
-            ids += frontier
-        return ids
+        return await merged_ids(self._customers, tenant_id, customer_id)
 
     async def search(
         self,
@@ -472,6 +481,16 @@ class CustomerRepository:
                 [
                     {"$match": _journey_query(tenant_id, search)},
                     {"$group": {"_id": "$customer_id"}},
+                    # Only members the search would list (merged-away ones are not, by default).
+                    {
+                        "$lookup": {
+                            "from": self._customers.name,
+                            "localField": "_id",
+                            "foreignField": "_id",
+                            "as": "customer",
+                        }
+                    },
+                    {"$match": {"customer": {"$elemMatch": query}}},
                     {"$count": "customers"},
                 ]
             )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -151,15 +151,21 @@ class DeliveryRepository:
             delivery_from_document,
         )
 
-    async def succeeded_with_external_id_since(
-        self, channel: str, action: str, since: datetime
-    ) -> AsyncIterator[Delivery]:
-        """Every tenant's succeeded `channel`/`action` deliveries that carry an external id
-        (e.g. a WeCom task's msgid) and were updated at or after `since`, oldest first.
+    # --- result polling (runtime.wecom_results) ----------------------------------------------
+    # A task's polling state lives in the delivery's `detail.result_poll`, written only here:
+    # {"state": "polling" | "done" | "failed", "polled_at", "next_at" (fixed-width UTC strings,
+    # so they order as text and read as JSON), "failures", "error"}. "done" and "failed" are final.
 
-        The one query here that spans tenants, on purpose: it is how a background poller finds
-        the work of every tenant (index `by_channel_action_status_time`). What the caller does
-        with each delivery stays within `delivery.tenant_id`.
+    async def due_for_result_poll(
+        self, channel: str, action: str, since: datetime, now: datetime, limit: int
+    ) -> list[Delivery]:
+        """Every tenant's succeeded `channel`/`action` deliveries with an external id, updated
+        at or after `since`, whose results are still awaited and due by `now`: never polled
+        first, then the longest overdue; at most `limit`.
+
+        The one query here that spans tenants, on purpose: it is how the background poller
+        finds every tenant's work. What the caller does with each delivery stays within
+        `delivery.tenant_id`.
         """
         query: Document = {
             "channel": channel,
@@ -167,6 +173,56 @@ class DeliveryRepository:
             "status": "succeeded",
             "external_id": {"$ne": None},
             "updated_at": {"$gte": since},
+            "detail.result_poll.state": {"$nin": list(FINAL_POLL_STATES)},
+            "$or": [
+                {"detail.result_poll.next_at": {"$exists": False}},
+                {"detail.result_poll.next_at": {"$lte": poll_stamp(now)}},
+            ],
         }
-        async for doc in self._deliveries.find(query).sort("updated_at", 1):
-            yield delivery_from_document(doc)
+        found = (
+            self._deliveries.find(query)
+            .sort([("detail.result_poll.next_at", 1), ("updated_at", 1)])
+            .limit(max(1, limit))
+        )
+        return [delivery_from_document(doc) async for doc in found]
+
+    async def record_result_poll(
+        self,
+        tenant_id: str,
+        idempotency_key: str,
+        *,
+        state: PollState,
+        at: datetime,
+        next_at: datetime | None = None,
+        failures: int = 0,
+        error: str | None = None,
+    ) -> bool:
+        """Record how polling a succeeded delivery's results went; False (and nothing written)
+        when its polling already ended (`done`/`failed`), so a final state is recorded once."""
+        poll: Document = {
+            "state": state,
+            "polled_at": poll_stamp(at),
+            "failures": failures,
+            "error": error,
+        }
+        if next_at is not None:
+            poll["next_at"] = poll_stamp(next_at)
+        answer = await self._deliveries.update_one(
+            {
+                "tenant_id": tenant_id,
+                "idempotency_key": idempotency_key,
+                "status": "succeeded",
+                "detail.result_poll.state": {"$nin": list(FINAL_POLL_STATES)},
+            },
+            {"$set": {"detail.result_poll": poll}},
+        )
+        return answer.modified_count == 1
+
+
+PollState = Literal["polling", "done", "failed"]
+FINAL_POLL_STATES: tuple[PollState, ...] = ("done", "failed")
+
+
+def poll_stamp(at: datetime) -> str:
+    """`at` as a fixed-width UTC string (`2026-11-23T11:35:17.000000Z`): ordered as text."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -29,6 +29,7 @@ from domain.enrollments import (
     Transition,
     run_id,
 )
+from store.customers import merged_ids
 from store.mongo import (
     CUSTOMERS,
     DUPLICATE_KEY,
@@ -43,7 +44,6 @@ from store.mongo import (
 from store.pagination import Page, after, collect, decode_cursor, first_pages, page_size
 
 _ORDER = ["started_at", "_id"]
-MAX_MERGE_DEPTH = 8
 # compare-and-swap rounds of one projection write; only concurrent writers of one enrollment
 # (a retried activity racing a late attempt) ever need a second
 _WRITE_ROUNDS = 4
@@ -213,7 +213,7 @@ class EnrollmentRepository:
         Enrollments started by customers since merged into this one are included: their
         workflows keep the old customer id but now follow this customer's events.
         """
-        customer_ids = await self._with_merged(tenant_id, customer_id)
+        customer_ids = await merged_ids(self._customers, tenant_id, customer_id)
         found = self._enrollments.find(
             {
                 "tenant_id": tenant_id,
@@ -222,19 +222,6 @@ class EnrollmentRepository:
             }
         ).sort([(name, 1) for name in _ORDER])
         return [_enrollment(doc) async for doc in found]
-
-    async def _with_merged(self, tenant_id: str, customer_id: str) -> builtins.list[str]:
-        ids = [customer_id]
-        frontier = [customer_id]
-        for _ in range(MAX_MERGE_DEPTH):
-            merged = await self._customers.find(
-                {"tenant_id": tenant_id, "merged_into": {"$in": frontier}}, projection={"_id": 1}
-            ).to_list(None)
-            frontier = [doc["_id"] for doc in merged if doc["_id"] not in ids]
-            if not frontier:
-                break
-            ids += frontier
-        return ids
 
     async def record_transitions(self, transitions: Sequence[Transition]) -> int:
         """Insert the transitions, ignoring ones already stored; how many were new."""

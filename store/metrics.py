@@ -185,26 +185,20 @@ class MetricsRepository:
         """Per key: the customers who entered and their paid orders from entering to the end."""
         source, pipeline = self._cohort(tenant_id, time_range, cut)
         pipeline += [
-            {
-                "$lookup": {
-                    "from": EVENTS,
-                    "localField": "cid",
-                    "foreignField": "customer_id",
-                    "let": {"at": "$at"},
-                    "pipeline": [
-                        {
-                            "$match": {
-                                "tenant_id": tenant_id,
-                                "type": ORDER_PAID,
-                                "timestamp": {"$lt": time_range.end},
-                                "$expr": {"$gte": ["$timestamp", "$$at"]},
-                            }
-                        },
-                        {"$group": {"_id": None, "n": {"$sum": 1}, "revenue": {"$sum": _REVENUE}}},
-                    ],
-                    "as": "paid",
-                }
-            },
+            _cohort_events(
+                [
+                    {
+                        "$match": {
+                            "tenant_id": tenant_id,
+                            "type": ORDER_PAID,
+                            "timestamp": {"$lt": time_range.end},
+                            "$expr": {"$gte": ["$timestamp", "$$at"]},
+                        }
+                    },
+                    {"$group": {"_id": None, "n": {"$sum": 1}, "revenue": {"$sum": _REVENUE}}},
+                ],
+                into="paid",
+            ),
             {
                 "$project": {
                     "key": 1,
@@ -243,41 +237,35 @@ class MetricsRepository:
         source, pipeline = self._cohort(tenant_id, time_range, cut)
         horizon_ms = (max(RETENTION_DAYS) + 1) * DAY_MS
         pipeline += [
-            {
-                "$lookup": {
-                    "from": EVENTS,
-                    "localField": "cid",
-                    "foreignField": "customer_id",
-                    "let": {"at": "$at"},
-                    "pipeline": [
-                        {
-                            "$match": {
-                                "tenant_id": tenant_id,
-                                "$expr": {
-                                    "$and": [
-                                        {"$lt": ["$timestamp", {"$add": ["$$at", horizon_ms]}]},
-                                        # Contact events before entering still decide
-                                        # reachability; other events count from entering on.
-                                        {
-                                            "$or": [
-                                                {
-                                                    "$in": [
-                                                        "$type",
-                                                        [CONTACT_ADDED, CONTACT_DELETED],
-                                                    ]
-                                                },
-                                                {"$gte": ["$timestamp", "$$at"]},
-                                            ]
-                                        },
-                                    ]
-                                },
-                            }
-                        },
-                        {"$project": {"_id": 0, "type": 1, "timestamp": 1}},
-                    ],
-                    "as": "ev",
-                }
-            },
+            _cohort_events(
+                [
+                    {
+                        "$match": {
+                            "tenant_id": tenant_id,
+                            "$expr": {
+                                "$and": [
+                                    {"$lt": ["$timestamp", {"$add": ["$$at", horizon_ms]}]},
+                                    # Contact events before entering still decide
+                                    # reachability; other events count from entering on.
+                                    {
+                                        "$or": [
+                                            {
+                                                "$in": [
+                                                    "$type",
+                                                    [CONTACT_ADDED, CONTACT_DELETED],
+                                                ]
+                                            },
+                                            {"$gte": ["$timestamp", "$$at"]},
+                                        ]
+                                    },
+                                ]
+                            },
+                        }
+                    },
+                    {"$project": {"_id": 0, "type": 1, "timestamp": 1}},
+                ],
+                into="ev",
+            ),
             {
                 "$project": {
                     "key": 1,
@@ -641,6 +629,21 @@ class MetricsRepository:
                 )
             )
         return Funnel(started=started, nodes=nodes)
+
+
+def _cohort_events(pipeline: list[Document], into: str) -> Document:
+    """A `$lookup` of each cohort row's customer's events through `pipeline` (where `$$at` is
+    when the customer entered), into the field `into`."""
+    return {
+        "$lookup": {
+            "from": EVENTS,
+            "localField": "cid",
+            "foreignField": "customer_id",
+            "let": {"at": "$at"},
+            "pipeline": pipeline,
+            "as": into,
+        }
+    }
 
 
 def _total(array: str, field: str) -> Document:

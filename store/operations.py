@@ -90,8 +90,10 @@ class OperationRepository:
 
     async def create(self, operation: BulkOperation) -> BulkOperation:
         """Store a new operation."""
+        # `started_at` stays absent until a claim: `$min` keeps a stored null (null sorts first).
+        unset = {"started_at"} if operation.started_at is None else set()
         await self._operations.insert_one(
-            operation.model_dump(exclude={"id"}) | {"_id": operation.id}
+            operation.model_dump(exclude={"id", *unset}) | {"_id": operation.id}
         )
         return operation
 

@@ -12,15 +12,20 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from bson import json_util
+from bson import ObjectId, json_util
 from bson.errors import BSONError
 from bson.json_util import CANONICAL_JSON_OPTIONS
 
 from domain.errors import InvalidInput
 
 T = TypeVar("T")
+
+# What a sort key holds; anything else in a cursor (`{"$regex": …}`, a list) is not ours, and would
+# otherwise be spliced into a query as an operator.
+_CURSOR_VALUE_TYPES = (str, int, float, bool, datetime, ObjectId, type(None))
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -60,6 +65,8 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     except (ValueError, UnicodeError, binascii.Error, BSONError) as exc:
         raise InvalidInput.single("cursor", "not a valid cursor") from exc
     if not isinstance(values, list) or len(values) != arity:
+        raise InvalidInput.single("cursor", "not a valid cursor")
+    if not all(isinstance(value, _CURSOR_VALUE_TYPES) for value in values):
         raise InvalidInput.single("cursor", "not a valid cursor")
     return values
 

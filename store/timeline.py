@@ -24,11 +24,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
+from bson import ObjectId
 from pydantic import BaseModel, ConfigDict
 from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.deliveries import Delivery
 from domain.enrollments import Transition
+from domain.errors import InvalidInput
 from domain.events import Event
 from store.deliveries import delivery_from_document
 from store.enrollments import transition_from_document
@@ -66,6 +68,18 @@ def _after(kind: TimelineKind, time_field: str, last: list[Any]) -> Document:
     if kind < last_kind:
         return {time_field: {"$gt": at}}
     return {"$or": [{time_field: {"$gt": at}}, {time_field: at, "_id": {"$gt": last_id}}]}
+
+
+def _position(cursor: str) -> list[Any]:
+    """The `(at, kind, _id)` in a timeline cursor; `InvalidInput` unless it is one of ours."""
+    at, kind, id_ = last = decode_cursor(cursor, len(_ORDER))
+    if (
+        not isinstance(at, datetime)
+        or kind not in TIMELINE_KINDS
+        or not isinstance(id_, str | ObjectId)
+    ):
+        raise InvalidInput.single("cursor", "not a valid cursor")
+    return last
 
 
 def _branch(kind: TimelineKind, match: Document, last: list[Any] | None, size: int) -> list[Any]:
@@ -115,7 +129,7 @@ class TimelineRepository:
         oldest first, of the given `kinds` (default all)."""
         ids = [customer_id] if isinstance(customer_id, str) else list(customer_id)
         match: Document = {"tenant_id": tenant_id, "customer_id": {"$in": ids}}
-        last = decode_cursor(cursor, len(_ORDER)) if cursor is not None else None
+        last = _position(cursor) if cursor is not None else None
         wanted = [kind for kind in TIMELINE_KINDS if kinds is None or kind in kinds]
         if not wanted:
             return Page()

@@ -5,7 +5,10 @@ Allowances (`wecom_allowances`): one counter document per (tenant, customer, per
 update — "add this key if it is not there and `count < max`" — so concurrent reservations can
 never pass the cap and a retried one never counts twice. A multikey unique index on
 (tenant_id, keys) keeps a key in one period only, so a retry that crosses a period boundary
-finds its first reservation instead of taking a second.
+finds its first reservation instead of taking a second. Every period document also keeps a
+sentinel of its own in `keys` (a subdocument, never equal to a string key): a multikey index
+indexes an empty array as one shared value, so two documents whose keys were all released would
+otherwise clash.
 
 Transfers (`wecom_transfers`): one document per transfer, unique per (tenant, key).
 """
@@ -46,7 +49,8 @@ class AllowanceLedger:
             "period_key": period_key,
         }
         guarded = {**period, "keys": {"$ne": key}, "count": {"$lt": max_count}}
-        counted = {"$inc": {"count": 1}, "$push": {"keys": key}}
+        sentinel = {"customer": external_userid, "period": period_key}
+        counted = {"$inc": {"count": 1}, "$addToSet": {"keys": {"$each": [sentinel, key]}}}
         for round_ in range(_MAX_ROUNDS):
             if await self._holds(tenant_id, key):
                 return True

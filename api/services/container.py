@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from temporalio.client import Client
@@ -55,8 +56,12 @@ class Services:
         provisioner: CodeProvisioner | None = None,
         wecom_groups: GroupDirectory | None = None,
         temporal_ui_url: str | None = None,
+        wecom_base_urls: Collection[str] = (),
     ) -> Services:
-        """Wire the services over the given resources (WeCom parts only when given)."""
+        """Wire the services over the given resources (WeCom parts only when given).
+
+        `wecom_base_urls`: API roots admins may connect WeCom to besides WeCom's own.
+        """
         ingest = IngestService(store, temporal, clock)
         return cls(
             store=store,
@@ -69,7 +74,7 @@ class Services:
                 store, ingest, wecom_codec, clock, groups=wecom_groups
             ),
             hooks=HookService(store, provisioner, clock),
-            wecom_settings=WeComSettingsService(store),
+            wecom_settings=WeComSettingsService(store, wecom_base_urls),
             operations=OperationService(store, temporal, ingest, clock),
             live=LiveService(store, clock),
             metrics=MetricsService(store, clock),

@@ -12,9 +12,11 @@ from typing import Literal
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.customers import Customer
 from domain.enrollments import RUNNING_STATUSES, Enrollment
 from domain.errors import Conflict, NotFound
 from store.database import Store
+from store.journeys import JourneyVersion
 from workflows import client as journeys_client
 from workflows.client import EnrollOutcome
 
@@ -37,11 +39,11 @@ class EnrollmentService:
         self._store = store
         self._temporal = temporal
 
-    async def enroll(self, tenant_id: str, journey_id: str, customer_id: str) -> EnrollOutcome:
-        """Start an enrollment on the journey's live version.
-
-        `NotFound` (journey or customer), `Conflict` when the journey is not published.
-        """
+    async def _live(
+        self, tenant_id: str, journey_id: str, customer_id: str
+    ) -> tuple[Customer, JourneyVersion]:
+        """The customer and the journey's live version; `NotFound`, or `Conflict` when the
+        journey is not published."""
         journey = await self._store.journeys.get(tenant_id, journey_id)
         if journey.status != "published" or journey.live_version is None:
             raise Conflict(f"journey {journey_id!r} is {journey.status}; publish it first")
@@ -49,6 +51,14 @@ class EnrollmentService:
         version = await self._store.journeys.get_version(
             tenant_id, journey_id, journey.live_version
         )
+        return customer, version
+
+    async def enroll(self, tenant_id: str, journey_id: str, customer_id: str) -> EnrollOutcome:
+        """Start an enrollment on the journey's live version.
+
+        `NotFound` (journey or customer), `Conflict` when the journey is not published.
+        """
+        customer, version = await self._live(tenant_id, journey_id, customer_id)
         reentry = version.definition.entry.reentry
         # A manual enrollment has no entry event to take a key from: each one is its own entry.
         entry_key = f"manual-{secrets.token_hex(6)}" if reentry.mode == "concurrent" else None
@@ -69,13 +79,7 @@ class EnrollmentService:
         refused while one is running; `concurrent`: always a new enrollment. Refusals raise
         `ReentryNotAllowed` naming the enrollment in the way; otherwise as `enroll`.
         """
-        journey = await self._store.journeys.get(tenant_id, journey_id)
-        if journey.status != "published" or journey.live_version is None:
-            raise Conflict(f"journey {journey_id!r} is {journey.status}; publish it first")
-        customer = await self._store.customers.get(tenant_id, customer_id)
-        version = await self._store.journeys.get_version(
-            tenant_id, journey_id, journey.live_version
-        )
+        customer, version = await self._live(tenant_id, journey_id, customer_id)
         policy = version.definition.entry.reentry.mode
         previous = await self._store.enrollments.list(
             tenant_id, journey_id=journey_id, customer_id=customer.id, limit=1

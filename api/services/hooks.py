@@ -3,6 +3,7 @@ in `hooks`; a code's `state` identifies the hook in the callbacks it causes."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,7 +18,28 @@ from store.ids import new_id
 
 
 class ProvisioningFailed(DomainError):
-    """WeCom refused or failed to make, change or remove a code (message from the connector)."""
+    """WeCom refused or failed to make, change or remove a code; the message is ours alone."""
+
+
+# A channel error's `code` is shown only when it is one of the connectors' own short reasons.
+_SHOWN_CODE = re.compile(r"[a-z][a-z0-9_.]{0,39}")
+
+
+def _channel_failure(exc: Exception, doing: str) -> ProvisioningFailed | None:
+    """A clear `ProvisioningFailed` for a connector's channel error, None for anything else.
+
+    The connectors live outside the API's layer, so their channel errors are known by what they
+    carry: a permanent one a machine-readable `code` (`wecom.40001`, `wecom.http_404`), a
+    transient one `retry_after`. Their text (WeCom's errmsg, transport details) is not repeated;
+    anything else is a bug and goes on to the masked internal error.
+    """
+    if hasattr(exc, "retry_after"):
+        return ProvisioningFailed(f"WeCom could not {doing} the code just now; try again later")
+    if hasattr(exc, "code"):
+        code = exc.code
+        shown = f" ({code})" if isinstance(code, str) and _SHOWN_CODE.fullmatch(code) else ""
+        return ProvisioningFailed(f"WeCom refused to {doing} the code{shown}")
+    return None
 
 
 class HookService:
@@ -67,9 +89,9 @@ class HookService:
         except (DomainError, ValueError):
             raise
         except Exception as exc:
-            # The connector's channel errors live outside the API's layer; their messages
-            # carry no secrets.
-            raise ProvisioningFailed(f"WeCom did not create the code: {exc}") from exc
+            if (failed := _channel_failure(exc, "create")) is None:
+                raise
+            raise failed from exc
         now = self._clock()
         hook = Hook(
             id=hook_id,
@@ -133,7 +155,9 @@ class HookService:
             except (DomainError, ValueError):
                 raise
             except Exception as exc:
-                raise ProvisioningFailed(f"WeCom did not update the code: {exc}") from exc
+                if (failed := _channel_failure(exc, "update")) is None:
+                    raise
+                raise failed from exc
             changes["staff_users"] = list(users)
             if remark is not None:
                 changes["remark"] = remark
@@ -155,5 +179,7 @@ class HookService:
         except (DomainError, ValueError):
             raise
         except Exception as exc:
-            raise ProvisioningFailed(f"WeCom did not delete the code: {exc}") from exc
+            if (failed := _channel_failure(exc, "delete")) is None:
+                raise
+            raise failed from exc
         return await self._store.hooks.update(tenant_id, hook_id, {"archived": True}, self._clock())

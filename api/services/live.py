@@ -27,7 +27,8 @@ from store.database import Store
 from store.live import FeedBatch
 from store.timeline import TimelineEntry
 
-Fetch = Callable[[datetime], Awaitable[FeedBatch]]
+# (floor, limit): the rows recorded from `floor` on, at most `limit` of each source
+Fetch = Callable[[datetime, int], Awaitable[FeedBatch]]
 
 
 class LiveService:
@@ -68,13 +69,13 @@ class LiveService:
         if enrollment_id is not None and not enrollment_id.startswith(f"{tenant_id}:{journey_id}:"):
             raise NotFound("enrollment", enrollment_id)
 
-        def fetch(floor: datetime) -> Awaitable[FeedBatch]:
+        def fetch(floor: datetime, limit: int) -> Awaitable[FeedBatch]:
             return self._store.live.transitions(
                 tenant_id,
                 journey_id=journey_id,
                 enrollment_id=enrollment_id,
                 floor=floor,
-                limit=self._batch,
+                limit=limit,
             )
 
         async for entry in self._tail(fetch, since):
@@ -90,10 +91,8 @@ class LiveService:
         # deliveries and transitions keep the customer id their enrollment started with
         customer_ids = await self._store.customers.with_merged(tenant_id, customer.id)
 
-        def fetch(floor: datetime) -> Awaitable[FeedBatch]:
-            return self._store.live.customer(
-                tenant_id, customer_ids, floor=floor, limit=self._batch
-            )
+        def fetch(floor: datetime, limit: int) -> Awaitable[FeedBatch]:
+            return self._store.live.customer(tenant_id, customer_ids, floor=floor, limit=limit)
 
         async for entry in self._tail(fetch, since):
             yield entry
@@ -111,14 +110,21 @@ class LiveService:
         cursor = start
         floor = start
         seen: dict[str, datetime] = {}
+        limit = self._batch
         while True:
-            batch = await fetch(floor)
+            batch = await fetch(floor, limit)
             fresh = [item for item in batch.items if item.key not in seen]
             for item in fresh:
                 seen[item.key] = item.recorded_at
                 yield item.entry
             if batch.items:
                 cursor = max(cursor, batch.items[-1].recorded_at)
+            if batch.full and batch.items[-1].recorded_at <= floor:
+                # A whole batch recorded at the floor's instant: reading on from its last row
+                # would read it again, so only a bigger batch gets past the tie.
+                limit *= 2
+                continue
+            limit = self._batch
             if batch.full:
                 # more rows follow: read on from the last one, without the look-back
                 floor = batch.items[-1].recorded_at

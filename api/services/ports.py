@@ -64,8 +64,9 @@ class CallbackCodec(Protocol):
 class CodeProvisioner(Protocol):
     """Makes, changes and removes WeCom codes (`connectors.wecom.WeComConnector` satisfies it).
 
-    Failures raise the connector's channel errors or `ValueError`; their messages carry no
-    secrets and may be shown to the caller.
+    Failures raise the connector's channel errors or `ValueError`. A channel error is known by
+    what it carries, a machine-readable `code` (permanent) or `retry_after` (transient); its text
+    (the channel's own words) is not shown to callers. Anything else is a bug.
     """
 
     async def create_contact_way(

@@ -12,7 +12,15 @@ WeCom retries a callback not answered within 5 s, so the answer comes as soon as
 stored: routing them to journeys (and noting the staff member and hook on the customer) runs in
 the background, owned by the `IngestService` and awaited by `drain` at shutdown. A callback whose
 events could not be stored is not recorded and is answered with an error, so WeCom's retry
-ingests it again. What a crash between storing and routing loses is told in `api.services.ingest`.
+ingests it again. What a crash between storing and routing loses is told in `api.services.ingest`;
+a callback WeCom sends again after such a crash finds its events stored (`duplicate`) but never
+routed, and notes them on their customers before routing them (noting is safe to repeat).
+
+Each callback costs as few MongoDB round trips as it safely can: the tenant's credentials are
+read once per `credentials_ttl` seconds per callback URL (a callback they reject is checked again
+against the credentials as stored now, so a tenant that just changed its keys is heard at once),
+and a `state` once found to name a hook is remembered (a hook's state never changes and its record
+is kept; a state naming no hook is looked up again, since a code may be made for it).
 
 Group joins: WeCom's `change_external_chat` callback carries no `State`, only the chat and the
 members that changed. When a join callback lacks the state and a `GroupDirectory` is given, the
@@ -25,6 +33,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -66,6 +76,9 @@ class CallbackNotStored(DomainError):
     """Storing the callback's events failed; WeCom should send it again."""
 
 
+_MAX_CACHED = 10_000
+"""Entries per in-process cache (callback credentials, hook ids); a full cache starts over."""
+
 ReceiptStatus = Literal["ingested", "duplicate", "ignored", "untranslatable"]
 
 
@@ -96,6 +109,8 @@ class WeComCallbackService:
         *,
         groups: GroupDirectory | None = None,
         lookup_timeout: float = 2.0,
+        credentials_ttl: float = 10.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self._ingest = ingest
@@ -103,19 +118,42 @@ class WeComCallbackService:
         self._clock = clock
         self._groups = groups
         self._lookup_timeout = lookup_timeout
+        self._credentials_ttl = credentials_ttl
+        self._monotonic = monotonic
+        # callback id → (read at, credentials): a burst of callbacks reads them once.
+        self._by_callback: dict[str, tuple[float, WeComCredentials]] = {}
+        # (tenant, state) → hook id: a hook's state never changes and its record is never
+        # removed, so a hook once found stays the answer (a miss is not kept: codes are new).
+        self._hook_ids: dict[tuple[str, str], str] = {}
 
     @property
     def configured(self) -> bool:
         """Whether this server can open callbacks at all."""
         return self._codec is not None
 
-    async def _credentials(self, callback_id: str) -> tuple[CallbackCodec, WeComCredentials]:
+    async def _credentials(
+        self, callback_id: str, *, fresh: bool = False
+    ) -> tuple[CallbackCodec, WeComCredentials]:
+        """The codec and the tenant's credentials, read at most `credentials_ttl` seconds ago
+        unless `fresh`."""
         if self._codec is None:
             raise WeComNotConfigured("WeCom callbacks are not configured on this server")
+        now = self._monotonic()
+        cached = self._by_callback.get(callback_id)
+        if not fresh and cached is not None and now - cached[0] < self._credentials_ttl:
+            return self._codec, cached[1]
         credentials = await self._store.wecom_credentials.by_callback_id(callback_id)
         if credentials is None:
+            self._by_callback.pop(callback_id, None)
             raise UnknownCallbackUrl("no such callback URL")
+        if len(self._by_callback) >= _MAX_CACHED:
+            self._by_callback.clear()
+        self._by_callback[callback_id] = (now, credentials)
         return self._codec, credentials
+
+    def _cached(self, callback_id: str, credentials: WeComCredentials) -> bool:
+        found = self._by_callback.get(callback_id)
+        return found is not None and found[1] is credentials
 
     async def check_url(self, callback_id: str) -> None:
         """Raise `WeComNotConfigured` / `UnknownCallbackUrl` unless the URL is a tenant's."""
@@ -125,7 +163,7 @@ class WeComCallbackService:
         self, callback_id: str, msg_signature: str, timestamp: str, nonce: str, echostr: str
     ) -> str:
         """The decrypted echostr for WeCom's URL verification."""
-        codec, credentials = await self._credentials(callback_id)
+        codec, credentials = await self._credentials(callback_id, fresh=True)
         try:
             return codec.verify_url(credentials, msg_signature, timestamp, nonce, echostr)
         except ValueError as exc:
@@ -137,11 +175,14 @@ class WeComCallbackService:
         """Handle one callback POST; raises the errors above when it must not be acknowledged."""
         codec, credentials = await self._credentials(callback_id)
         try:
-            message = codec.open(credentials, msg_signature, timestamp, nonce, body)
-        except ValueError as exc:
-            raise _rejected(exc) from exc
-        if message.get("ToUserName", "").strip() != credentials.corp_id:
-            raise CallbackRejected("the message is addressed to another corp")
+            message = self._open(codec, credentials, msg_signature, timestamp, nonce, body)
+        except CallbackRejected:
+            if not self._cached(callback_id, credentials):
+                raise
+            # The tenant may have just changed its token, key or corp: check against the
+            # credentials as stored now before refusing.
+            codec, credentials = await self._credentials(callback_id, fresh=True)
+            message = self._open(codec, credentials, msg_signature, timestamp, nonce, body)
         tenant_id = credentials.tenant_id
         key = wecom_events.dedupe_key(message)
         kind = wecom_events.kind_of(message)
@@ -162,6 +203,23 @@ class WeComCallbackService:
             await self._record(tenant_id, key, kind, "ignored", [], None, message)
             return CallbackReceipt("ignored", kind)
         return await self._store_and_record(tenant_id, key, kind, events, message)
+
+    @staticmethod
+    def _open(
+        codec: CallbackCodec,
+        credentials: WeComCredentials,
+        msg_signature: str,
+        timestamp: str,
+        nonce: str,
+        body: bytes,
+    ) -> dict[str, str]:
+        try:
+            message = codec.open(credentials, msg_signature, timestamp, nonce, body)
+        except ValueError as exc:
+            raise _rejected(exc) from exc
+        if message.get("ToUserName", "").strip() != credentials.corp_id:
+            raise CallbackRejected("the message is addressed to another corp")
+        return message
 
     async def _translate(
         self, tenant_id: str, corp_id: str, message: dict[str, str]
@@ -226,8 +284,16 @@ class WeComCallbackService:
     async def _hook_for(self, tenant_id: str, state: str) -> str | None:
         if not state:
             return None
+        known = self._hook_ids.get((tenant_id, state))
+        if known is not None:
+            return known
         hook = await self._store.hooks.by_state(tenant_id, state)
-        return None if hook is None else hook.id
+        if hook is None:
+            return None
+        if len(self._hook_ids) >= _MAX_CACHED:
+            self._hook_ids.clear()
+        self._hook_ids[(tenant_id, state)] = hook.id
+        return hook.id
 
     async def _store_and_record(
         self,
@@ -241,8 +307,9 @@ class WeComCallbackService:
 
         async def note_contacts(batch: StoredBatch) -> None:
             for event, result in zip(events, batch.results, strict=True):
-                if result.status == "accepted" and result.customer_id is not None:
-                    await self._note_contact(tenant_id, result.customer_id, event)
+                if result.customer_id is None or not await self._to_note(tenant_id, result):
+                    continue
+                await self._note_contact(tenant_id, result.customer_id, event)
 
         batch = await self._ingest.store_then_route_later(tenant_id, raw, prepare=note_contacts)
         results = batch.results
@@ -259,20 +326,40 @@ class WeComCallbackService:
         await self._record(tenant_id, key, kind, "ingested", event_ids, None, None)
         return CallbackReceipt("ingested", kind, event_ids)
 
+    async def _to_note(self, tenant_id: str, result: IngestResult) -> bool:
+        """Whether the event is still to be noted on its customer: stored now, or stored by an
+        earlier delivery of the callback whose routing (and so noting, which runs just before
+        it) never happened. Noting is safe to repeat."""
+        if result.status == "accepted":
+            return True
+        if result.status != "duplicate" or result.event_id is None:
+            return False
+        stored = await self._store.events.find(tenant_id, result.event_id)
+        return stored is not None and stored.pending
+
     async def _note_contact(self, tenant_id: str, customer_id: str, event: EventIn) -> None:
         # The staff member who added the customer is whom later 1:1 tasks are sent from, and
         # the hook's state is their first touch.
         if event.type != wecom_events.CONTACT_ADDED:
             return
         now = self._clock()
+        writes: list[Awaitable[object]] = []
         staff = event.properties.get("staff_userid")
         if isinstance(staff, str) and staff:
-            await self._store.customers.update_profile(
-                tenant_id, customer_id, now, set_attributes={FOLLOW_USER_ATTRIBUTE: staff}
+            writes.append(
+                self._store.customers.update_profile(
+                    tenant_id, customer_id, now, set_attributes={FOLLOW_USER_ATTRIBUTE: staff}
+                )
             )
         state = event.properties.get("state")
         if isinstance(state, str) and state and event.properties.get("hook_id"):
-            await self._store.customers.set_first_touch_hook(tenant_id, customer_id, state, now)
+            writes.append(
+                self._store.customers.set_first_touch_hook(tenant_id, customer_id, state, now)
+            )
+        # Independent single-document updates: routing (and the welcome) waits for both.
+        for outcome in await asyncio.gather(*writes, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _record(
         self,

@@ -247,3 +247,45 @@ class WeComClient:
         margin = min(self._margin, lifetime / 2)
         log.info("wecom access token refreshed for corp %s", credentials.corp_id)
         return _Token(value, self._clock() + lifetime - margin)
+
+
+class CachedCredentials:
+    """A `CredentialsProvider` that reads a connected tenant's credentials at most once per `ttl`
+    seconds, so a burst of calls (welcome messages) costs one read, not one per call.
+
+    A tenant that changes its credentials is called with the old ones for up to `ttl`; the
+    token cache is keyed by the secret, so the new secret gets its own token once read."""
+
+    def __init__(
+        self,
+        provider: CredentialsProvider,
+        ttl: float = 10.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 10_000,
+    ) -> None:
+        self._provider = provider
+        self._ttl = ttl
+        self._clock = clock
+        self._max_entries = max_entries
+        self._entries: dict[str, tuple[float, WeComCredentials]] = {}
+
+    async def get(self, tenant_id: str) -> WeComCredentials | None:
+        """The tenant's credentials as read at most `ttl` seconds ago, or None."""
+        now = self._clock()
+        cached = self._entries.get(tenant_id)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        found = await self._provider.get(tenant_id)
+        if found is None:
+            # Not kept: a tenant connecting WeCom must be callable at once.
+            self._entries.pop(tenant_id, None)
+            return None
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        self._entries[tenant_id] = (now, found)
+        return found
+
+    def forget(self, tenant_id: str) -> None:
+        """Read the tenant's credentials afresh next time (after they changed)."""
+        self._entries.pop(tenant_id, None)

@@ -4,7 +4,8 @@ The API creates and deletes them through its `CodeProvisioner` port, which `WeCo
 satisfies by inheriting these methods; `group_members` (its `GroupDirectory` port) reads who is
 in a customer group and through which join way, which group callbacks do not say. Input WeCom would refuse (a `state` over 30 characters,
 more than 5 groups, a long room name or remark) raises `InvalidInput` before any call; WeCom's
-own refusals come out as the client's channel errors.
+own refusals come out as the client's channel errors, which the API tells apart by their `code`
+(permanent) or `retry_after` (transient): keep those attributes on whatever is raised here.
 """
 
 from __future__ import annotations

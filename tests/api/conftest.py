@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import SandboxConnector
 from connectors.wecom import WeComClient, WeComConnector
+from runtime.worker import build_workers
 from store.database import Store
 from tests.api.support import TenantKeys, make_tenant
 
@@ -42,6 +46,29 @@ async def api(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
         yield client
+
+
+@pytest.fixture
+async def workers(
+    temporal_env: WorkflowEnvironment, store: Store, registry: ConnectorRegistry
+) -> AsyncIterator[None]:
+    """The journey workers (`runtime.worker.build_workers`) running for the test."""
+    async with AsyncExitStack() as stack:
+        for worker in build_workers(temporal_env.client, store, registry):
+            await stack.enter_async_context(worker)
+        yield
+
+
+@pytest.fixture
+async def started(temporal_env: WorkflowEnvironment) -> AsyncIterator[list[str]]:
+    """Enrollment ids a test started; any still running afterwards are terminated."""
+    ids: list[str] = []
+    yield ids
+    for workflow_id in ids:
+        handle = temporal_env.client.get_workflow_handle(workflow_id)
+        with contextlib.suppress(Exception):
+            if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+                await handle.terminate("test finished")
 
 
 @pytest.fixture

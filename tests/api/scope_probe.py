@@ -29,13 +29,12 @@ from graphql import (
 )
 
 from api.graphql.schema import schema as api_schema
-from domain.enrollments import Enrollment
 from domain.hooks import Hook
 from store.database import Store
 from store.operations import BulkOperation
 from tests.api.field_coverage import QUERIES, Read, Write
 from tests.api.journeys import CREATE_JOURNEY, PUBLISH_JOURNEY, welcome_journey
-from tests.api.support import TenantKeys, event, gql, post_events
+from tests.api.support import TenantKeys, event, gql, post_events, project_enrollment
 
 Root = Literal["query", "mutation"]
 
@@ -82,19 +81,7 @@ async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seed
         api, tenant, [event(f"seed-{label}", "lead.captured", {"phone": phone})]
     )
     customer_id = ingested["results"][0]["customer_id"]
-    enrollment_id = f"{tenant.tenant_id}:{journey_id}:{customer_id}"
-    await store.enrollments.upsert_projection(
-        Enrollment(
-            id=enrollment_id,
-            tenant_id=tenant.tenant_id,
-            journey_id=journey_id,
-            version=1,
-            customer_id=customer_id,
-            started_at=now,
-            updated_at=now,
-            seq=1,
-        )
-    )
+    enrollment_id = await project_enrollment(store, tenant.tenant_id, journey_id, customer_id, now)
     hook = await store.hooks.insert(
         Hook(
             id=f"hook_{label}",

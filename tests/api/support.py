@@ -11,8 +11,10 @@ from typing import Any, TypeVar
 
 import httpx
 
+from domain.enrollments import Enrollment
 from domain.tenants import ApiKeyRole, Tenant
 from store.database import Store
+from tests.api.journeys import CREATE_JOURNEY, PUBLISH_JOURNEY, welcome_journey
 
 T = TypeVar("T")
 
@@ -35,7 +37,7 @@ async def make_tenant(store: Store, name: str) -> TenantKeys:
     now = datetime.now(UTC)
     tenant = Tenant(id=f"{name}-{uuid.uuid4().hex[:8]}", name=name, created_at=now)
     await store.tenants.create(tenant)
-    keys = {}
+    keys: dict[str, str] = {}
     for role in ROLES:
         _, raw = await store.tenants.create_api_key(tenant.id, f"{role} key", role, now)
         keys[role] = raw
@@ -102,3 +104,42 @@ async def eventually(
             return found
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met after {attempts} attempts")
+
+
+async def project_enrollment(
+    store: Store, tenant_id: str, journey_id: str, customer_id: str, at: datetime
+) -> str:
+    """Record a bare active enrollment projection (version 1, seq 1, started `at`); its id."""
+    enrollment_id = f"{tenant_id}:{journey_id}:{customer_id}"
+    await store.enrollments.upsert_projection(
+        Enrollment(
+            id=enrollment_id,
+            tenant_id=tenant_id,
+            journey_id=journey_id,
+            version=1,
+            customer_id=customer_id,
+            started_at=at,
+            updated_at=at,
+            seq=1,
+        )
+    )
+    return enrollment_id
+
+
+async def published_journey(
+    api: httpx.AsyncClient,
+    tenant: TenantKeys,
+    definition: dict[str, Any] | None = None,
+    name: str = "Welcome",
+) -> str:
+    """Create a journey (by default `welcome_journey()`) and publish it; its id."""
+    created = await gql(
+        api,
+        tenant,
+        CREATE_JOURNEY,
+        {"input": {"name": name, "definition": definition or welcome_journey()}},
+    )
+    journey_id: str = created["createJourney"]["id"]
+    published = await gql(api, tenant, PUBLISH_JOURNEY, {"id": journey_id})
+    assert published["publishJourney"]["__typename"] == "Journey"
+    return journey_id

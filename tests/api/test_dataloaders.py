@@ -5,26 +5,22 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import AsyncMongoClient
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from bench.common import PAGE_JOURNEYS, ReadCounter, seed_customer_page
 from connectors.registry import ConnectorRegistry
-from domain.deliveries import Delivery
-from domain.enrollments import Enrollment
 from store.database import Store
 from tests.api.support import TenantKeys, gql, make_tenant
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
-READS = ("find", "aggregate", "count", "distinct")
 
 PAGE = """
 query($first: Int!) {
@@ -42,36 +38,10 @@ query($first: Int!) {
 """
 
 
-@dataclass
-class ReadCounter(monitoring.CommandListener):
-    """Counts read commands per collection while `counting`."""
-
-    reads: Counter[str] = field(default_factory=Counter)
-    counting: bool = False
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.counting and event.command_name in READS:
-            self.reads[f"{event.command_name} {event.command[event.command_name]}"] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-    @contextmanager
-    def measure(self) -> Iterator[Counter[str]]:
-        self.reads = Counter()
-        self.counting = True
-        try:
-            yield self.reads
-        finally:
-            self.counting = False
-
-
 @pytest.fixture
 def counter() -> ReadCounter:
-    return ReadCounter()
+    # queries, not the getMore batches that a larger page's cursors continue with
+    return ReadCounter(commands=("find", "aggregate", "count", "distinct"))
 
 
 @pytest.fixture
@@ -99,45 +69,6 @@ async def counted_api(
         yield client
 
 
-async def seed(store: Store, tenant: str, count: int) -> None:
-    """`count` customers, each with 2 identities, 2 tags and 2 enrollments of 1 delivery each."""
-    for n in range(count):
-        customer, _ = await store.customers.resolve(
-            tenant, {"phone": f"139{n:08d}", "unionid": f"u-{n}"}, T0
-        )
-        await store.customers.update_profile(tenant, customer.id, T0, add_tags=["vip", f"g{n % 3}"])
-        for j, journey in enumerate(("jrn_a", "jrn_b")):
-            enrollment_id = f"{tenant}:{journey}:{customer.id}"
-            started = T0 + timedelta(minutes=j)
-            await store.enrollments.upsert_projection(
-                Enrollment(
-                    id=enrollment_id,
-                    tenant_id=tenant,
-                    journey_id=journey,
-                    version=1,
-                    customer_id=customer.id,
-                    current_node="wait",
-                    started_at=started,
-                    updated_at=started,
-                    seq=1,
-                )
-            )
-            await store.deliveries.begin(
-                Delivery(
-                    tenant_id=tenant,
-                    idempotency_key=f"{enrollment_id}/welcome/1",
-                    enrollment_id=enrollment_id,
-                    customer_id=customer.id,
-                    journey_id=journey,
-                    node_id="welcome",
-                    channel="sandbox",
-                    action="send_message",
-                    created_at=started,
-                    updated_at=started,
-                )
-            )
-
-
 async def _page(
     api: httpx.AsyncClient, tenant: TenantKeys, counter: ReadCounter, first: int
 ) -> tuple[list[dict[str, Any]], Counter[str]]:
@@ -151,7 +82,7 @@ async def test_a_page_of_100_customers_costs_the_queries_of_a_page_of_10(
     counted_api: httpx.AsyncClient, counted_store: Store, counter: ReadCounter
 ) -> None:
     tenant = await make_tenant(counted_store, "loaders")
-    await seed(counted_store, tenant.tenant_id, 100)
+    await seed_customer_page(counted_store, tenant.tenant_id, 100, T0)
 
     small, small_reads = await _page(counted_api, tenant, counter, 10)
     large, large_reads = await _page(counted_api, tenant, counter, 100)
@@ -159,9 +90,9 @@ async def test_a_page_of_100_customers_costs_the_queries_of_a_page_of_10(
     assert len(small) == 10 and len(large) == 100
     for customer in large:
         assert len(customer["identities"]) == 2
-        assert "vip" in customer["tags"]
+        assert "source:douyin" in customer["tags"]
         enrollments = customer["enrollments"]["nodes"]
-        assert [e["id"].split(":")[1] for e in enrollments] == ["jrn_a", "jrn_b"]
+        assert [e["id"].split(":")[1] for e in enrollments] == list(PAGE_JOURNEYS)
         for enrollment in enrollments:
             assert enrollment["deliveries"]["nodes"] == [{"nodeId": "welcome", "status": "pending"}]
     assert small_reads == large_reads
@@ -177,7 +108,7 @@ async def test_loaders_live_for_one_request_only(
     counted_api: httpx.AsyncClient, counted_store: Store, counter: ReadCounter
 ) -> None:
     tenant = await make_tenant(counted_store, "loaders")
-    await seed(counted_store, tenant.tenant_id, 1)
+    await seed_customer_page(counted_store, tenant.tenant_id, 1, T0)
     [before], _ = await _page(counted_api, tenant, counter, 1)
     first_enrollment = before["enrollments"]["nodes"][0]
     assert first_enrollment["status"] == "ACTIVE"

@@ -7,21 +7,17 @@ real MongoDB; short durations.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
-import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from connectors.registry import ConnectorRegistry
-from runtime.worker import build_workers
 from store.database import Store
-from tests.api.journeys import CREATE_JOURNEY, PUBLISH_JOURNEY, welcome_journey
-from tests.api.support import TenantKeys, event, eventually, gql, post_events
+from tests.api.journeys import CREATE_JOURNEY, PUBLISH_JOURNEY
+from tests.api.support import TenantKeys, event, eventually, gql, post_events, published_journey
 from workflows.converter import DATA_CONVERTER
 
 ENROLLMENT = """
@@ -36,26 +32,6 @@ query($id: ID!) {
 """
 
 
-@pytest.fixture
-async def workers(
-    temporal_env: WorkflowEnvironment, store: Store, registry: ConnectorRegistry
-) -> AsyncIterator[None]:
-    async with AsyncExitStack() as stack:
-        for worker in build_workers(temporal_env.client, store, registry):
-            await stack.enter_async_context(worker)
-        yield
-
-
-async def _published_journey(api: httpx.AsyncClient, tenant: TenantKeys) -> str:
-    created = await gql(
-        api, tenant, CREATE_JOURNEY, {"input": {"name": "Welcome", "definition": welcome_journey()}}
-    )
-    journey_id: str = created["createJourney"]["id"]
-    published = await gql(api, tenant, PUBLISH_JOURNEY, {"id": journey_id})
-    assert published["publishJourney"]["__typename"] == "Journey"
-    return journey_id
-
-
 async def _enrollment(api: httpx.AsyncClient, tenant: TenantKeys, enrollment_id: str) -> Any:
     data = await gql(api, tenant, ENROLLMENT, {"id": enrollment_id}, role="viewer")
     return data["enrollment"]
@@ -64,7 +40,7 @@ async def _enrollment(api: httpx.AsyncClient, tenant: TenantKeys, enrollment_id:
 async def test_an_ingested_event_enrolls_and_a_later_one_moves_the_enrollment_on(
     api: httpx.AsyncClient, tenant: TenantKeys, workers: None
 ) -> None:
-    journey_id = await _published_journey(api, tenant)
+    journey_id = await published_journey(api, tenant)
     identity = {"phone": "13900000001"}
 
     free = await post_events(
@@ -129,7 +105,7 @@ async def test_an_ingested_event_enrolls_and_a_later_one_moves_the_enrollment_on
 async def test_enroll_customer_and_cancel_through_graphql(
     api: httpx.AsyncClient, tenant: TenantKeys, workers: None
 ) -> None:
-    journey_id = await _published_journey(api, tenant)
+    journey_id = await published_journey(api, tenant)
     lead = await post_events(api, tenant, [event("l1", "lead.captured", {"phone": "13900000002"})])
     customer_id = lead["results"][0]["customer_id"]
     enroll = """
@@ -241,7 +217,7 @@ async def test_when_routing_fails_the_event_stays_stored_and_the_result_says_so(
     tenant: TenantKeys,
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    await _published_journey(api, tenant)
+    await published_journey(api, tenant)
     # A real client whose namespace does not exist: every workflow start is refused.
     broken = await Client.connect(
         temporal_env.client.service_client.config.target_host,

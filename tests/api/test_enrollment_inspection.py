@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,11 +23,9 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.services.history import human_duration, render_steps, temporal_ui_url
 from connectors.registry import ConnectorRegistry
-from domain.enrollments import Enrollment
-from runtime.worker import build_workers
 from store.database import Store
 from tests.api.journeys import CREATE_JOURNEY, PUBLISH_JOURNEY, welcome_journey
-from tests.api.support import TenantKeys, event, eventually, gql, post_events
+from tests.api.support import TenantKeys, event, eventually, gql, post_events, project_enrollment
 from workflows.converter import DATA_CONVERTER
 
 UI = "http://127.0.0.1:8233"
@@ -61,16 +58,6 @@ async def inspect_api(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
         yield client
-
-
-@pytest.fixture
-async def workers(
-    temporal_env: WorkflowEnvironment, store: Store, registry: ConnectorRegistry
-) -> AsyncIterator[None]:
-    async with AsyncExitStack() as stack:
-        for worker in build_workers(temporal_env.client, store, registry):
-            await stack.enter_async_context(worker)
-        yield
 
 
 async def _inspect(
@@ -183,19 +170,7 @@ async def test_an_enrollment_without_a_workflow_says_its_history_is_unavailable(
     inspect_api: httpx.AsyncClient, store: Store, tenant: TenantKeys
 ) -> None:
     now = datetime.now(UTC)
-    enrollment_id = f"{tenant.tenant_id}:jrn_gone:cus_gone"
-    await store.enrollments.upsert_projection(
-        Enrollment(
-            id=enrollment_id,
-            tenant_id=tenant.tenant_id,
-            journey_id="jrn_gone",
-            version=1,
-            customer_id="cus_gone",
-            started_at=now,
-            updated_at=now,
-            seq=1,
-        )
-    )
+    enrollment_id = await project_enrollment(store, tenant.tenant_id, "jrn_gone", "cus_gone", now)
     found = await _inspect(inspect_api, tenant, enrollment_id)
     assert found["history"]["__typename"] == "HistoryUnavailable"
     assert "retention" in found["history"]["message"]

@@ -4,24 +4,22 @@ the spec asks for (media types, status codes, refusals) checked one by one."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import shutil
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.graphql.over_http import MAX_BODY_BYTES, response_media_type
 from connectors.registry import ConnectorRegistry
-from runtime.processes import free_port
 from store.database import Store
+from tests.api.live_server import serving
 from tests.api.support import TenantKeys
 
 AUDIT_DIR = Path(__file__).parent / "audit"
@@ -29,40 +27,13 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 AUDIT_TIMEOUT_SECONDS = 120
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn without signal handlers: the test decides when it stops."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
 @pytest.fixture
 async def live_graphql_url(
     store: Store, temporal_env: WorkflowEnvironment, registry: ConnectorRegistry
 ) -> AsyncIterator[str]:
     """The real app on uvicorn at 127.0.0.1 on a free port; its `/graphql` URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(store, temporal_env.client, registry),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        ws="websockets-sansio",
-    )
-    server = _QuietServer(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(400):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
+    async with serving(create_app(store, temporal_env.client, registry)) as port:
         yield f"http://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def test_the_graphql_http_audit_suite_passes_with_no_warning(

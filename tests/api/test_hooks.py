@@ -71,7 +71,10 @@ async def simulator() -> AsyncIterator[WeComSimulator]:
 
 @pytest.fixture
 async def hooks_api(
-    store: Store, temporal_env: WorkflowEnvironment, registry: ConnectorRegistry
+    store: Store,
+    temporal_env: WorkflowEnvironment,
+    registry: ConnectorRegistry,
+    simulator: WeComSimulator,
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient() as http:
         connector = WeComConnector(
@@ -85,6 +88,7 @@ async def hooks_api(
             registry,
             wecom_codec=CallbackCodec(),
             provisioner=connector,
+            wecom_base_urls=[str(simulator.base_url)],
         )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
@@ -372,3 +376,88 @@ async def test_customers_arriving_through_codes_are_attributed_to_their_hooks(
     assert events[0].properties["welcome_code"] == added.welcome_code
     assert events[1].properties["state"] == groups["state"]
     assert events[1].properties["hook_id"] == groups["id"]
+
+
+async def test_a_channel_code_may_carry_a_state_the_brand_chose(
+    hooks_api: httpx.AsyncClient, store: Store, tenant: TenantKeys, simulator: WeComSimulator
+) -> None:
+    await connect(hooks_api, tenant, simulator)
+
+    hook = await create(
+        hooks_api,
+        tenant,
+        {
+            "name": "douyin spring",
+            "kind": "CONTACT_WAY",
+            "staffUsers": ["zhangsan"],
+            "state": "douyin-ad-spring",
+        },
+    )
+
+    assert hook["__typename"] == "Hook"
+    assert hook["state"] == "douyin-ad-spring"
+    assert simulator.contact_ways[hook["configId"]]["state"] == "douyin-ad-spring"
+    stored = await store.hooks.by_state(tenant.tenant_id, "douyin-ad-spring")
+    assert stored is not None and stored.id == hook["id"]
+
+
+async def test_a_state_another_hook_uses_is_refused_before_wecom_is_asked(
+    hooks_api: httpx.AsyncClient, store: Store, tenant: TenantKeys, simulator: WeComSimulator
+) -> None:
+    await connect(hooks_api, tenant, simulator)
+    spec = {"name": "a", "kind": "CONTACT_WAY", "staffUsers": ["a"], "state": "spring"}
+    first = await create(hooks_api, tenant, spec)
+
+    again = await create(hooks_api, tenant, {**spec, "name": "b"})
+
+    assert again["__typename"] == "InvalidInput"
+    assert [error["path"] for error in again["errors"]] == ["state"]
+    assert first["id"] in again["errors"][0]["message"]
+    assert list(simulator.contact_ways) == [first["configId"]]
+    assert len((await store.hooks.list(tenant.tenant_id)).items) == 1
+
+
+async def test_a_state_in_the_generated_states_prefix_is_refused(
+    hooks_api: httpx.AsyncClient, store: Store, tenant: TenantKeys, simulator: WeComSimulator
+) -> None:
+    await connect(hooks_api, tenant, simulator)
+
+    hook = await create(
+        hooks_api,
+        tenant,
+        {"name": "a", "kind": "CONTACT_WAY", "staffUsers": ["a"], "state": "h_spring"},
+    )
+
+    assert hook["__typename"] == "InvalidInput"
+    assert [error["path"] for error in hook["errors"]] == ["state"]
+    assert "h_" in hook["errors"][0]["message"]
+    assert simulator.contact_ways == {}
+    assert (await store.hooks.list(tenant.tenant_id)).items == []
+
+
+async def test_a_state_longer_than_wecom_allows_is_refused(
+    hooks_api: httpx.AsyncClient, store: Store, tenant: TenantKeys, simulator: WeComSimulator
+) -> None:
+    await connect(hooks_api, tenant, simulator)
+
+    too_long = await create(
+        hooks_api,
+        tenant,
+        {"name": "a", "kind": "JOIN_WAY", "chatIds": ["c1"], "state": "s" * 31},
+    )
+    longest = await create(
+        hooks_api,
+        tenant,
+        {
+            "name": "b",
+            "kind": "JOIN_WAY",
+            "chatIds": [simulator.create_chat("zhangsan")],
+            "state": "s" * 30,
+        },
+    )
+
+    assert too_long["__typename"] == "InvalidInput"
+    assert [error["path"] for error in too_long["errors"]] == ["state"]
+    assert "30" in too_long["errors"][0]["message"]
+    assert (longest["__typename"], longest["state"]) == ("Hook", "s" * 30)
+    assert [way["state"] for way in simulator.join_ways.values()] == ["s" * 30]

@@ -18,8 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.services.ingest import IngestService
 from domain.enrollments import enrollment_id
 from store.database import Store
-from tests.api.journeys import CREATE_JOURNEY, PUBLISH_JOURNEY, welcome_journey
-from tests.api.support import TenantKeys, event, gql, post_events
+from tests.api.support import TenantKeys, event, post_events, published_journey
 
 
 class Clock:
@@ -30,16 +29,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-async def _published_journey(api: httpx.AsyncClient, tenant: TenantKeys) -> str:
-    created = await gql(
-        api, tenant, CREATE_JOURNEY, {"input": {"name": "Welcome", "definition": welcome_journey()}}
-    )
-    journey_id: str = created["createJourney"]["id"]
-    published = await gql(api, tenant, PUBLISH_JOURNEY, {"id": journey_id})
-    assert published["publishJourney"]["__typename"] == "Journey"
-    return journey_id
 
 
 def _signup(event_id: str, phone: str) -> dict[str, object]:
@@ -81,7 +70,7 @@ async def _customer_id(store: Store, tenant: TenantKeys, event_id: str) -> str:
 async def test_an_event_stored_but_never_routed_is_routed_by_recovery_and_enrolls(
     api: httpx.AsyncClient, store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
 ) -> None:
-    journey_id = await _published_journey(api, tenant)
+    journey_id = await published_journey(api, tenant)
     service, clock = await _stored_without_routing(
         store, temporal_env, tenant, [_signup("s1", "13900000001")]
     )
@@ -109,7 +98,7 @@ async def test_an_event_stored_but_never_routed_is_routed_by_recovery_and_enroll
 async def test_sending_a_never_routed_event_again_routes_it(
     api: httpx.AsyncClient, store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
 ) -> None:
-    journey_id = await _published_journey(api, tenant)
+    journey_id = await published_journey(api, tenant)
     service, clock = await _stored_without_routing(
         store, temporal_env, tenant, [_signup("s1", "13900000002")]
     )
@@ -135,7 +124,7 @@ async def test_sending_a_never_routed_event_again_routes_it(
 async def test_a_routed_event_is_not_routed_again_by_recovery(
     api: httpx.AsyncClient, store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
 ) -> None:
-    journey_id = await _published_journey(api, tenant)
+    journey_id = await published_journey(api, tenant)
     clock = Clock()
     service = IngestService(store, temporal_env.client, clock)
     [result] = await service.ingest(tenant.tenant_id, [_signup("s1", "13900000003")])
@@ -154,7 +143,7 @@ async def test_a_routed_event_is_not_routed_again_by_recovery(
 async def test_recovery_routes_each_customers_events_in_stored_order(
     api: httpx.AsyncClient, store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
 ) -> None:
-    journey_id = await _published_journey(api, tenant)
+    journey_id = await published_journey(api, tenant)
     clock = Clock()
     service = IngestService(store, temporal_env.client, clock)
     # Stored one by one, a millisecond apart, with event times in the reverse order.
@@ -188,7 +177,7 @@ async def test_recovery_routes_each_customers_events_in_stored_order(
 async def test_the_recovery_loop_routes_at_start_and_stops_on_drain(
     api: httpx.AsyncClient, store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
 ) -> None:
-    journey_id = await _published_journey(api, tenant)
+    journey_id = await published_journey(api, tenant)
     service, clock = await _stored_without_routing(
         store, temporal_env, tenant, [_signup("s1", "13900000006")]
     )

@@ -6,23 +6,17 @@ Real Temporal dev server, real workers (sandbox channel), real MongoDB; short du
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from connectors.registry import ConnectorRegistry
-from runtime.worker import build_workers
 from store.database import Store
 from store.operations import BulkOperation
-from tests.api.journeys import CREATE_JOURNEY, PUBLISH_JOURNEY, welcome_journey
-from tests.api.support import TenantKeys, event, eventually, gql, post_events
+from tests.api.journeys import welcome_journey
+from tests.api.support import TenantKeys, event, eventually, gql, post_events, published_journey
 from workflows import client as journeys_client
 from workflows.journey import JourneyWorkflow
 
@@ -58,38 +52,6 @@ OPERATION = f"query($id: ID!) {{ operation(id: $id) {{ {OPERATION_FIELDS} }} }}"
 STATUSES = """
 query($j: ID!) { enrollments(journeyId: $j, first: 50) { nodes { id status currentNode } } }
 """
-
-
-@pytest.fixture
-async def workers(
-    temporal_env: WorkflowEnvironment, store: Store, registry: ConnectorRegistry
-) -> AsyncIterator[None]:
-    async with AsyncExitStack() as stack:
-        for worker in build_workers(temporal_env.client, store, registry):
-            await stack.enter_async_context(worker)
-        yield
-
-
-@pytest.fixture
-async def started(temporal_env: WorkflowEnvironment) -> AsyncIterator[list[str]]:
-    """Enrollment ids a test started; any still running afterwards are terminated."""
-    ids: list[str] = []
-    yield ids
-    for workflow_id in ids:
-        handle = temporal_env.client.get_workflow_handle(workflow_id)
-        with contextlib.suppress(Exception):
-            if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-                await handle.terminate("test finished")
-
-
-async def _published(api: httpx.AsyncClient, tenant: TenantKeys, definition: Any) -> str:
-    created = await gql(
-        api, tenant, CREATE_JOURNEY, {"input": {"name": "Ops", "definition": definition}}
-    )
-    journey_id: str = created["createJourney"]["id"]
-    published = await gql(api, tenant, PUBLISH_JOURNEY, {"id": journey_id})
-    assert published["publishJourney"]["__typename"] == "Journey"
-    return journey_id
 
 
 async def _customer(api: httpx.AsyncClient, tenant: TenantKeys, phone: str) -> str:
@@ -144,7 +106,7 @@ async def test_a_journey_is_paused_resumed_and_cancelled_in_bulk_as_tracked_oper
     workers: None,
     started: list[str],
 ) -> None:
-    journey_id = await _published(api, tenant, welcome_journey(timeout="PT10M"))
+    journey_id = await published_journey(api, tenant, welcome_journey(timeout="PT10M"))
     for index in range(ENROLLMENTS):
         customer_id = await _customer(api, tenant, f"1390000010{index}")
         data = await gql(api, tenant, ENROLL, {"j": journey_id, "c": customer_id}, role="operator")
@@ -176,6 +138,11 @@ async def test_a_journey_is_paused_resumed_and_cancelled_in_bulk_as_tracked_oper
         "percent": 100.0,
     }
     assert paused["errors"] == [] and paused["finishedAt"] is not None
+    assert paused["startedAt"] is not None
+    created, started_at, finished_at = (
+        datetime.fromisoformat(paused[k]) for k in ("createdAt", "startedAt", "finishedAt")
+    )
+    assert created <= started_at <= finished_at
     assert await _paused(temporal_env.client, started) == [True] * ENROLLMENTS
     await _all(api, tenant, journey_id, "PAUSED", "await_order")
 
@@ -225,7 +192,7 @@ async def test_a_journey_is_paused_resumed_and_cancelled_in_bulk_as_tracked_oper
 async def test_operations_are_not_found_across_tenants(
     api: httpx.AsyncClient, tenant: TenantKeys, other_tenant: TenantKeys
 ) -> None:
-    journey_id = await _published(api, tenant, welcome_journey())
+    journey_id = await published_journey(api, tenant, welcome_journey())
     theirs = await gql(
         api, other_tenant, START["pauseJourneyEnrollments"], {"j": journey_id}, role="operator"
     )
@@ -243,7 +210,7 @@ async def test_operations_are_not_found_across_tenants(
 async def test_an_operation_abandoned_by_a_dead_process_is_taken_over_when_read(
     api: httpx.AsyncClient, store: Store, tenant: TenantKeys
 ) -> None:
-    journey_id = await _published(api, tenant, welcome_journey())
+    journey_id = await published_journey(api, tenant, welcome_journey())
     long_ago = datetime.now(UTC) - timedelta(hours=1)
     # what a process leaves behind when it dies mid-run: `running`, its lease run out
     abandoned = BulkOperation(
@@ -266,6 +233,9 @@ async def test_an_operation_abandoned_by_a_dead_process_is_taken_over_when_read(
     assert (finished["status"], finished["done"], finished["total"]) == ("SUCCEEDED", 3, 3)
     stored = await store.operations.get(tenant.tenant_id, abandoned.id)
     assert stored is not None and stored.attempts == 2
+    # The takeover keeps when the work first started.
+    assert stored.started_at is not None
+    assert abs(stored.started_at - long_ago) < timedelta(milliseconds=1)
 
 
 async def test_a_test_event_goes_through_ingestion_marked_as_a_test(
@@ -327,7 +297,7 @@ async def test_reenrolling_follows_the_journeys_reentry_policy(
     api: httpx.AsyncClient, tenant: TenantKeys, started: list[str]
 ) -> None:
     customer_id = await _customer(api, tenant, "13900000301")
-    once = await _published(api, tenant, _journey_with_reentry("never"))
+    once = await published_journey(api, tenant, _journey_with_reentry("never"))
     first = await gql(api, tenant, REENROLL, {"j": once, "c": customer_id}, role="operator")
     assert first["reenrollCustomer"]["__typename"] == "Enrolled"
     enrollment_id = first["reenrollCustomer"]["enrollmentId"]
@@ -340,7 +310,7 @@ async def test_reenrolling_follows_the_journeys_reentry_policy(
     denied = await gql(api, tenant, REENROLL, {"j": once, "c": customer_id}, role="viewer")
     assert denied["reenrollCustomer"]["__typename"] == "Forbidden"
 
-    running = await _published(api, tenant, _journey_with_reentry("after_exit"))
+    running = await published_journey(api, tenant, _journey_with_reentry("after_exit"))
     entered = await gql(api, tenant, REENROLL, {"j": running, "c": customer_id}, role="operator")
     started.append(entered["reenrollCustomer"]["enrollmentId"])
     while_running = await gql(
@@ -349,7 +319,7 @@ async def test_reenrolling_follows_the_journeys_reentry_policy(
     assert while_running["reenrollCustomer"]["__typename"] == "ReentryNotAllowed"
     assert while_running["reenrollCustomer"]["policy"] == "after_exit"
 
-    parallel = await _published(api, tenant, _journey_with_reentry("concurrent"))
+    parallel = await published_journey(api, tenant, _journey_with_reentry("concurrent"))
     ids = []
     for _ in range(2):
         data = await gql(api, tenant, REENROLL, {"j": parallel, "c": customer_id}, role="operator")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,8 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -25,10 +23,10 @@ from websockets.typing import Subprotocol
 
 from api.app import create_app
 from connectors.registry import ConnectorRegistry
-from runtime.processes import free_port
 from runtime.worker import build_workers
 from store.database import Store
 from tests.api.journeys import CREATE_JOURNEY, PUBLISH_JOURNEY, welcome_journey
+from tests.api.live_server import serving
 from tests.api.support import TenantKeys, event, eventually, gql, post_events
 
 PROTOCOL = Subprotocol("graphql-transport-ws")
@@ -57,14 +55,6 @@ subscription($id: ID!) { operationProgress(id: $id) { status total done percent 
 """
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn without signal handlers: the test decides when it stops."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
 @dataclass(frozen=True)
 class LiveServer:
     http: httpx.AsyncClient
@@ -76,33 +66,16 @@ async def live(
     store: Store, temporal_env: WorkflowEnvironment, registry: ConnectorRegistry
 ) -> AsyncIterator[LiveServer]:
     """The real app on uvicorn at 127.0.0.1 (websockets enabled), with workers running."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(store, temporal_env.client, registry),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        ws="websockets-sansio",
-    )
-    server = _QuietServer(config)
-    task = asyncio.create_task(server.serve())
     async with AsyncExitStack() as stack:
         for worker in build_workers(temporal_env.client, store, registry):
             await stack.enter_async_context(worker)
-        for _ in range(400):
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.05)
-        assert server.started, "uvicorn did not start"
+        port = await stack.enter_async_context(
+            serving(create_app(store, temporal_env.client, registry))
+        )
         http = await stack.enter_async_context(
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}")
         )
-        try:
-            yield LiveServer(http, f"ws://127.0.0.1:{port}/graphql")
-        finally:
-            server.should_exit = True
-            await task
+        yield LiveServer(http, f"ws://127.0.0.1:{port}/graphql")
 
 
 class Session:
@@ -221,22 +194,18 @@ async def _finished(live: LiveServer, tenant: TenantKeys, operation_id: str) -> 
     await eventually(finished)
 
 
-@pytest.fixture
-async def cleanup(temporal_env: WorkflowEnvironment) -> AsyncIterator[list[str]]:
-    ids: list[str] = []
-    yield ids
-    for workflow_id in ids:
-        handle = temporal_env.client.get_workflow_handle(workflow_id)
-        with contextlib.suppress(Exception):
-            if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-                await handle.terminate("test finished")
+async def _pause(live: LiveServer, tenant: TenantKeys, journey_id: str) -> str:
+    """Pause the journey's enrollments as an operator; the bulk operation's id."""
+    data = await gql(live.http, tenant, PAUSE, {"j": journey_id}, role="operator")
+    operation_id: str = data["pauseJourneyEnrollments"]["id"]
+    return operation_id
 
 
 async def test_a_subscriber_receives_the_transitions_and_timeline_of_a_step_as_it_happens(
-    live: LiveServer, tenant: TenantKeys, cleanup: list[str]
+    live: LiveServer, tenant: TenantKeys, started: list[str]
 ) -> None:
     journey_id, enrollment_id, customer_id = await _waiting_enrollment(live, tenant)
-    cleanup.append(enrollment_id)
+    started.append(enrollment_id)
     since = datetime.now(UTC).isoformat()
     async with authenticated(live, tenant, "viewer") as ws:
         await ws.subscribe("t", TRANSITIONS, {"j": journey_id, "e": enrollment_id, "since": since})
@@ -302,18 +271,11 @@ async def test_the_legacy_graphql_ws_protocol_is_refused(live: LiveServer) -> No
 
 
 async def test_another_tenants_enrollment_customer_or_operation_is_not_found(
-    live: LiveServer, tenant: TenantKeys, other_tenant: TenantKeys, cleanup: list[str]
+    live: LiveServer, tenant: TenantKeys, other_tenant: TenantKeys, started: list[str]
 ) -> None:
     journey_id, enrollment_id, customer_id = await _waiting_enrollment(live, tenant)
-    cleanup.append(enrollment_id)
-    started = await gql(
-        live.http,
-        tenant,
-        PAUSE,
-        {"j": journey_id},
-        role="operator",
-    )
-    operation_id = started["pauseJourneyEnrollments"]["id"]
+    started.append(enrollment_id)
+    operation_id = await _pause(live, tenant, journey_id)
     await _finished(live, tenant, operation_id)
 
     async with authenticated(live, other_tenant, "admin") as ws:
@@ -342,18 +304,11 @@ async def test_another_tenants_enrollment_customer_or_operation_is_not_found(
 
 
 async def test_operation_progress_streams_until_the_operation_has_finished(
-    live: LiveServer, tenant: TenantKeys, cleanup: list[str]
+    live: LiveServer, tenant: TenantKeys, started: list[str]
 ) -> None:
     journey_id, enrollment_id, _ = await _waiting_enrollment(live, tenant)
-    cleanup.append(enrollment_id)
-    started = await gql(
-        live.http,
-        tenant,
-        PAUSE,
-        {"j": journey_id},
-        role="operator",
-    )
-    operation_id = started["pauseJourneyEnrollments"]["id"]
+    started.append(enrollment_id)
+    operation_id = await _pause(live, tenant, journey_id)
     async with authenticated(live, tenant, "viewer") as ws:
         await ws.subscribe("p", PROGRESS, {"id": operation_id})
         snapshots = []

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 
-from domain.enrollments import Enrollment
 from store.database import Store
 from tests.api.field_coverage import MUTATIONS, QUERIES, SUBSCRIPTIONS, Elsewhere, Read
 from tests.api.journeys import CREATE_JOURNEY, PUBLISH_JOURNEY, UPDATE_JOURNEY, welcome_journey
@@ -26,7 +25,7 @@ from tests.api.scope_probe import (
     seed,
     served_schema,
 )
-from tests.api.support import TenantKeys, event, gql, post_events
+from tests.api.support import TenantKeys, event, gql, post_events, project_enrollment
 
 
 async def test_another_tenant_sees_none_of_a_tenants_records(
@@ -41,19 +40,7 @@ async def test_another_tenant_sees_none_of_a_tenants_records(
     )
     customer_id = ingested["results"][0]["customer_id"]
     now = datetime.now(UTC)
-    enrollment_id = f"{tenant.tenant_id}:{journey_id}:{customer_id}"
-    await store.enrollments.upsert_projection(
-        Enrollment(
-            id=enrollment_id,
-            tenant_id=tenant.tenant_id,
-            journey_id=journey_id,
-            version=1,
-            customer_id=customer_id,
-            started_at=now,
-            updated_at=now,
-            seq=1,
-        )
-    )
+    enrollment_id = await project_enrollment(store, tenant.tenant_id, journey_id, customer_id, now)
     reads = """
     query($j: ID!, $c: ID!, $e: ID!) {
       journey(id: $j) { id }

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.enrollments import Enrollment
 from domain.errors import InvalidInput, NotFound
@@ -17,13 +15,6 @@ from store.customers import CustomerSearch
 from store.database import Store
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
-    await store.ensure_indexes()
-    return store
 
 
 async def test_unknown_identity_creates_a_customer(store: Store) -> None:
@@ -303,6 +294,36 @@ async def test_journey_membership_search_scans_enrollments_in_batches(
     assert seen == [ids[0], ids[2], ids[4]]
     assert await store.customers.count("acme", search) is None
     assert await store.customers.count("acme", CustomerSearch(journey_id="jrn_1")) == 6
+
+
+async def test_journey_only_count_agrees_with_the_search_about_merged_customers(
+    store: Store,
+) -> None:
+    older, _ = await store.customers.resolve("acme", {"unionid": "u-1"}, T0)
+    newer, _ = await store.customers.resolve("acme", {"phone": "13800138000"}, T0)
+    for customer in (older, newer):
+        await store.enrollments.upsert_projection(
+            Enrollment(
+                id=f"acme:jrn_1:{customer.id}",
+                tenant_id="acme",
+                journey_id="jrn_1",
+                version=1,
+                customer_id=customer.id,
+                current_node="wait",
+                started_at=T0,
+                updated_at=T0,
+                seq=1,
+            )
+        )
+    both = {"unionid": "u-1", "phone": "13800138000"}
+    merged_into, _ = await store.customers.resolve("acme", both, T0 + timedelta(seconds=1))
+    assert merged_into.id == older.id
+
+    for include_merged in (False, True):
+        search = CustomerSearch(journey_id="jrn_1", include_merged=include_merged)
+        found = (await store.customers.search("acme", search)).items
+        assert await store.customers.count("acme", search) == len(found)
+    assert len(found) == 2
 
 
 async def test_get_many_reads_customers_of_the_tenant_only(store: Store) -> None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.deliveries import Delivery, delivery_key
 from domain.errors import NotFound
@@ -15,13 +13,6 @@ from store.database import Store
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 ENROLLMENT = "acme:jrn_1:cus_1"
-
-
-@pytest.fixture
-async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
-    await store.ensure_indexes()
-    return store
 
 
 def delivery(node: str = "welcome", visit: int = 1, at: datetime = T0) -> Delivery:

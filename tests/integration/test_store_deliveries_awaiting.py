@@ -1,24 +1,13 @@
-"""The one cross-tenant delivery query: succeeded tasks with an external id, for the poller."""
+"""The cross-tenant delivery query of the result poller: succeeded tasks with an external id."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import pytest
-from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.deliveries import Delivery, delivery_key
 from store.database import Store
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
-    await store.ensure_indexes()
-    return store
 
 
 async def _delivery(
@@ -65,11 +54,9 @@ async def test_every_tenants_succeeded_tasks_since_a_time_are_listed_oldest_firs
     await _delivery(store, "acme", "no_task", T0 + timedelta(hours=1), external_id=None)
     await _delivery(store, "acme", "tagged", T0 + timedelta(hours=1), action="tag")
 
-    found = [
-        (d.tenant_id, d.idempotency_key)
-        async for d in store.deliveries.succeeded_with_external_id_since(
-            "wecom", "mass_message", T0
-        )
-    ]
+    due = await store.deliveries.due_for_result_poll(
+        "wecom", "mass_message", T0, T0 + timedelta(hours=3), limit=100
+    )
+    found = [(d.tenant_id, d.idempotency_key) for d in due]
 
     assert found == [("globex", older), ("acme", newer)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -17,13 +16,6 @@ from store.mongo import ENROLLMENT_RUNS, TRANSITIONS
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 T1 = T0 + timedelta(days=3)
 EID = enrollment_id("acme", "jrn_1", "cus_1")
-
-
-@pytest.fixture
-async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
-    await store.ensure_indexes()
-    return store
 
 
 def projection(started: datetime, seq: int, node: str, **changes: Any) -> Enrollment:

@@ -5,21 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from pymongo.asynchronous.database import AsyncDatabase
-
 from domain.enrollments import Enrollment, Transition, WaitInfo, enrollment_id
 from store.database import Store
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 EID = enrollment_id("acme", "jrn_1", "cus_1")
-
-
-@pytest.fixture
-async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
-    await store.ensure_indexes()
-    return store
 
 
 def projection(seq: int, node: str, **changes: Any) -> Enrollment:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.deliveries import Delivery
 from domain.enrollments import Enrollment, Transition, enrollment_id
@@ -20,13 +18,6 @@ T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 DEFINITION = JourneyDefinition(
     nodes=[EntryNode(id="entry", trigger=EventTrigger(event_type="order.paid"))]
 )
-
-
-@pytest.fixture
-async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
-    await store.ensure_indexes()
-    return store
 
 
 async def test_another_tenant_sees_none_of_a_tenants_documents(store: Store) -> None:

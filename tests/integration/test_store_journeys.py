@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.errors import Conflict, NotFound
 from domain.journey import (
@@ -23,13 +21,6 @@ from domain.journey import (
 from store.database import Store
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
-    await store.ensure_indexes()
-    return store
 
 
 def definition(trigger: EventTrigger | HookTrigger) -> JourneyDefinition:

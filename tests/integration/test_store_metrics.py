@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.deliveries import Delivery
 from domain.enrollments import Enrollment, Transition
@@ -28,13 +27,6 @@ RANGE = TimeRange(start=datetime(2025, 1, 6, tzinfo=UTC), end=datetime(2025, 2, 
 LATER = T0 + timedelta(days=400)
 HOUR = timedelta(hours=1)
 Step = tuple[str | None, str | None, str]
-
-
-@pytest.fixture
-async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
-    await store.ensure_indexes()
-    return store
 
 
 class Seed:

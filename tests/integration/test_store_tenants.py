@@ -15,13 +15,6 @@ from store.database import Store
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
-    await store.ensure_indexes()
-    return store
-
-
 async def test_a_tenant_is_created_once(store: Store) -> None:
     tenant = Tenant(id="acme", name="ACME Coffee", created_at=T0)
     await store.tenants.create(tenant)

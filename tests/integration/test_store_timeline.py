@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import pytest
-from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.deliveries import Delivery
 from domain.enrollments import Transition
@@ -16,13 +12,6 @@ from store.timeline import TimelineEntry
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 EID = "acme:jrn_1:cus_1"
-
-
-@pytest.fixture
-async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
-    await store.ensure_indexes()
-    return store
 
 
 async def fill(store: Store, customer: str = "cus_1", tenant: str = "acme") -> None:

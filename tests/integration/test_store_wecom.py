@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.channels import WeComCredentials
 from domain.errors import Conflict
@@ -16,13 +14,6 @@ from store.database import Store
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 T0 = datetime(2026, 11, 15, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
-    await store.ensure_indexes()
-    return store
 
 
 def credentials(
@@ -136,6 +127,21 @@ async def test_released_allowance_can_be_reserved_again(store: Store) -> None:
     assert not await ledger.release("acme", "k1")
     assert await ledger.reserve("acme", "wm-1", "2026-11", 1, "k2")
     assert await ledger.used("acme", "wm-1", "2026-11") == 1
+
+
+async def test_releases_can_empty_several_period_documents_of_a_tenant(store: Store) -> None:
+    ledger = store.wecom_allowances
+    assert await ledger.reserve("acme", "wm-1", "2026-11", 1, "k1")
+    assert await ledger.reserve("acme", "wm-2", "2026-11", 1, "k2")
+
+    assert await ledger.release("acme", "k1")
+    assert await ledger.release("acme", "k2")
+
+    assert await ledger.used("acme", "wm-1", "2026-11") == 0
+    assert await ledger.used("acme", "wm-2", "2026-11") == 0
+    assert await ledger.reserve("acme", "wm-1", "2026-11", 1, "k3")
+    assert await ledger.reserve("acme", "wm-2", "2026-11", 1, "k4")
+    assert not await ledger.reserve("acme", "wm-2", "2026-11", 1, "k5")
 
 
 async def test_transfers_are_counted_within_the_window(store: Store) -> None:

@@ -1,9 +1,12 @@
-"""Mass-message results polled from the WeCom simulator become one event per customer."""
+"""Mass-message results polled from the WeCom simulator (over HTTP on 127.0.0.1) become one event
+per customer; tasks are asked about only when due, and polling ends when nothing more can come."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,11 +21,12 @@ from connectors.wecom.client import WeComClient
 from connectors.wecom.simulator import WeComSimulator
 from domain.channels import WeComCredentials, new_callback_id
 from domain.deliveries import Delivery
-from runtime.wecom_results import MassMessageResultPoller
+from runtime.wecom_results import SEND_RESULT_PATH, MassMessageResultPoller
 from store.database import Store
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 STAFF = "zhangsan"
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -45,57 +49,104 @@ async def client(store: Store, simulator: WeComSimulator) -> AsyncIterator[WeCom
         yield WeComClient(http, store.wecom_credentials)
 
 
-async def issued_task(
-    store: Store, client: WeComClient, sim: WeComSimulator, tenant_id: str, created: datetime
-) -> tuple[str, str]:
-    """A customer, a mass-message task for them, and its succeeded delivery: (external, msgid)."""
-    assert sim.base_url is not None
+@dataclass
+class Clock:
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass(frozen=True)
+class Task:
+    tenant_id: str
+    key: str
+    msgid: str
+    external: str
+
+
+@pytest.fixture
+def tenant_id() -> str:
+    return f"t-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def connected(store: Store, simulator: WeComSimulator, tenant_id: str) -> str:
+    assert simulator.base_url is not None
     await store.wecom_credentials.put(
         WeComCredentials(
             tenant_id=tenant_id,
-            corp_id=sim.corp_id,
+            corp_id=simulator.corp_id,
             secret=SecretStr("app-secret"),
             callback_token=SecretStr("token"),
             encoding_aes_key=SecretStr(AES_KEY),
-            base_url=sim.base_url,
+            base_url=simulator.base_url,
             callback_id=new_callback_id(),
         )
     )
+    return tenant_id
+
+
+async def issued_task(
+    store: Store,
+    client: WeComClient,
+    sim: WeComSimulator,
+    tenant_id: str,
+    issued: datetime,
+    msgid: str | None = None,
+) -> Task:
+    """A customer, a mass-message task for them (or the given msgid, unknown to WeCom), and its
+    succeeded delivery."""
     external = sim.add_customer(STAFF, "").external_userid
-    answer = await client.call(
-        tenant_id,
-        "externalcontact/add_msg_template",
-        {
-            "chat_type": "single",
-            "external_userid": [external],
-            "sender": STAFF,
-            "text": {"content": "member day"},
-        },
-    )
-    msgid = answer["msgid"]
+    if msgid is None:
+        answer = await client.call(
+            tenant_id,
+            "externalcontact/add_msg_template",
+            {
+                "chat_type": "single",
+                "external_userid": [external],
+                "sender": STAFF,
+                "text": {"content": "member day"},
+            },
+        )
+        msgid = str(answer["msgid"])
+    key = f"enr-{uuid.uuid4().hex[:6]}/touch/1"
     await store.deliveries.begin(
         Delivery(
             tenant_id=tenant_id,
-            idempotency_key=f"enr-{uuid.uuid4().hex[:6]}/touch/1",
+            idempotency_key=key,
             enrollment_id="enr",
             customer_id="cus",
             journey_id="jrn",
             node_id="touch",
             channel="wecom",
             action="mass_message",
-            created_at=created,
-            updated_at=created,
+            created_at=issued,
+            updated_at=issued,
         )
     )
-    page = await store.deliveries.list_for_customer(tenant_id, "cus")
     await store.deliveries.mark_succeeded(
-        tenant_id,
-        page.items[0].idempotency_key,
-        created,
-        external_id=msgid,
-        detail={"msgid": msgid, "sender": STAFF},
+        tenant_id, key, issued, external_id=msgid, detail={"msgid": msgid, "sender": STAFF}
     )
-    return external, msgid
+    return Task(tenant_id, key, msgid, external)
+
+
+def poller(
+    store: Store,
+    client: WeComClient,
+    temporal_env: WorkflowEnvironment,
+    clock: Clock,
+    **options: Any,
+) -> MassMessageResultPoller:
+    ingest = IngestService(store, temporal_env.client)
+    return MassMessageResultPoller(store, client, ingest, clock=clock, **options)
+
+
+def asked(sim: WeComSimulator) -> int:
+    return sim.calls.count(SEND_RESULT_PATH)
 
 
 async def result_events(store: Store, tenant_id: str) -> list[dict[str, Any]]:
@@ -103,28 +154,37 @@ async def result_events(store: Store, tenant_id: str) -> list[dict[str, Any]]:
     return [doc async for doc in found]
 
 
+async def poll_state(store: Store, task: Task) -> dict[str, Any]:
+    delivery = await store.deliveries.get(task.tenant_id, task.key)
+    assert delivery is not None
+    state: dict[str, Any] = delivery.detail["result_poll"]
+    return state
+
+
 async def test_a_confirmed_task_yields_one_sent_result_per_customer(
     store: Store,
     client: WeComClient,
     simulator: WeComSimulator,
     temporal_env: WorkflowEnvironment,
+    connected: str,
 ) -> None:
-    tenant_id = f"t-{uuid.uuid4().hex[:8]}"
-    now = datetime.now(UTC)
-    external, msgid = await issued_task(store, client, simulator, tenant_id, now)
-    poller = MassMessageResultPoller(
-        store, client, IngestService(store, temporal_env.client), clock=lambda: now
-    )
+    clock = Clock()
+    task = await issued_task(store, client, simulator, connected, NOW)
+    results = poller(store, client, temporal_env, clock)
 
-    assert await poller.poll_once() == 0  # not confirmed yet: no final status
-    simulator.confirm(msgid, STAFF)
-    first = await poller.poll_once()
-    again = await poller.poll_once()
+    assert await results.poll_once() == 0  # not confirmed yet: no final status
+    simulator.confirm(task.msgid, STAFF)
+    clock.advance(seconds=31)
+    first = await results.poll_once()
+    clock.advance(seconds=31)
+    again = await results.poll_once()
 
     assert (first, again) == (1, 0)
-    [event] = await result_events(store, tenant_id)
-    assert event["identity"] == {"wecom_external_userid": external}
-    assert event["properties"]["msgid"] == msgid
+    assert asked(simulator) == 2  # every customer had a result: the task is done
+    assert (await poll_state(store, task))["state"] == "done"
+    [event] = await result_events(store, connected)
+    assert event["identity"] == {"wecom_external_userid": task.external}
+    assert event["properties"]["msgid"] == task.msgid
     assert event["properties"]["status"] == "sent"
     assert event["properties"]["node_id"] == "touch"
 
@@ -134,15 +194,124 @@ async def test_a_task_nobody_confirms_ends_as_not_sent_once_it_ages_out(
     client: WeComClient,
     simulator: WeComSimulator,
     temporal_env: WorkflowEnvironment,
+    connected: str,
 ) -> None:
-    tenant_id = f"t-{uuid.uuid4().hex[:8]}"
-    issued = datetime.now(UTC) - timedelta(days=3, minutes=5)
-    await issued_task(store, client, simulator, tenant_id, issued)
-    poller = MassMessageResultPoller(
-        store, client, IngestService(store, temporal_env.client), max_age=timedelta(days=3)
+    clock = Clock()
+    task = await issued_task(
+        store, client, simulator, connected, NOW - timedelta(days=3, minutes=5)
     )
+    results = poller(store, client, temporal_env, clock, max_age=timedelta(days=3))
 
-    assert await poller.poll_once() == 1
+    assert await results.poll_once() == 1
+    clock.advance(hours=3)
+    assert await results.poll_once() == 0
 
-    [event] = await result_events(store, tenant_id)
+    [event] = await result_events(store, connected)
     assert event["properties"]["status"] == "not_sent"
+    assert asked(simulator) == 1
+    assert (await poll_state(store, task))["state"] == "done"
+
+
+async def test_a_task_wecom_refuses_to_report_on_is_recorded_failed_once_and_not_asked_again(
+    store: Store,
+    client: WeComClient,
+    simulator: WeComSimulator,
+    temporal_env: WorkflowEnvironment,
+    connected: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    task = await issued_task(store, client, simulator, connected, NOW, msgid="msg-unknown")
+    results = poller(store, client, temporal_env, clock)
+
+    with caplog.at_level(logging.WARNING, logger="runtime.wecom_results"):
+        for _ in range(3):
+            assert await results.poll_once() == 0
+            clock.advance(minutes=10)
+
+    assert asked(simulator) == 1
+    state = await poll_state(store, task)
+    assert state["state"] == "failed"
+    assert "invalid msgid" in state["error"]
+    giving_up = [r for r in caplog.records if "giving up" in r.getMessage()]
+    assert len(giving_up) == 1
+
+
+async def test_transient_failures_back_off_and_hold_back_the_tenants_other_tasks(
+    store: Store,
+    client: WeComClient,
+    simulator: WeComSimulator,
+    temporal_env: WorkflowEnvironment,
+    connected: str,
+) -> None:
+    clock = Clock()
+    first = await issued_task(store, client, simulator, connected, NOW - timedelta(seconds=2))
+    await issued_task(store, client, simulator, connected, NOW - timedelta(seconds=1))
+    simulator.confirm(first.msgid, STAFF)
+    simulator.fail_next(SEND_RESULT_PATH, -1)  # WeCom's "system busy"
+    results = poller(store, client, temporal_env, clock)
+
+    assert await results.poll_once() == 0
+    assert asked(simulator) == 1  # the other task waits for the next round
+    clock.advance(seconds=1)
+    assert await results.poll_once() == 0  # only the other task is due; it has no result yet
+    assert asked(simulator) == 2
+    simulator.fail_next(SEND_RESULT_PATH, -1)
+    clock.advance(seconds=30)  # the first task's 30 s back-off is over: busy again
+    assert await results.poll_once() == 0
+    assert asked(simulator) == 3
+    assert (await poll_state(store, first))["failures"] == 2
+    clock.advance(seconds=40)  # within the doubled back-off (60 s): the first task waits
+    await results.poll_once()
+    assert asked(simulator) == 4  # the other task, held back last round
+    clock.advance(seconds=25)
+    assert await results.poll_once() == 1
+
+    [event] = await result_events(store, connected)
+    assert event["properties"]["msgid"] == first.msgid
+    assert (await poll_state(store, first))["state"] == "done"
+
+
+async def test_older_tasks_are_asked_about_less_often(
+    store: Store,
+    client: WeComClient,
+    simulator: WeComSimulator,
+    temporal_env: WorkflowEnvironment,
+    connected: str,
+) -> None:
+    clock = Clock()
+    await issued_task(store, client, simulator, connected, NOW - timedelta(hours=1))
+    await issued_task(store, client, simulator, connected, NOW - timedelta(minutes=1))
+    results = poller(store, client, temporal_env, clock)
+
+    await results.poll_once()
+    assert asked(simulator) == 2
+    clock.advance(seconds=31)
+    await results.poll_once()
+    assert asked(simulator) == 3  # the fresh task only
+    clock.advance(minutes=4)
+    await results.poll_once()
+    assert asked(simulator) == 4  # the fresh task again; the hour-old one waits 5 minutes
+    clock.advance(seconds=30)
+    await results.poll_once()
+    assert asked(simulator) == 6
+
+
+async def test_a_round_asks_about_at_most_its_cap_of_tasks_never_polled_ones_first(
+    store: Store,
+    client: WeComClient,
+    simulator: WeComSimulator,
+    temporal_env: WorkflowEnvironment,
+    connected: str,
+) -> None:
+    clock = Clock()
+    for minutes in (3, 2, 1):
+        await issued_task(store, client, simulator, connected, NOW - timedelta(minutes=minutes))
+    results = poller(store, client, temporal_env, clock, max_per_round=2)
+
+    await results.poll_once()
+    assert asked(simulator) == 2
+    await results.poll_once()
+    assert asked(simulator) == 3
+    await results.poll_once()
+    assert asked(simulator) == 3  # nothing due until the 30 s interval has passed

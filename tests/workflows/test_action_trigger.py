@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from pymongo.asynchronous.database import AsyncDatabase
-from temporalio.testing import WorkflowEnvironment
 
 from domain.engine import EventRef
 from domain.events import Event
 from domain.journey import ActionNode, Edge, EntryNode, ExitNode, JourneyDefinition
-from tests.workflows.harness import Bench, bench
+from tests.workflows.harness import Bench
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -41,14 +39,6 @@ def receiver() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture
-async def jb(
-    mongo_db: AsyncDatabase[Any], temporal_env: WorkflowEnvironment
-) -> AsyncIterator[Bench]:
-    async with bench(mongo_db, temporal_env.client) as b:
-        yield b
 
 
 async def test_the_entry_event_reaches_the_first_action_as_its_trigger(

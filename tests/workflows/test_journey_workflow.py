@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import pytest
-from pymongo.asynchronous.database import AsyncDatabase
-from temporalio.testing import WorkflowEnvironment
 
 from domain.conditions import TagCondition
 from domain.engine import EventRef
@@ -27,16 +22,8 @@ from domain.journey import (
     WaitForEventNode,
     WaitNode,
 )
-from tests.workflows.harness import Bench, bench
+from tests.workflows.harness import Bench
 from workflows import client as journeys
-
-
-@pytest.fixture
-async def jb(
-    mongo_db: AsyncDatabase[Any], temporal_env: WorkflowEnvironment
-) -> AsyncIterator[Bench]:
-    async with bench(mongo_db, temporal_env.client) as b:
-        yield b
 
 
 def definition(

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import pytest
-from pymongo.asynchronous.database import AsyncDatabase
-from temporalio.testing import WorkflowEnvironment
 
 from domain.engine import EventRef
 from domain.journey import (
@@ -19,16 +13,7 @@ from domain.journey import (
     JourneyDefinition,
     WaitForEventNode,
 )
-from tests.workflows.harness import Bench, bench
-
-
-@pytest.fixture
-async def jb(
-    mongo_db: AsyncDatabase[Any], temporal_env: WorkflowEnvironment
-) -> AsyncIterator[Bench]:
-    async with bench(mongo_db, temporal_env.client) as b:
-        yield b
-
+from tests.workflows.harness import Bench
 
 BUY_OR_LAPSE = JourneyDefinition(
     nodes=[

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, cast
 
 import strawberry
 
@@ -13,6 +14,7 @@ from api.graphql.enrollments.types import Enrollment
 from api.services.enrollments import Operation
 from api.services.enrollments import ReentryNotAllowed as ReentryNotAllowedError
 from domain import errors
+from workflows.client import EnrollOutcome
 
 ENROLLMENT_ID = "The enrollment (workflow) id."
 
@@ -74,6 +76,26 @@ EnrollmentOperationResult = Annotated[
 ]
 
 
+async def _enroll(
+    info: Info, start: Callable[[str], Awaitable[EnrollOutcome]]
+) -> ReenrollCustomerResult:
+    """Run `start` (given the tenant) if the caller may manage enrollments; `Enrolled` or the
+    expected failure (`ReentryNotAllowed` only from a re-enrollment)."""
+    if not info.context.can(Permission.MANAGE_ENROLLMENTS):
+        return Forbidden.of(Permission.MANAGE_ENROLLMENTS)
+    try:
+        outcome = await start(info.context.tenant_id)
+    except ReentryNotAllowedError as exc:
+        return ReentryNotAllowed(
+            message=str(exc), policy=exc.policy, enrollment_id=exc.enrollment_id
+        )
+    except errors.NotFound as exc:
+        return NotFound.of(exc)
+    except errors.Conflict as exc:
+        return ConflictResult.of(exc)
+    return Enrolled(enrollment_id=outcome.enrollment_id, outcome=outcome.status)
+
+
 async def _operate(
     info: Info, id: str, operation: Operation, reason: str | None = None
 ) -> EnrollmentOperationResult:
@@ -107,17 +129,13 @@ class EnrollmentMutations:
             strawberry.ID, strawberry.argument(description="The customer to enroll.")
         ],
     ) -> EnrollCustomerResult:
-        if not info.context.can(Permission.MANAGE_ENROLLMENTS):
-            return Forbidden.of(Permission.MANAGE_ENROLLMENTS)
-        try:
-            outcome = await info.context.services.enrollments.enroll(
-                info.context.tenant_id, journey_id, customer_id
-            )
-        except errors.NotFound as exc:
-            return NotFound.of(exc)
-        except errors.Conflict as exc:
-            return ConflictResult.of(exc)
-        return Enrolled(enrollment_id=outcome.enrollment_id, outcome=outcome.status)
+        enrollments = info.context.services.enrollments
+        return cast(
+            "EnrollCustomerResult",
+            await _enroll(
+                info, lambda tenant_id: enrollments.enroll(tenant_id, journey_id, customer_id)
+            ),
+        )
 
     @described_mutation(
         "Enroll a customer in the journey's live version again, as its re-entry policy allows: "
@@ -131,21 +149,10 @@ class EnrollmentMutations:
         journey_id: Annotated[strawberry.ID, strawberry.argument(description="The journey.")],
         customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer.")],
     ) -> ReenrollCustomerResult:
-        if not info.context.can(Permission.MANAGE_ENROLLMENTS):
-            return Forbidden.of(Permission.MANAGE_ENROLLMENTS)
-        try:
-            outcome = await info.context.services.enrollments.reenroll(
-                info.context.tenant_id, journey_id, customer_id
-            )
-        except ReentryNotAllowedError as exc:
-            return ReentryNotAllowed(
-                message=str(exc), policy=exc.policy, enrollment_id=exc.enrollment_id
-            )
-        except errors.NotFound as exc:
-            return NotFound.of(exc)
-        except errors.Conflict as exc:
-            return ConflictResult.of(exc)
-        return Enrolled(enrollment_id=outcome.enrollment_id, outcome=outcome.status)
+        enrollments = info.context.services.enrollments
+        return await _enroll(
+            info, lambda tenant_id: enrollments.reenroll(tenant_id, journey_id, customer_id)
+        )
 
     @described_mutation(
         "Pause a running enrollment: it takes no step until resumed; timers and events that "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 import strawberry
@@ -26,6 +27,7 @@ from api.services.wecom import (
 )
 from domain import errors
 from domain.channels import MassMessageLimit
+from domain.hooks import Hook as HookModel
 from domain.hooks import HookSpec
 
 CreateHookResult = Annotated[
@@ -161,6 +163,18 @@ def _invalid_value(message: str) -> InvalidInput:
     return InvalidInput(message=message, errors=[FieldError(path="", message=message)])
 
 
+async def _provisioned(change: Awaitable[HookModel]) -> Hook | InvalidInput | WeComUnavailable:
+    """The hook `change` makes or changes on WeCom, or the input or WeCom failure it meets."""
+    try:
+        return Hook.of(await change)
+    except errors.InvalidInput as exc:
+        return _invalid(exc)
+    except (WeComNotConfigured, ProvisioningFailed) as exc:
+        return WeComUnavailable(message=str(exc))
+    except ValueError as exc:
+        return _invalid_value(str(exc))
+
+
 def _admin_only() -> Forbidden:
     return Forbidden.of(Permission.MANAGE_CHANNELS)
 
@@ -193,17 +207,9 @@ class HookMutations:
             )
         except ValidationError as exc:
             return _invalid(errors.InvalidInput.from_validation_error(exc))
-        try:
-            model = await info.context.services.hooks.create(
-                info.context.tenant_id, spec, state=input.state
-            )
-        except errors.InvalidInput as exc:
-            return _invalid(exc)
-        except (WeComNotConfigured, ProvisioningFailed) as exc:
-            return WeComUnavailable(message=str(exc))
-        except ValueError as exc:
-            return _invalid_value(str(exc))
-        return Hook.of(model)
+        return await _provisioned(
+            info.context.services.hooks.create(info.context.tenant_id, spec, state=input.state)
+        )
 
     @described_mutation(
         "Rename a hook, or change the staff a channel code adds. Omitted arguments keep their "
@@ -236,20 +242,15 @@ class HookMutations:
         if not info.context.can(Permission.EDIT_JOURNEYS):
             return Forbidden.of(Permission.EDIT_JOURNEYS)
         try:
-            model = await info.context.services.hooks.update(
-                info.context.tenant_id, id, name=name, staff_users=staff_users, remark=remark
+            return await _provisioned(
+                info.context.services.hooks.update(
+                    info.context.tenant_id, id, name=name, staff_users=staff_users, remark=remark
+                )
             )
         except errors.NotFound as exc:
             return NotFound.of(exc)
         except errors.Conflict as exc:
             return ConflictResult.of(exc)
-        except errors.InvalidInput as exc:
-            return _invalid(exc)
-        except (WeComNotConfigured, ProvisioningFailed) as exc:
-            return WeComUnavailable(message=str(exc))
-        except ValueError as exc:
-            return _invalid_value(str(exc))
-        return Hook.of(model)
 
     @described_mutation(
         "Remove the code from WeCom; the hook stays on record, archived, so customers it "
