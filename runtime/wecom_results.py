@@ -55,11 +55,13 @@ STATUSES = {1: "sent", 2: "not_friend", 3: "limit_reached"}
 MAX_PAGES = 20
 
 POLL_SCHEDULE: tuple[tuple[timedelta, timedelta], ...] = (
-    (timedelta(minutes=10), timedelta(seconds=30)),
+    (timedelta(minutes=10), timedelta(0)),
     (timedelta(hours=2), timedelta(minutes=5)),
     (timedelta(days=1), timedelta(minutes=30)),
 )
-"""(task younger than, poll every): the interval for a task of a given age."""
+"""(task younger than, poll every): the interval for a task of a given age. A young task is
+asked about every round (the poller's own interval is the floor of every entry): journeys wait
+for its result with a timeout, often hours, in the demo seconds."""
 LATE_INTERVAL = timedelta(hours=2)
 """The interval for tasks older than the schedule's last age."""
 MAX_BACKOFF = timedelta(hours=1)
@@ -158,7 +160,7 @@ class MassMessageResultPoller:
     async def _poll_safely(self, delivery: Delivery, now: datetime, held_back: set[str]) -> int:
         tenant_id, key = delivery.tenant_id, delivery.idempotency_key
         age = now - delivery.updated_at
-        interval = poll_interval(age, self._schedule)
+        interval = max(poll_interval(age, self._schedule), timedelta(seconds=self._interval))
         aged_out = age > self._max_age
         previous = delivery.detail.get("result_poll") or {}
         try:

@@ -56,6 +56,7 @@ ENTRY_EVENT_GRACE = timedelta(seconds=30)
 # patches: each names a change to workflow logic that running enrollments must replay around
 PROFILE_BEFORE_PROGRESS = "profile-before-progress"
 RUN_SCOPED_DELIVERY_KEYS = "run-scoped-delivery-keys"
+LOCAL_STORE_CALLS = "local-store-calls"
 _R = TypeVar("_R")
 
 # the store must eventually take our writes: keep retrying, slowly
@@ -70,6 +71,23 @@ _ACTION_RETRY = RetryPolicy(
 
 
 async def _store_call(name: str, arg: BaseModel, result_type: type[_R]) -> _R:
+    """Run a store activity (a few MongoDB round trips, idempotent).
+
+    Patched to run as a local activity: it executes inside the workflow task on the worker that
+    runs the workflow, without the server's schedule/start/complete round trips and the extra
+    workflow task each of those costs. Store calls are short and safe to repeat, which is what
+    local activities are for; channel actions stay regular activities on their own queues (rate
+    limits, long retries, other workers).
+    """
+    if workflow.patched(LOCAL_STORE_CALLS):
+        local: _R = await workflow.execute_local_activity(
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_STORE_RETRY,
+        )
+        return local
     result: _R = await workflow.execute_activity(
         name,
         arg,

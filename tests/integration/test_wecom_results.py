@@ -315,3 +315,21 @@ async def test_a_round_asks_about_at_most_its_cap_of_tasks_never_polled_ones_fir
     assert asked(simulator) == 3
     await results.poll_once()
     assert asked(simulator) == 3  # nothing due until the 30 s interval has passed
+
+
+async def test_a_fast_poller_asks_about_young_tasks_every_round(
+    store: Store,
+    client: WeComClient,
+    simulator: WeComSimulator,
+    temporal_env: WorkflowEnvironment,
+    connected: str,
+) -> None:
+    clock = Clock()
+    await issued_task(store, client, simulator, connected, NOW - timedelta(minutes=1))
+    results = poller(store, client, temporal_env, clock, interval=0.5)
+
+    await results.poll_once()
+    clock.advance(seconds=1)
+    await results.poll_once()
+
+    assert asked(simulator) == 2  # journeys wait for these results with a timeout
