@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
+from starlette.applications import Starlette
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
@@ -17,6 +18,7 @@ from api.app import create_app
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import SandboxConnector
 from connectors.wecom import WeComClient, WeComConnector
+from connectors.wecom.envelope import CallbackCodec
 from runtime.worker import build_workers
 from store.database import Store
 from tests.api.support import TenantKeys, make_tenant
@@ -46,6 +48,23 @@ async def api(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
         yield client
+
+
+@pytest.fixture
+def wecom_app(
+    store: Store, temporal_env: WorkflowEnvironment, registry: ConnectorRegistry
+) -> Starlette:
+    """The app with WeCom callbacks enabled (its codec set)."""
+    return create_app(store, temporal_env.client, registry, wecom_codec=CallbackCodec())
+
+
+@pytest.fixture
+async def wecom_api(wecom_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `wecom_app`; the background work callbacks leave is drained at the end."""
+    transport = httpx.ASGITransport(app=wecom_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        yield client
+    await wecom_app.state.services.drain()
 
 
 @pytest.fixture

@@ -152,7 +152,8 @@ async def test_history_tells_the_workflow_as_readable_steps_until_it_ends(
     async def ended() -> Any:
         now = await _inspect(inspect_api, tenant, enrollment_id, raw=True)
         kinds = [step["kind"] for step in now["history"].get("steps", [])]
-        return now if "WORKFLOW_COMPLETED" in kinds else None
+        # The projection is read before the history in one query: wait for both to show the end.
+        return now if "WORKFLOW_COMPLETED" in kinds and now["status"] != "ACTIVE" else None
 
     done = await eventually(ended)
     assert done["status"] == "EXITED"

@@ -124,6 +124,19 @@ async def create(
     return result
 
 
+def contact_way(**fields: Any) -> dict[str, Any]:
+    """A channel-code spec: one staff member unless `fields` say otherwise."""
+    return {"name": "a", "kind": "CONTACT_WAY", "staffUsers": ["a"], **fields}
+
+
+@pytest.fixture
+async def connected(
+    hooks_api: httpx.AsyncClient, tenant: TenantKeys, simulator: WeComSimulator
+) -> dict[str, Any]:
+    """The tenant's WeCom connection to the simulator, as configureWeCom answered it."""
+    return await connect(hooks_api, tenant, simulator)
+
+
 async def test_an_admin_connects_wecom_and_never_sees_the_secrets_again(
     hooks_api: httpx.AsyncClient, tenant: TenantKeys, simulator: WeComSimulator
 ) -> None:
@@ -194,15 +207,14 @@ async def test_first_configuration_needs_every_secret(
     assert "encoding_aes_key" in result["errors"][0]["path"]
 
 
+@pytest.mark.usefixtures("connected")
 async def test_a_designer_creates_a_channel_code_on_wecom(
     hooks_api: httpx.AsyncClient, store: Store, tenant: TenantKeys, simulator: WeComSimulator
 ) -> None:
-    await connect(hooks_api, tenant, simulator)
-
     hook = await create(
         hooks_api,
         tenant,
-        {"name": "douyin spring", "kind": "CONTACT_WAY", "staffUsers": ["zhangsan", "lisi"]},
+        contact_way(name="douyin spring", staffUsers=["zhangsan", "lisi"]),
     )
 
     assert hook["__typename"] == "Hook"
@@ -215,10 +227,10 @@ async def test_a_designer_creates_a_channel_code_on_wecom(
     assert stored is not None and stored.id == hook["id"]
 
 
+@pytest.mark.usefixtures("connected")
 async def test_a_group_live_code_is_made_over_the_tenants_groups(
     hooks_api: httpx.AsyncClient, tenant: TenantKeys, simulator: WeComSimulator
 ) -> None:
-    await connect(hooks_api, tenant, simulator)
     chats = [simulator.create_chat("zhangsan", f"VIP {n}") for n in range(2)]
 
     hook = await create(
@@ -233,13 +245,11 @@ async def test_a_group_live_code_is_made_over_the_tenants_groups(
     assert way["chat_id_list"] == chats
 
 
+@pytest.mark.usefixtures("connected")
 async def test_updating_a_channel_code_changes_its_staff_on_wecom(
     hooks_api: httpx.AsyncClient, tenant: TenantKeys, simulator: WeComSimulator
 ) -> None:
-    await connect(hooks_api, tenant, simulator)
-    hook = await create(
-        hooks_api, tenant, {"name": "a", "kind": "CONTACT_WAY", "staffUsers": ["a"]}
-    )
+    hook = await create(hooks_api, tenant, contact_way())
 
     data = await gql(
         hooks_api,
@@ -254,13 +264,11 @@ async def test_updating_a_channel_code_changes_its_staff_on_wecom(
     assert simulator.contact_ways[hook["configId"]]["user"] == ["b", "c"]
 
 
+@pytest.mark.usefixtures("connected")
 async def test_deleting_a_hook_removes_the_code_and_keeps_the_record(
     hooks_api: httpx.AsyncClient, store: Store, tenant: TenantKeys, simulator: WeComSimulator
 ) -> None:
-    await connect(hooks_api, tenant, simulator)
-    hook = await create(
-        hooks_api, tenant, {"name": "a", "kind": "CONTACT_WAY", "staffUsers": ["a"]}
-    )
+    hook = await create(hooks_api, tenant, contact_way())
 
     data = await gql(hooks_api, tenant, DELETE, {"id": hook["id"]}, role="designer")
 
@@ -274,15 +282,13 @@ async def test_deleting_a_hook_removes_the_code_and_keeps_the_record(
     assert await store.hooks.by_state(tenant.tenant_id, hook["state"]) is not None
 
 
+@pytest.mark.usefixtures("connected")
 async def test_wecom_refusing_a_code_is_reported_and_nothing_is_recorded(
     hooks_api: httpx.AsyncClient, store: Store, tenant: TenantKeys, simulator: WeComSimulator
 ) -> None:
-    await connect(hooks_api, tenant, simulator)
     simulator.fail_next("externalcontact/add_contact_way", 40001)
 
-    hook = await create(
-        hooks_api, tenant, {"name": "a", "kind": "CONTACT_WAY", "staffUsers": ["a"]}
-    )
+    hook = await create(hooks_api, tenant, contact_way())
 
     assert hook["__typename"] == "WeComUnavailable"
     assert SECRET not in hook["message"]
@@ -292,9 +298,7 @@ async def test_wecom_refusing_a_code_is_reported_and_nothing_is_recorded(
 async def test_hooks_need_wecom_connected_first(
     hooks_api: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
-    hook = await create(
-        hooks_api, tenant, {"name": "a", "kind": "CONTACT_WAY", "staffUsers": ["a"]}
-    )
+    hook = await create(hooks_api, tenant, contact_way())
 
     assert hook["__typename"] == "WeComUnavailable"
     assert "configureWeCom" in hook["message"]
@@ -303,18 +307,15 @@ async def test_hooks_need_wecom_connected_first(
 async def test_a_viewer_may_not_create_hooks(
     hooks_api: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
-    hook = await create(
-        hooks_api, tenant, {"name": "a", "kind": "CONTACT_WAY", "staffUsers": ["a"]}, role="viewer"
-    )
+    hook = await create(hooks_api, tenant, contact_way(), role="viewer")
     assert hook["__typename"] == "Forbidden"
     assert hook["requiredPermission"] == "edit_journeys"
 
 
+@pytest.mark.usefixtures("connected")
 async def test_a_join_way_over_six_groups_is_invalid_input(
     hooks_api: httpx.AsyncClient, tenant: TenantKeys, simulator: WeComSimulator
 ) -> None:
-    await connect(hooks_api, tenant, simulator)
-
     hook = await create(
         hooks_api, tenant, {"name": "g", "kind": "JOIN_WAY", "chatIds": [f"c{n}" for n in range(6)]}
     )
@@ -323,16 +324,14 @@ async def test_a_join_way_over_six_groups_is_invalid_input(
     assert simulator.join_ways == {}
 
 
+@pytest.mark.usefixtures("connected")
 async def test_another_tenant_cannot_touch_a_hook(
     hooks_api: httpx.AsyncClient,
     tenant: TenantKeys,
     other_tenant: TenantKeys,
     simulator: WeComSimulator,
 ) -> None:
-    await connect(hooks_api, tenant, simulator)
-    hook = await create(
-        hooks_api, tenant, {"name": "a", "kind": "CONTACT_WAY", "staffUsers": ["a"]}
-    )
+    hook = await create(hooks_api, tenant, contact_way())
 
     data = await gql(hooks_api, other_tenant, DELETE, {"id": hook["id"]}, role="designer")
 
@@ -341,12 +340,13 @@ async def test_another_tenant_cannot_touch_a_hook(
 
 
 async def test_customers_arriving_through_codes_are_attributed_to_their_hooks(
-    hooks_api: httpx.AsyncClient, store: Store, tenant: TenantKeys, simulator: WeComSimulator
+    hooks_api: httpx.AsyncClient,
+    store: Store,
+    tenant: TenantKeys,
+    simulator: WeComSimulator,
+    connected: dict[str, Any],
 ) -> None:
-    settings = await connect(hooks_api, tenant, simulator)
-    code = await create(
-        hooks_api, tenant, {"name": "spring", "kind": "CONTACT_WAY", "staffUsers": ["zhangsan"]}
-    )
+    code = await create(hooks_api, tenant, contact_way(name="spring", staffUsers=["zhangsan"]))
     groups = await create(
         hooks_api,
         tenant,
@@ -354,7 +354,7 @@ async def test_customers_arriving_through_codes_are_attributed_to_their_hooks(
     )
     driver = WeComDriver(
         simulator,
-        callback_url=settings["callbackPath"],
+        callback_url=connected["callbackPath"],
         token=TOKEN,
         encoding_aes_key=AES_KEY,
         http=hooks_api,
@@ -378,20 +378,14 @@ async def test_customers_arriving_through_codes_are_attributed_to_their_hooks(
     assert events[1].properties["hook_id"] == groups["id"]
 
 
+@pytest.mark.usefixtures("connected")
 async def test_a_channel_code_may_carry_a_state_the_brand_chose(
     hooks_api: httpx.AsyncClient, store: Store, tenant: TenantKeys, simulator: WeComSimulator
 ) -> None:
-    await connect(hooks_api, tenant, simulator)
-
     hook = await create(
         hooks_api,
         tenant,
-        {
-            "name": "douyin spring",
-            "kind": "CONTACT_WAY",
-            "staffUsers": ["zhangsan"],
-            "state": "douyin-ad-spring",
-        },
+        contact_way(name="douyin spring", staffUsers=["zhangsan"], state="douyin-ad-spring"),
     )
 
     assert hook["__typename"] == "Hook"
@@ -401,11 +395,11 @@ async def test_a_channel_code_may_carry_a_state_the_brand_chose(
     assert stored is not None and stored.id == hook["id"]
 
 
+@pytest.mark.usefixtures("connected")
 async def test_a_state_another_hook_uses_is_refused_before_wecom_is_asked(
     hooks_api: httpx.AsyncClient, store: Store, tenant: TenantKeys, simulator: WeComSimulator
 ) -> None:
-    await connect(hooks_api, tenant, simulator)
-    spec = {"name": "a", "kind": "CONTACT_WAY", "staffUsers": ["a"], "state": "spring"}
+    spec = contact_way(state="spring")
     first = await create(hooks_api, tenant, spec)
 
     again = await create(hooks_api, tenant, {**spec, "name": "b"})
@@ -417,16 +411,11 @@ async def test_a_state_another_hook_uses_is_refused_before_wecom_is_asked(
     assert len((await store.hooks.list(tenant.tenant_id)).items) == 1
 
 
+@pytest.mark.usefixtures("connected")
 async def test_a_state_in_the_generated_states_prefix_is_refused(
     hooks_api: httpx.AsyncClient, store: Store, tenant: TenantKeys, simulator: WeComSimulator
 ) -> None:
-    await connect(hooks_api, tenant, simulator)
-
-    hook = await create(
-        hooks_api,
-        tenant,
-        {"name": "a", "kind": "CONTACT_WAY", "staffUsers": ["a"], "state": "h_spring"},
-    )
+    hook = await create(hooks_api, tenant, contact_way(state="h_spring"))
 
     assert hook["__typename"] == "InvalidInput"
     assert [error["path"] for error in hook["errors"]] == ["state"]
@@ -435,11 +424,10 @@ async def test_a_state_in_the_generated_states_prefix_is_refused(
     assert (await store.hooks.list(tenant.tenant_id)).items == []
 
 
+@pytest.mark.usefixtures("connected")
 async def test_a_state_longer_than_wecom_allows_is_refused(
     hooks_api: httpx.AsyncClient, store: Store, tenant: TenantKeys, simulator: WeComSimulator
 ) -> None:
-    await connect(hooks_api, tenant, simulator)
-
     too_long = await create(
         hooks_api,
         tenant,

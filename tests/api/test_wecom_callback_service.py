@@ -7,7 +7,7 @@ a code made after a callback named its state is attributed from then on."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
@@ -15,48 +15,25 @@ import pytest
 from starlette.applications import Starlette
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from api.services.ingest import IngestService
 from api.services.wecom_callbacks import FOLLOW_USER_ATTRIBUTE
-from connectors.registry import ConnectorRegistry
-from connectors.wecom.envelope import CallbackCodec
 from domain import wecom_events
 from domain.channels import WeComCredentials, new_callback_id
 from domain.customers import Customer
 from domain.hooks import Hook
 from store.database import Store
 from tests.api.support import TenantKeys
-from tests.api.test_wecom_callbacks import CORP, TOKEN, added, aes_key, crypto_of, post, sealed
+from tests.api.test_wecom_callbacks import (
+    added,
+    credentials_of,
+    crypto_of,
+    drained,
+    post,
+    sealed,
+    url,
+)
 
 STATE = "douyin-spring"
-
-
-@pytest.fixture
-def wecom_app(
-    store: Store, temporal_env: WorkflowEnvironment, registry: ConnectorRegistry
-) -> Starlette:
-    return create_app(store, temporal_env.client, registry, wecom_codec=CallbackCodec())
-
-
-@pytest.fixture
-async def wecom_api(wecom_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=wecom_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
-        yield client
-    await wecom_app.state.services.drain()
-
-
-def credentials_of(tenant_id: str, callback_id: str) -> WeComCredentials:
-    return WeComCredentials.model_validate(
-        {
-            "tenant_id": tenant_id,
-            "corp_id": CORP,
-            "secret": "app-secret",
-            "callback_token": TOKEN,
-            "encoding_aes_key": aes_key(),
-            "callback_id": callback_id,
-        }
-    )
 
 
 @pytest.fixture
@@ -66,17 +43,17 @@ async def connected(store: Store, tenant: TenantKeys) -> WeComCredentials:
     return credentials
 
 
-@pytest.fixture
-async def hook(store: Store, tenant: TenantKeys) -> Hook:
+async def insert_hook(store: Store, tenant_id: str, state: str, name: str, config_id: str) -> Hook:
+    """A contact-way hook of `zhangsan` under `state`, stored."""
     now = datetime.now(UTC)
     return await store.hooks.insert(
         Hook(
             id=f"hook_{uuid.uuid4().hex}",
-            tenant_id=tenant.tenant_id,
-            name="douyin spring",
+            tenant_id=tenant_id,
+            name=name,
             kind="contact_way",
-            state=STATE,
-            config_id="cfg-1",
+            state=state,
+            config_id=config_id,
             qr_code="https://example.invalid/qr.png",
             staff_users=["zhangsan"],
             created_at=now,
@@ -85,22 +62,58 @@ async def hook(store: Store, tenant: TenantKeys) -> Hook:
     )
 
 
-async def stored_earlier(
+@pytest.fixture
+async def hook(store: Store, tenant: TenantKeys) -> Hook:
+    return await insert_hook(store, tenant.tenant_id, STATE, "douyin spring", "cfg-1")
+
+
+@dataclass(frozen=True)
+class EarlierDelivery:
+    """A contact-added callback through the hook whose event a first delivery stored before
+    dying: never routed, the callback not recorded as handled."""
+
+    app: Starlette
+    api: httpx.AsyncClient
+    credentials: WeComCredentials
+    message: dict[str, str]
+    customer_id: str
+
+    async def retry(self) -> httpx.Response:
+        """WeCom's retry of the callback, once its background work is done."""
+        body = sealed(crypto_of(self.credentials), self.message)
+        return await delivered(self.app, self.api, self.credentials, body)
+
+
+@pytest.fixture
+async def earlier(
+    wecom_app: Starlette,
+    wecom_api: httpx.AsyncClient,
     store: Store,
     temporal_env: WorkflowEnvironment,
-    credentials: WeComCredentials,
+    connected: WeComCredentials,
     hook: Hook,
-    message: dict[str, str],
-) -> str:
-    """Store the callback's event as a first delivery would have before dying: never routed,
-    the callback not recorded as handled. Its customer's id."""
-    event = wecom_events.translate(message, credentials.corp_id, hook_id=hook.id)
+) -> EarlierDelivery:
+    message = added(f"wm-{uuid.uuid4().hex[:8]}", State=STATE)
+    event = wecom_events.translate(message, connected.corp_id, hook_id=hook.id)
     assert event is not None
     ingest = IngestService(store, temporal_env.client)
-    batch = await ingest.store(credentials.tenant_id, [event.model_dump(mode="json")])
+    batch = await ingest.store(connected.tenant_id, [event.model_dump(mode="json")])
     [result] = batch.results
     assert result.status == "accepted" and result.customer_id is not None
-    return result.customer_id
+    return EarlierDelivery(wecom_app, wecom_api, connected, message, result.customer_id)
+
+
+def callback(credentials: WeComCredentials, **extra: str) -> bytes:
+    return sealed(crypto_of(credentials), added(f"wm-{uuid.uuid4().hex[:8]}", **extra))
+
+
+async def delivered(
+    app: Starlette, api: httpx.AsyncClient, credentials: WeComCredentials, body: bytes
+) -> httpx.Response:
+    """Post the callback to the tenant's URL and wait for the work it leaves."""
+    response = await post(api, url(credentials), body)
+    await drained(app)
+    return response
 
 
 async def customer(store: Store, tenant_id: str, customer_id: str) -> Customer:
@@ -108,22 +121,11 @@ async def customer(store: Store, tenant_id: str, customer_id: str) -> Customer:
 
 
 async def test_a_retried_callback_whose_event_was_never_routed_notes_the_contact(
-    wecom_app: Starlette,
-    wecom_api: httpx.AsyncClient,
-    store: Store,
-    temporal_env: WorkflowEnvironment,
-    connected: WeComCredentials,
-    hook: Hook,
+    store: Store, connected: WeComCredentials, earlier: EarlierDelivery
 ) -> None:
-    message = added(f"wm-{uuid.uuid4().hex[:8]}", State=STATE)
-    customer_id = await stored_earlier(store, temporal_env, connected, hook, message)
+    customer_id = earlier.customer_id
 
-    response = await post(
-        wecom_api,
-        f"/v1/callbacks/wecom/{connected.callback_id}",
-        sealed(crypto_of(connected), message),
-    )
-    await wecom_app.state.services.drain()
+    response = await earlier.retry()
 
     assert response.text == "success"
     noted = await customer(store, connected.tenant_id, customer_id)
@@ -135,24 +137,13 @@ async def test_a_retried_callback_whose_event_was_never_routed_notes_the_contact
 
 
 async def test_a_retried_callback_whose_event_was_routed_notes_nothing_again(
-    wecom_app: Starlette,
-    wecom_api: httpx.AsyncClient,
-    store: Store,
-    temporal_env: WorkflowEnvironment,
-    connected: WeComCredentials,
-    hook: Hook,
+    store: Store, connected: WeComCredentials, earlier: EarlierDelivery
 ) -> None:
-    message = added(f"wm-{uuid.uuid4().hex[:8]}", State=STATE)
-    customer_id = await stored_earlier(store, temporal_env, connected, hook, message)
+    customer_id = earlier.customer_id
     [event] = (await store.events.list_for_customer(connected.tenant_id, customer_id)).items
     await store.events.mark_routed(connected.tenant_id, [event.id], datetime.now(UTC))
 
-    response = await post(
-        wecom_api,
-        f"/v1/callbacks/wecom/{connected.callback_id}",
-        sealed(crypto_of(connected), message),
-    )
-    await wecom_app.state.services.drain()
+    response = await earlier.retry()
 
     assert response.text == "success"
     untouched = await customer(store, connected.tenant_id, customer_id)
@@ -160,22 +151,14 @@ async def test_a_retried_callback_whose_event_was_routed_notes_nothing_again(
     assert untouched.first_touch_hook is None
 
 
-def path(credentials: WeComCredentials) -> str:
-    return f"/v1/callbacks/wecom/{credentials.callback_id}"
-
-
-def callback(credentials: WeComCredentials, **extra: str) -> bytes:
-    return sealed(crypto_of(credentials), added(f"wm-{uuid.uuid4().hex[:8]}", **extra))
-
-
 async def test_a_callback_under_a_new_key_is_accepted_right_after_the_key_changed(
     wecom_api: httpx.AsyncClient, store: Store, connected: WeComCredentials
 ) -> None:
-    assert (await post(wecom_api, path(connected), callback(connected))).status_code == 200
+    assert (await post(wecom_api, url(connected), callback(connected))).status_code == 200
     rotated = credentials_of(connected.tenant_id, connected.callback_id)
     await store.wecom_credentials.put(rotated)
 
-    response = await post(wecom_api, path(rotated), callback(rotated))
+    response = await post(wecom_api, url(rotated), callback(rotated))
 
     assert (response.status_code, response.text) == (200, "success")
 
@@ -183,10 +166,10 @@ async def test_a_callback_under_a_new_key_is_accepted_right_after_the_key_change
 async def test_a_callback_under_a_key_the_tenant_never_had_is_still_refused(
     wecom_api: httpx.AsyncClient, store: Store, connected: WeComCredentials
 ) -> None:
-    assert (await post(wecom_api, path(connected), callback(connected))).status_code == 200
+    assert (await post(wecom_api, url(connected), callback(connected))).status_code == 200
     forged = credentials_of(connected.tenant_id, connected.callback_id)
 
-    response = await post(wecom_api, path(connected), callback(forged))
+    response = await post(wecom_api, url(connected), callback(forged))
 
     assert response.status_code in (400, 403)  # same token, other key: it does not decrypt
     assert await store.wecom_callbacks.count(connected.tenant_id) == 1
@@ -195,25 +178,11 @@ async def test_a_callback_under_a_key_the_tenant_never_had_is_still_refused(
 async def test_a_code_made_after_its_state_was_first_seen_is_attributed_from_then_on(
     wecom_app: Starlette, wecom_api: httpx.AsyncClient, store: Store, connected: WeComCredentials
 ) -> None:
-    before = await post(wecom_api, path(connected), callback(connected, State="late-code"))
-    now = datetime.now(UTC)
-    hook = await store.hooks.insert(
-        Hook(
-            id=f"hook_{uuid.uuid4().hex}",
-            tenant_id=connected.tenant_id,
-            name="late code",
-            kind="contact_way",
-            state="late-code",
-            config_id="cfg-late",
-            qr_code="https://example.invalid/qr.png",
-            staff_users=["zhangsan"],
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    before = await post(wecom_api, url(connected), callback(connected, State="late-code"))
+    hook = await insert_hook(store, connected.tenant_id, "late-code", "late code", "cfg-late")
 
-    after = await post(wecom_api, path(connected), callback(connected, State="late-code"))
-    await wecom_app.state.services.drain()
+    body = callback(connected, State="late-code")
+    after = await delivered(wecom_app, wecom_api, connected, body)
 
     assert (before.status_code, after.status_code) == (200, 200)
     found = store.db["events"].find({"tenant_id": connected.tenant_id}).sort("received_at", 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,38 +36,28 @@ def aes_key() -> str:
     return base64.b64encode(os.urandom(32)).decode("ascii")[:43]
 
 
-@pytest.fixture
-def wecom_app(
-    store: Store, temporal_env: WorkflowEnvironment, registry: ConnectorRegistry
-) -> Starlette:
-    return create_app(store, temporal_env.client, registry, wecom_codec=CallbackCodec())
-
-
-@pytest.fixture
-async def wecom_api(wecom_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=wecom_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
-        yield client
-    await wecom_app.state.services.drain()
-
-
 async def drained(app: Starlette) -> None:
     """Wait for the background work callbacks leave (noting contacts, routing)."""
     await app.state.services.drain()
 
 
-@pytest.fixture
-async def credentials(store: Store, tenant: TenantKeys) -> WeComCredentials:
-    creds = WeComCredentials.model_validate(
+def credentials_of(tenant_id: str, callback_id: str) -> WeComCredentials:
+    """Credentials of `CORP` under `TOKEN` and a fresh AES key."""
+    return WeComCredentials.model_validate(
         {
-            "tenant_id": tenant.tenant_id,
+            "tenant_id": tenant_id,
             "corp_id": CORP,
             "secret": "app-secret",
             "callback_token": TOKEN,
             "encoding_aes_key": aes_key(),
-            "callback_id": new_callback_id(),
+            "callback_id": callback_id,
         }
     )
+
+
+@pytest.fixture
+async def credentials(store: Store, tenant: TenantKeys) -> WeComCredentials:
+    creds = credentials_of(tenant.tenant_id, new_callback_id())
     await store.wecom_credentials.put(creds)
     return creds
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -41,34 +41,8 @@ mutation($input: CreateHookInput!) {
 CONTACT_WAY = {"name": "a", "kind": "CONTACT_WAY", "staffUsers": ["a"]}
 
 
-def api_over(
-    store: Store,
-    temporal_env: WorkflowEnvironment,
-    registry: ConnectorRegistry,
-    provisioner: Any,
-    base_urls: Collection[str] = (),
-) -> httpx.AsyncClient:
-    app = create_app(
-        store,
-        temporal_env.client,
-        registry,
-        wecom_codec=CallbackCodec(),
-        provisioner=provisioner,
-        wecom_base_urls=base_urls,
-    )
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test")
-
-
-@pytest.fixture
-async def sims() -> AsyncIterator[tuple[WeComSimulator, WeComSimulator]]:
-    """Two simulated corps: the one connected, and another host an admin might point at."""
-    async with AsyncExitStack() as stack:
-        found = []
-        for corp in ("ww-guard", "ww-elsewhere"):
-            sim = WeComSimulator(corp_id=corp, secret=SECRET)
-            await stack.enter_async_context(sim.serve())
-            found.append(sim)
-        yield found[0], found[1]
+ApiOver = Callable[..., httpx.AsyncClient]
+Sims = tuple[WeComSimulator, WeComSimulator]
 
 
 @pytest.fixture
@@ -79,6 +53,49 @@ async def connector(store: Store) -> AsyncIterator[WeComConnector]:
             store.wecom_allowances,
             store.wecom_transfers,
         )
+
+
+@pytest.fixture
+def api_over(
+    store: Store,
+    temporal_env: WorkflowEnvironment,
+    registry: ConnectorRegistry,
+    connector: WeComConnector,
+) -> ApiOver:
+    """Makes a client of the app with WeCom callbacks, allowing the given WeCom hosts besides
+    WeCom's own, and provisioning through the real connector unless given another."""
+
+    def make(base_urls: Collection[str] = (), provisioner: Any = connector) -> httpx.AsyncClient:
+        app = create_app(
+            store,
+            temporal_env.client,
+            registry,
+            wecom_codec=CallbackCodec(),
+            provisioner=provisioner,
+            wecom_base_urls=base_urls,
+        )
+        transport = httpx.ASGITransport(app=app)
+        return httpx.AsyncClient(transport=transport, base_url="http://api.test")
+
+    return make
+
+
+@pytest.fixture
+async def sims() -> AsyncIterator[Sims]:
+    """Two simulated corps: the one connected, and another host an admin might point at."""
+    async with AsyncExitStack() as stack:
+        found = []
+        for corp in ("ww-guard", "ww-elsewhere"):
+            sim = WeComSimulator(corp_id=corp, secret=SECRET)
+            await stack.enter_async_context(sim.serve())
+            found.append(sim)
+        yield found[0], found[1]
+
+
+async def create_hook(api: httpx.AsyncClient, tenant: TenantKeys) -> dict[str, Any]:
+    data = await gql(api, tenant, CREATE, {"input": CONTACT_WAY})
+    result: dict[str, Any] = data["createHook"]
+    return result
 
 
 async def configure(api: httpx.AsyncClient, tenant: TenantKeys, **fields: Any) -> dict[str, Any]:
@@ -92,15 +109,10 @@ def secrets() -> dict[str, str]:
 
 
 async def test_only_wecoms_own_api_root_is_accepted_unless_the_server_allows_more(
-    store: Store,
-    temporal_env: WorkflowEnvironment,
-    registry: ConnectorRegistry,
-    tenant: TenantKeys,
-    connector: WeComConnector,
-    sims: tuple[WeComSimulator, WeComSimulator],
+    api_over: ApiOver, store: Store, tenant: TenantKeys, sims: Sims
 ) -> None:
     sim, _ = sims
-    async with api_over(store, temporal_env, registry, connector) as api:
+    async with api_over() as api:
         refused = await configure(
             api, tenant, corpId=sim.corp_id, baseUrl=sim.base_url, **secrets()
         )
@@ -114,22 +126,15 @@ async def test_only_wecoms_own_api_root_is_accepted_unless_the_server_allows_mor
 
 
 async def test_moving_the_connection_to_another_host_or_corp_needs_the_secrets_again(
-    store: Store,
-    temporal_env: WorkflowEnvironment,
-    registry: ConnectorRegistry,
-    tenant: TenantKeys,
-    connector: WeComConnector,
-    sims: tuple[WeComSimulator, WeComSimulator],
+    api_over: ApiOver, store: Store, tenant: TenantKeys, sims: Sims
 ) -> None:
     sim, elsewhere = sims
     allowed = [str(sim.base_url), str(elsewhere.base_url)]
-    async with api_over(store, temporal_env, registry, connector, allowed) as api:
+    async with api_over(allowed) as api:
         first = await configure(api, tenant, corpId=sim.corp_id, baseUrl=sim.base_url, **secrets())
         moved = await configure(api, tenant, corpId=sim.corp_id, baseUrl=elsewhere.base_url)
         other_corp = await configure(api, tenant, corpId="ww-other")
-        assert (await gql(api, tenant, CREATE, {"input": CONTACT_WAY}))["createHook"][
-            "__typename"
-        ] == "Hook"
+        assert (await create_hook(api, tenant))["__typename"] == "Hook"
         retyped = await configure(
             api, tenant, corpId=elsewhere.corp_id, baseUrl=elsewhere.base_url, **secrets()
         )
@@ -145,20 +150,15 @@ async def test_moving_the_connection_to_another_host_or_corp_needs_the_secrets_a
 
 
 async def test_a_refusal_by_wecom_is_reported_without_wecoms_own_words(
-    store: Store,
-    temporal_env: WorkflowEnvironment,
-    registry: ConnectorRegistry,
-    tenant: TenantKeys,
-    connector: WeComConnector,
-    sims: tuple[WeComSimulator, WeComSimulator],
+    api_over: ApiOver, store: Store, tenant: TenantKeys, sims: Sims
 ) -> None:
     sim, _ = sims
-    async with api_over(store, temporal_env, registry, connector, [str(sim.base_url)]) as api:
+    async with api_over([str(sim.base_url)]) as api:
         await configure(api, tenant, corpId=sim.corp_id, baseUrl=sim.base_url, **secrets())
         sim.fail_next("externalcontact/add_contact_way", 40001)
-        refused = (await gql(api, tenant, CREATE, {"input": CONTACT_WAY}))["createHook"]
+        refused = await create_hook(api, tenant)
         sim.fail_next("externalcontact/add_contact_way", 503)
-        unavailable = (await gql(api, tenant, CREATE, {"input": CONTACT_WAY}))["createHook"]
+        unavailable = await create_hook(api, tenant)
 
     assert refused == {
         "__typename": "WeComUnavailable",
@@ -179,9 +179,9 @@ class _BrokenProvisioner:
 
 
 async def test_a_bug_behind_the_provisioner_is_a_masked_internal_error(
-    store: Store, temporal_env: WorkflowEnvironment, registry: ConnectorRegistry, tenant: TenantKeys
+    api_over: ApiOver, tenant: TenantKeys
 ) -> None:
-    async with api_over(store, temporal_env, registry, _BrokenProvisioner()) as api:
+    async with api_over(provisioner=_BrokenProvisioner()) as api:
         await configure(api, tenant, corpId="ww-guard", **secrets())
         response = await api.post(
             "/graphql",

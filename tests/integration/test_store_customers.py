@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.enrollments import Enrollment
 from domain.errors import InvalidInput, NotFound
 from domain.events import Event
 from store import customers as customer_store
 from store.customers import CustomerSearch
 from store.database import Store
+from tests.integration.support import enrollment_record
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -262,17 +262,7 @@ async def test_journey_membership_search_scans_enrollments_in_batches(
             await store.customers.update_profile("acme", customer.id, T0, add_tags=["even"])
         ids.append(customer.id)
         await store.enrollments.upsert_projection(
-            Enrollment(
-                id=f"acme:jrn_1:{customer.id}",
-                tenant_id="acme",
-                journey_id="jrn_1",
-                version=1,
-                customer_id=customer.id,
-                current_node="wait",
-                started_at=T0,
-                updated_at=T0,
-                seq=1,
-            )
+            enrollment_record("wait", started=T0, customer_id=customer.id)
         )
     monkeypatch.setattr(customer_store, "JOURNEY_SCAN_BATCH", 2)
     search = CustomerSearch(journey_id="jrn_1", journey_node="wait", tags_all=["even"])
@@ -303,17 +293,7 @@ async def test_journey_only_count_agrees_with_the_search_about_merged_customers(
     newer, _ = await store.customers.resolve("acme", {"phone": "13800138000"}, T0)
     for customer in (older, newer):
         await store.enrollments.upsert_projection(
-            Enrollment(
-                id=f"acme:jrn_1:{customer.id}",
-                tenant_id="acme",
-                journey_id="jrn_1",
-                version=1,
-                customer_id=customer.id,
-                current_node="wait",
-                started_at=T0,
-                updated_at=T0,
-                seq=1,
-            )
+            enrollment_record("wait", started=T0, customer_id=customer.id)
         )
     both = {"unionid": "u-1", "phone": "13800138000"}
     merged_into, _ = await store.customers.resolve("acme", both, T0 + timedelta(seconds=1))

@@ -8,29 +8,18 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from domain.enrollments import Enrollment, Transition, enrollment_id, run_id
+from domain.enrollments import Enrollment, Transition, run_id
 from domain.metrics import JourneyCut, TimeRange
 from store.database import Store
 from store.mongo import ENROLLMENT_RUNS, TRANSITIONS
+from tests.integration.support import EID, enrollment_record, transition_record
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 T1 = T0 + timedelta(days=3)
-EID = enrollment_id("acme", "jrn_1", "cus_1")
 
 
 def projection(started: datetime, seq: int, node: str, **changes: Any) -> Enrollment:
-    base = Enrollment(
-        id=EID,
-        tenant_id="acme",
-        journey_id="jrn_1",
-        version=1,
-        customer_id="cus_1",
-        current_node=node,
-        started_at=started,
-        updated_at=started + timedelta(minutes=seq),
-        seq=seq,
-    )
-    return base.model_copy(update=changes)
+    return enrollment_record(node, started=started, seq=seq, **changes)
 
 
 def finished(started: datetime, seq: int) -> Enrollment:
@@ -39,18 +28,7 @@ def finished(started: datetime, seq: int) -> Enrollment:
 
 
 def transition(started: datetime | None, seq: int, to_node: str | None, at: datetime) -> Transition:
-    return Transition(
-        tenant_id="acme",
-        enrollment_id=EID,
-        journey_id="jrn_1",
-        version=1,
-        customer_id="cus_1",
-        seq=seq,
-        run_started_at=started,
-        to_node=to_node,
-        label="next",
-        at=at,
-    )
+    return transition_record(seq, to_node, at, run_started_at=started)
 
 
 async def test_a_new_run_replaces_the_projection_and_the_finished_run_is_kept(

@@ -7,38 +7,22 @@ from typing import Any
 
 from domain.enrollments import Enrollment, Transition, WaitInfo, enrollment_id
 from store.database import Store
+from tests.integration.support import EID, enrollment_record, transition_record
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
-EID = enrollment_id("acme", "jrn_1", "cus_1")
 
 
 def projection(seq: int, node: str, **changes: Any) -> Enrollment:
-    base = Enrollment(
-        id=EID,
-        tenant_id="acme",
-        journey_id="jrn_1",
-        version=1,
-        customer_id="cus_1",
-        current_node=node,
-        started_at=T0,
-        updated_at=T0 + timedelta(minutes=seq),
-        seq=seq,
-    )
-    return base.model_copy(update=changes)
+    return enrollment_record(node, started=T0, seq=seq, **changes)
 
 
 def transition(seq: int, to_node: str, enrollment: str = EID) -> Transition:
-    return Transition(
-        tenant_id="acme",
+    return transition_record(
+        seq,
+        to_node,
+        T0 + timedelta(minutes=seq),
         enrollment_id=enrollment,
-        journey_id="jrn_1",
-        version=1,
-        customer_id="cus_1",
-        seq=seq,
         from_node=None if seq == 0 else f"n{seq - 1}",
-        to_node=to_node,
-        label="next",
-        at=T0 + timedelta(minutes=seq),
     )
 
 

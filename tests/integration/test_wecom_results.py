@@ -6,14 +6,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
-from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.testing import WorkflowEnvironment
 
 from api.services.ingest import IngestService
@@ -27,13 +26,6 @@ from store.database import Store
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 STAFF = "zhangsan"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
-    await store.ensure_indexes()
-    return store
 
 
 @pytest.fixture
@@ -90,246 +82,206 @@ async def connected(store: Store, simulator: WeComSimulator, tenant_id: str) -> 
     return tenant_id
 
 
-async def issued_task(
-    store: Store,
-    client: WeComClient,
-    sim: WeComSimulator,
-    tenant_id: str,
-    issued: datetime,
-    msgid: str | None = None,
-) -> Task:
-    """A customer, a mass-message task for them (or the given msgid, unknown to WeCom), and its
-    succeeded delivery."""
-    external = sim.add_customer(STAFF, "").external_userid
-    if msgid is None:
-        answer = await client.call(
-            tenant_id,
-            "externalcontact/add_msg_template",
-            {
-                "chat_type": "single",
-                "external_userid": [external],
-                "sender": STAFF,
-                "text": {"content": "member day"},
-            },
+@dataclass
+class Rig:
+    """One connected tenant, its WeCom simulator and a hand-driven clock for the poller."""
+
+    store: Store
+    client: WeComClient
+    simulator: WeComSimulator
+    temporal_env: WorkflowEnvironment
+    tenant_id: str
+    clock: Clock = field(default_factory=Clock)
+
+    async def issued_task(self, issued: datetime, msgid: str | None = None) -> Task:
+        """A customer, a mass-message task for them (or the given msgid, unknown to WeCom), and
+        its succeeded delivery."""
+        external = self.simulator.add_customer(STAFF, "").external_userid
+        if msgid is None:
+            answer = await self.client.call(
+                self.tenant_id,
+                "externalcontact/add_msg_template",
+                {
+                    "chat_type": "single",
+                    "external_userid": [external],
+                    "sender": STAFF,
+                    "text": {"content": "member day"},
+                },
+            )
+            msgid = str(answer["msgid"])
+        key = f"enr-{uuid.uuid4().hex[:6]}/touch/1"
+        await self.store.deliveries.begin(
+            Delivery(
+                tenant_id=self.tenant_id,
+                idempotency_key=key,
+                enrollment_id="enr",
+                customer_id="cus",
+                journey_id="jrn",
+                node_id="touch",
+                channel="wecom",
+                action="mass_message",
+                created_at=issued,
+                updated_at=issued,
+            )
         )
-        msgid = str(answer["msgid"])
-    key = f"enr-{uuid.uuid4().hex[:6]}/touch/1"
-    await store.deliveries.begin(
-        Delivery(
-            tenant_id=tenant_id,
-            idempotency_key=key,
-            enrollment_id="enr",
-            customer_id="cus",
-            journey_id="jrn",
-            node_id="touch",
-            channel="wecom",
-            action="mass_message",
-            created_at=issued,
-            updated_at=issued,
+        await self.store.deliveries.mark_succeeded(
+            self.tenant_id, key, issued, external_id=msgid, detail={"msgid": msgid, "sender": STAFF}
         )
-    )
-    await store.deliveries.mark_succeeded(
-        tenant_id, key, issued, external_id=msgid, detail={"msgid": msgid, "sender": STAFF}
-    )
-    return Task(tenant_id, key, msgid, external)
+        return Task(self.tenant_id, key, msgid, external)
+
+    def poller(self, **options: Any) -> MassMessageResultPoller:
+        ingest = IngestService(self.store, self.temporal_env.client)
+        return MassMessageResultPoller(self.store, self.client, ingest, clock=self.clock, **options)
+
+    def asked(self) -> int:
+        return self.simulator.calls.count(SEND_RESULT_PATH)
+
+    async def result_events(self) -> list[dict[str, Any]]:
+        found = self.store.db["events"].find(
+            {"tenant_id": self.tenant_id, "type": "wecom.mass_message.result"}
+        )
+        return [doc async for doc in found]
+
+    async def poll_state(self, task: Task) -> dict[str, Any]:
+        delivery = await self.store.deliveries.get(task.tenant_id, task.key)
+        assert delivery is not None
+        state: dict[str, Any] = delivery.detail["result_poll"]
+        return state
 
 
-def poller(
-    store: Store,
-    client: WeComClient,
-    temporal_env: WorkflowEnvironment,
-    clock: Clock,
-    **options: Any,
-) -> MassMessageResultPoller:
-    ingest = IngestService(store, temporal_env.client)
-    return MassMessageResultPoller(store, client, ingest, clock=clock, **options)
-
-
-def asked(sim: WeComSimulator) -> int:
-    return sim.calls.count(SEND_RESULT_PATH)
-
-
-async def result_events(store: Store, tenant_id: str) -> list[dict[str, Any]]:
-    found = store.db["events"].find({"tenant_id": tenant_id, "type": "wecom.mass_message.result"})
-    return [doc async for doc in found]
-
-
-async def poll_state(store: Store, task: Task) -> dict[str, Any]:
-    delivery = await store.deliveries.get(task.tenant_id, task.key)
-    assert delivery is not None
-    state: dict[str, Any] = delivery.detail["result_poll"]
-    return state
-
-
-async def test_a_confirmed_task_yields_one_sent_result_per_customer(
+@pytest.fixture
+def rig(
     store: Store,
     client: WeComClient,
     simulator: WeComSimulator,
     temporal_env: WorkflowEnvironment,
     connected: str,
-) -> None:
-    clock = Clock()
-    task = await issued_task(store, client, simulator, connected, NOW)
-    results = poller(store, client, temporal_env, clock)
+) -> Rig:
+    return Rig(store, client, simulator, temporal_env, connected)
+
+
+async def test_a_confirmed_task_yields_one_sent_result_per_customer(rig: Rig) -> None:
+    task = await rig.issued_task(NOW)
+    results = rig.poller()
 
     assert await results.poll_once() == 0  # not confirmed yet: no final status
-    simulator.confirm(task.msgid, STAFF)
-    clock.advance(seconds=31)
+    rig.simulator.confirm(task.msgid, STAFF)
+    rig.clock.advance(seconds=31)
     first = await results.poll_once()
-    clock.advance(seconds=31)
+    rig.clock.advance(seconds=31)
     again = await results.poll_once()
 
     assert (first, again) == (1, 0)
-    assert asked(simulator) == 2  # every customer had a result: the task is done
-    assert (await poll_state(store, task))["state"] == "done"
-    [event] = await result_events(store, connected)
+    assert rig.asked() == 2  # every customer had a result: the task is done
+    assert (await rig.poll_state(task))["state"] == "done"
+    [event] = await rig.result_events()
     assert event["identity"] == {"wecom_external_userid": task.external}
     assert event["properties"]["msgid"] == task.msgid
     assert event["properties"]["status"] == "sent"
     assert event["properties"]["node_id"] == "touch"
 
 
-async def test_a_task_nobody_confirms_ends_as_not_sent_once_it_ages_out(
-    store: Store,
-    client: WeComClient,
-    simulator: WeComSimulator,
-    temporal_env: WorkflowEnvironment,
-    connected: str,
-) -> None:
-    clock = Clock()
-    task = await issued_task(
-        store, client, simulator, connected, NOW - timedelta(days=3, minutes=5)
-    )
-    results = poller(store, client, temporal_env, clock, max_age=timedelta(days=3))
+async def test_a_task_nobody_confirms_ends_as_not_sent_once_it_ages_out(rig: Rig) -> None:
+    task = await rig.issued_task(NOW - timedelta(days=3, minutes=5))
+    results = rig.poller(max_age=timedelta(days=3))
 
     assert await results.poll_once() == 1
-    clock.advance(hours=3)
+    rig.clock.advance(hours=3)
     assert await results.poll_once() == 0
 
-    [event] = await result_events(store, connected)
+    [event] = await rig.result_events()
     assert event["properties"]["status"] == "not_sent"
-    assert asked(simulator) == 1
-    assert (await poll_state(store, task))["state"] == "done"
+    assert rig.asked() == 1
+    assert (await rig.poll_state(task))["state"] == "done"
 
 
 async def test_a_task_wecom_refuses_to_report_on_is_recorded_failed_once_and_not_asked_again(
-    store: Store,
-    client: WeComClient,
-    simulator: WeComSimulator,
-    temporal_env: WorkflowEnvironment,
-    connected: str,
+    rig: Rig,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    clock = Clock()
-    task = await issued_task(store, client, simulator, connected, NOW, msgid="msg-unknown")
-    results = poller(store, client, temporal_env, clock)
+    task = await rig.issued_task(NOW, msgid="msg-unknown")
+    results = rig.poller()
 
     with caplog.at_level(logging.WARNING, logger="runtime.wecom_results"):
         for _ in range(3):
             assert await results.poll_once() == 0
-            clock.advance(minutes=10)
+            rig.clock.advance(minutes=10)
 
-    assert asked(simulator) == 1
-    state = await poll_state(store, task)
+    assert rig.asked() == 1
+    state = await rig.poll_state(task)
     assert state["state"] == "failed"
     assert "invalid msgid" in state["error"]
     giving_up = [r for r in caplog.records if "giving up" in r.getMessage()]
     assert len(giving_up) == 1
 
 
-async def test_transient_failures_back_off_and_hold_back_the_tenants_other_tasks(
-    store: Store,
-    client: WeComClient,
-    simulator: WeComSimulator,
-    temporal_env: WorkflowEnvironment,
-    connected: str,
-) -> None:
-    clock = Clock()
-    first = await issued_task(store, client, simulator, connected, NOW - timedelta(seconds=2))
-    await issued_task(store, client, simulator, connected, NOW - timedelta(seconds=1))
-    simulator.confirm(first.msgid, STAFF)
-    simulator.fail_next(SEND_RESULT_PATH, -1)  # WeCom's "system busy"
-    results = poller(store, client, temporal_env, clock)
+async def test_transient_failures_back_off_and_hold_back_the_tenants_other_tasks(rig: Rig) -> None:
+    first = await rig.issued_task(NOW - timedelta(seconds=2))
+    await rig.issued_task(NOW - timedelta(seconds=1))
+    rig.simulator.confirm(first.msgid, STAFF)
+    rig.simulator.fail_next(SEND_RESULT_PATH, -1)  # WeCom's "system busy"
+    results = rig.poller()
 
     assert await results.poll_once() == 0
-    assert asked(simulator) == 1  # the other task waits for the next round
-    clock.advance(seconds=1)
+    assert rig.asked() == 1  # the other task waits for the next round
+    rig.clock.advance(seconds=1)
     assert await results.poll_once() == 0  # only the other task is due; it has no result yet
-    assert asked(simulator) == 2
-    simulator.fail_next(SEND_RESULT_PATH, -1)
-    clock.advance(seconds=30)  # the first task's 30 s back-off is over: busy again
+    assert rig.asked() == 2
+    rig.simulator.fail_next(SEND_RESULT_PATH, -1)
+    rig.clock.advance(seconds=30)  # the first task's 30 s back-off is over: busy again
     assert await results.poll_once() == 0
-    assert asked(simulator) == 3
-    assert (await poll_state(store, first))["failures"] == 2
-    clock.advance(seconds=40)  # within the doubled back-off (60 s): the first task waits
+    assert rig.asked() == 3
+    assert (await rig.poll_state(first))["failures"] == 2
+    rig.clock.advance(seconds=40)  # within the doubled back-off (60 s): the first task waits
     await results.poll_once()
-    assert asked(simulator) == 4  # the other task, held back last round
-    clock.advance(seconds=25)
+    assert rig.asked() == 4  # the other task, held back last round
+    rig.clock.advance(seconds=25)
     assert await results.poll_once() == 1
 
-    [event] = await result_events(store, connected)
+    [event] = await rig.result_events()
     assert event["properties"]["msgid"] == first.msgid
-    assert (await poll_state(store, first))["state"] == "done"
+    assert (await rig.poll_state(first))["state"] == "done"
 
 
-async def test_older_tasks_are_asked_about_less_often(
-    store: Store,
-    client: WeComClient,
-    simulator: WeComSimulator,
-    temporal_env: WorkflowEnvironment,
-    connected: str,
-) -> None:
-    clock = Clock()
-    await issued_task(store, client, simulator, connected, NOW - timedelta(hours=1))
-    await issued_task(store, client, simulator, connected, NOW - timedelta(minutes=1))
-    results = poller(store, client, temporal_env, clock)
+async def test_older_tasks_are_asked_about_less_often(rig: Rig) -> None:
+    await rig.issued_task(NOW - timedelta(hours=1))
+    await rig.issued_task(NOW - timedelta(minutes=1))
+    results = rig.poller()
 
     await results.poll_once()
-    assert asked(simulator) == 2
-    clock.advance(seconds=31)
+    assert rig.asked() == 2
+    rig.clock.advance(seconds=31)
     await results.poll_once()
-    assert asked(simulator) == 3  # the fresh task only
-    clock.advance(minutes=4)
+    assert rig.asked() == 3  # the fresh task only
+    rig.clock.advance(minutes=4)
     await results.poll_once()
-    assert asked(simulator) == 4  # the fresh task again; the hour-old one waits 5 minutes
-    clock.advance(seconds=30)
+    assert rig.asked() == 4  # the fresh task again; the hour-old one waits 5 minutes
+    rig.clock.advance(seconds=30)
     await results.poll_once()
-    assert asked(simulator) == 6
+    assert rig.asked() == 6
 
 
 async def test_a_round_asks_about_at_most_its_cap_of_tasks_never_polled_ones_first(
-    store: Store,
-    client: WeComClient,
-    simulator: WeComSimulator,
-    temporal_env: WorkflowEnvironment,
-    connected: str,
+    rig: Rig,
 ) -> None:
-    clock = Clock()
     for minutes in (3, 2, 1):
-        await issued_task(store, client, simulator, connected, NOW - timedelta(minutes=minutes))
-    results = poller(store, client, temporal_env, clock, max_per_round=2)
+        await rig.issued_task(NOW - timedelta(minutes=minutes))
+    results = rig.poller(max_per_round=2)
 
     await results.poll_once()
-    assert asked(simulator) == 2
+    assert rig.asked() == 2
     await results.poll_once()
-    assert asked(simulator) == 3
+    assert rig.asked() == 3
     await results.poll_once()
-    assert asked(simulator) == 3  # nothing due until the 30 s interval has passed
+    assert rig.asked() == 3  # nothing due until the 30 s interval has passed
 
 
-async def test_a_fast_poller_asks_about_young_tasks_every_round(
-    store: Store,
-    client: WeComClient,
-    simulator: WeComSimulator,
-    temporal_env: WorkflowEnvironment,
-    connected: str,
-) -> None:
-    clock = Clock()
-    await issued_task(store, client, simulator, connected, NOW - timedelta(minutes=1))
-    results = poller(store, client, temporal_env, clock, interval=0.5)
+async def test_a_fast_poller_asks_about_young_tasks_every_round(rig: Rig) -> None:
+    await rig.issued_task(NOW - timedelta(minutes=1))
+    results = rig.poller(interval=0.5)
 
     await results.poll_once()
-    clock.advance(seconds=1)
+    rig.clock.advance(seconds=1)
     await results.poll_once()
 
-    assert asked(simulator) == 2  # journeys wait for these results with a timeout
+    assert rig.asked() == 2  # journeys wait for these results with a timeout
