@@ -91,7 +91,8 @@ def test_demo_scale_turns_each_real_day_into_two_seconds_and_never_less_than_one
 def test_the_coupon_waits_hours_for_its_task_result_and_the_demo_long_enough_to_confirm() -> None:
     assert _timing(REAL)["wait_coupon_result"] == RESULT_WAIT == timedelta(hours=4)
     assert _timing(DEMO)["wait_coupon_result"] == DEMO_RESULT_WAIT
-    assert timedelta(seconds=5) <= DEMO_RESULT_WAIT
+    confirm_time = timedelta(seconds=5)  # the demo's staff confirm tasks every few seconds
+    assert confirm_time <= DEMO_RESULT_WAIT
 
 
 def test_only_real_scale_has_local_send_times_and_quiet_hours() -> None:
