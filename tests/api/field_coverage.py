@@ -77,7 +77,6 @@ QUERIES: dict[str, Read | Elsewhere] = {
         args={"source": {"journeyId": "$journey"}}, foreign="not_found", sees_seed=False
     ),
     "journeyTemplates": Read(foreign="same", sees_seed=False),
-    "templates": Read(foreign="same", sees_seed=False),
     "channels": Read(foreign="same", sees_seed=False),
     "customer": Read(args={"id": "$customer"}),
     "customerByIdentity": Read(args={"kind": "phone", "value": "$phone"}),

@@ -78,7 +78,7 @@ async def test_a_designer_key_may_not_ingest_events(
 async def test_graphql_without_a_key_answers_401_before_executing(
     api: httpx.AsyncClient,
 ) -> None:
-    response = await api.post("/graphql", json={"query": "{ templates { key } }"})
+    response = await api.post("/graphql", json={"query": "{ journeyTemplates { key } }"})
     assert response.status_code == 401
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
@@ -88,7 +88,7 @@ async def test_graphql_with_a_malformed_authorization_header_answers_401(
 ) -> None:
     response = await api.post(
         "/graphql",
-        json={"query": "{ templates { key } }"},
+        json={"query": "{ journeyTemplates { key } }"},
         headers={"Authorization": tenant.keys["admin"]},  # no scheme
     )
     assert response.status_code == 401

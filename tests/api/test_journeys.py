@@ -133,8 +133,8 @@ async def test_publishing_an_unknown_journey_is_not_found(
 async def test_a_journey_from_the_canonical_template_is_publishable(
     api: httpx.AsyncClient, tenant: TenantKeys
 ) -> None:
-    templates = await gql(api, tenant, "{ templates { key title definition } }")
-    keys = [t["key"] for t in templates["templates"]]
+    templates = await gql(api, tenant, "{ journeyTemplates { key name definition } }")
+    keys = [t["key"] for t in templates["journeyTemplates"]]
     assert "douyin-wecom-repurchase" in keys
     query = """
     mutation($key: String!, $name: String!) {

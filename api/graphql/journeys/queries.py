@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, cast
 
 import strawberry
 
@@ -22,21 +21,11 @@ from api.graphql.journeys.types import (
     Journey,
     JourneyStatus,
     JourneyTemplate,
-    Template,
     ValidationReport,
 )
 from domain import errors
 from domain.journey import JourneyStatus as JourneyStatusValue
 from domain.templates import TEMPLATES
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _deprecated_field(description: str, reason: str) -> Callable[[F], F]:
-    return cast(
-        "Callable[[F], F]", strawberry.field(description=description, deprecation_reason=reason)
-    )
-
 
 ValidateJourneyResult = Annotated[
     ValidationReport | NotFound,
@@ -110,10 +99,6 @@ class JourneyQueries:
     @described_field("Journeys to start from, the canonical private-domain journey first.")
     def journey_templates(self) -> list[JourneyTemplate]:
         return [JourneyTemplate.of(template) for template in TEMPLATES.values()]
-
-    @_deprecated_field("Journeys to start from.", "Use `journeyTemplates`.")
-    def templates(self) -> list[Template]:
-        return [Template.of(template) for template in TEMPLATES.values()]
 
     @described_field("Channel actions journeys may use, with their params schemas.")
     def channels(self, info: Info) -> list[ChannelAction]:

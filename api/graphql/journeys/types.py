@@ -307,25 +307,6 @@ class JourneyTemplate:
 
 
 @strawberry.type(
-    description="A journey template (superseded by `JourneyTemplate`, which calls `title` `name`)."
-)
-class Template:
-    key: str = strawberry.field(description="Pass it to `createJourneyFromTemplate`.")
-    title: str = strawberry.field(description="What the template is called.")
-    description: str = strawberry.field(description="What the journey does, step by step.")
-    definition: JSON = strawberry.field(description="The definition it creates, as JSON.")
-
-    @classmethod
-    def of(cls, template: TemplateModel) -> Template:
-        return cls(
-            key=template.key,
-            title=template.title,
-            description=template.description,
-            definition=JSON(template.build().model_dump(mode="json")),
-        )
-
-
-@strawberry.type(
     description="An action journeys may run, with the JSON schema its `params` must satisfy."
 )
 class ChannelAction:
