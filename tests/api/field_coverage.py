@@ -82,7 +82,7 @@ QUERIES: dict[str, Read | Elsewhere] = {
     "customerByIdentity": Read(args={"kind": "phone", "value": "$phone"}),
     "customers": Read(foreign="empty"),
     "enrollment": Read(args={"id": "$enrollment"}),
-    "enrollments": Read(args={"journeyId": "$journey"}, foreign="empty"),
+    "enrollments": Read(args={"filter": {"journeyId": "$journey"}}, foreign="empty"),
     "hooks": Read(args={"includeArchived": True}, foreign="empty"),
     "hook": Read(args={"id": "$hook"}),
     "wecomSettings": Read(admin_only=True),

@@ -85,7 +85,7 @@ async def test_an_ingested_event_enrolls_and_a_later_one_moves_the_enrollment_on
     listed = await gql(
         api,
         tenant,
-        "query($j: ID!) { enrollments(journeyId: $j) { nodes { id customerId } } }",
+        "query($j: ID!) { enrollments(filter: {journeyId: $j}) { nodes { id customerId } } }",
         {"j": journey_id},
         role="viewer",
     )

@@ -50,7 +50,7 @@ mutation($j: ID!{extra_vars}) {{
 }
 OPERATION = f"query($id: ID!) {{ operation(id: $id) {{ {OPERATION_FIELDS} }} }}"
 STATUSES = """
-query($j: ID!) { enrollments(journeyId: $j, first: 50) { nodes { id status currentNode } } }
+query($j: ID!) { enrollments(filter: {journeyId: $j}, first: 50) { nodes { id status currentNode } } }
 """
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 import strawberry
@@ -77,11 +76,9 @@ class CustomerFilter:
     )
 
 
-def _search(filter: CustomerFilter | None, tag: str | None) -> CustomerSearch:
+def _search(filter: CustomerFilter | None) -> CustomerSearch:
     wanted = filter or CustomerFilter()
     tags_all = list(wanted.tags.all or []) if wanted.tags else []
-    if tag is not None:
-        tags_all.append(tag)
     journey = wanted.journey
     return CustomerSearch(
         identity_kind=wanted.identity.kind if wanted.identity else None,
@@ -141,25 +138,8 @@ class CustomerQueries:
         ] = None,
         first: First = None,
         after: After = None,
-        tag: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Only customers carrying this tag; added to `filter.tags.all`.",
-                deprecation_reason="Use `filter.tags.all`.",
-            ),
-        ] = None,
-        attributes: Annotated[
-            list[AttributeFilter] | None,
-            strawberry.argument(
-                description="Each attribute must equal its value; when given, replaces "
-                "`filter.attributes`.",
-                deprecation_reason="Use `filter.attributes`.",
-            ),
-        ] = None,
     ) -> Connection[Customer]:
-        search = _search(filter, tag)
-        if attributes:
-            search = replace(search, attributes={a.key: a.value for a in attributes})
+        search = _search(filter)
         repository = info.context.services.store.customers
         tenant_id = info.context.tenant_id
         page = await repository.search(tenant_id, search, cursor=after, limit=page_limit(first))

@@ -60,37 +60,13 @@ class EnrollmentQueries:
         ] = None,
         first: First = None,
         after: After = None,
-        journey_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(
-                description="Only enrollments in this journey; `filter.journeyId` wins when both "
-                "are given.",
-                deprecation_reason="Use `filter.journeyId`.",
-            ),
-        ] = None,
-        status: Annotated[
-            EnrollmentStatus | None,
-            strawberry.argument(
-                description="Only enrollments in this status; ignored when `filter.status` is "
-                "given.",
-                deprecation_reason="Use `filter.status`.",
-            ),
-        ] = None,
-        customer_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(
-                description="Only enrollments of this customer; `filter.customerId` wins when "
-                "both are given.",
-                deprecation_reason="Use `filter.customerId`.",
-            ),
-        ] = None,
     ) -> Connection[Enrollment]:
         wanted = filter or EnrollmentFilter()
         tenant_id = info.context.tenant_id
         repository = info.context.services.store.enrollments
-        journey = wanted.journey_id or journey_id
-        customer = wanted.customer_id or customer_id
-        statuses = _statuses(wanted.status) or _statuses([status] if status else None)
+        journey = wanted.journey_id
+        customer = wanted.customer_id
+        statuses = _statuses(wanted.status)
         page = await repository.list(
             tenant_id,
             journey_id=journey,
