@@ -1,13 +1,13 @@
 """Channel connectors behind one `Connector` protocol (see `connectors.base`).
 
 `default_registry` assembles the channels this build ships; the composition root (`runtime/`)
-creates the shared HTTP client and reads the webhook signing secret, then calls it.
+creates the shared HTTP client and the source of the tenants' webhook signing secrets, then
+calls it.
 """
 
 from __future__ import annotations
 
 import httpx
-from pydantic import SecretStr
 
 from connectors.base import ActionOutcome, ActionRequest, ActionSpec, Connector, CustomerContact
 from connectors.errors import (
@@ -20,7 +20,7 @@ from connectors.errors import (
 )
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import SandboxConnector
-from connectors.webhook import WebhookConnector
+from connectors.webhook import FixedSigningSecrets, SigningSecrets, WebhookConnector
 from connectors.wecom import WeComClient, WeComConnector
 
 __all__ = [
@@ -31,8 +31,10 @@ __all__ = [
     "Connector",
     "ConnectorRegistry",
     "CustomerContact",
+    "FixedSigningSecrets",
     "InvalidActionParams",
     "PermanentChannelError",
+    "SigningSecrets",
     "TransientChannelError",
     "UnknownAction",
     "UnknownChannel",
@@ -43,7 +45,8 @@ __all__ = [
 
 
 def default_registry(
-    http_client: httpx.AsyncClient, webhook_secret: SecretStr
+    http_client: httpx.AsyncClient, webhook_secrets: SigningSecrets
 ) -> ConnectorRegistry:
-    """A registry with every shipped channel: `sandbox` and `webhook` (posting via `http_client`)."""
-    return ConnectorRegistry([SandboxConnector(), WebhookConnector(http_client, webhook_secret)])
+    """A registry with every shipped channel: `sandbox` and `webhook` (posting via `http_client`,
+    signing with the tenant's secrets from `webhook_secrets`)."""
+    return ConnectorRegistry([SandboxConnector(), WebhookConnector(http_client, webhook_secrets)])

@@ -35,14 +35,17 @@ from store.mongo import (
     JOURNEYS,
     OPERATIONS,
     TRANSITIONS,
+    WEBHOOK_SECRETS,
     WECOM_ALLOWANCES,
     WECOM_CALLBACKS,
     WECOM_TRANSFERS,
     collection,
 )
 from store.operations import OperationRepository
+from store.secretbox import SecretBox
 from store.tenants import TenantRepository
 from store.timeline import TimelineRepository
+from store.webhook_secrets import WebhookSecretRepository
 from store.wecom_ledgers import AllowanceLedger, TransferLedger
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -240,6 +243,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("tenant_id", ASCENDING)], unique=True, name="tenant_unique"),
         IndexModel([("callback_id", ASCENDING)], unique=True, name="callback_id_unique"),
     ],
+    WEBHOOK_SECRETS: [
+        IndexModel([("tenant_id", ASCENDING)], unique=True, name="tenant_unique"),
+    ],
     WECOM_ALLOWANCES: [
         IndexModel(
             [
@@ -287,9 +293,13 @@ OBSOLETE_INDEXES: dict[str, list[str]] = {
 
 
 class Store:
-    """All repositories over one `AsyncDatabase`."""
+    """All repositories over one `AsyncDatabase`.
 
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    `secrets` seals the secrets some repositories hold (WeCom credentials, webhook signing
+    secrets); a store built without one refuses to read or write them.
+    """
+
+    def __init__(self, db: AsyncDatabase[Any], secrets: SecretBox | None = None) -> None:
         self.db = db
         self.tenants = TenantRepository(db)
         self.journeys = JourneyRepository(db)
@@ -300,12 +310,13 @@ class Store:
         self.timeline = TimelineRepository(db)
         self.operations = OperationRepository(db)
         self.live = LiveFeedRepository(db)
-        self.wecom_credentials = WeComCredentialsRepository(db)
+        self.wecom_credentials = WeComCredentialsRepository(db, secrets)
         self.wecom_allowances = AllowanceLedger(db)
         self.wecom_transfers = TransferLedger(db)
         self.hooks = HookRepository(db)
         self.metrics = MetricsRepository(db)
         self.wecom_callbacks = CallbackRepository(db)
+        self.webhook_secrets = WebhookSecretRepository(db, secrets)
 
     async def ping(self) -> bool:
         """Whether the server answers a `ping` (raises on connection errors)."""
@@ -323,3 +334,8 @@ class Store:
             for index in obsolete:
                 if index in present:
                     await handle.drop_index(index)
+
+    async def reseal_secrets(self) -> int:
+        """At start-up, after `ensure_indexes`: seal secrets stored in plain text and re-seal those
+        under an older key with the primary one; how many changed (idempotent)."""
+        return await self.wecom_credentials.reseal() + await self.webhook_secrets.reseal()

@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.journey import ActionNode, Edge, EntryNode, ExitNode, JourneyDefinition, WaitNode
 from store.database import Store
+from tests.fixtures.secrets import TEST_SECRET_BOX
 from workflows import client as journeys
 from workflows.journey import JourneyWorkflow
 
@@ -91,7 +92,7 @@ async def test_killed_worker_restarts_and_completes_every_enrollment_without_dup
     receiver: Receiver,
     tmp_path: Path,
 ) -> None:
-    store = Store(mongo_db)
+    store = Store(mongo_db, TEST_SECRET_BOX)
     await store.ensure_indexes()
     now = datetime.now(UTC)
     definition = JourneyDefinition(

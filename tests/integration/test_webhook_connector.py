@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from connectors.base import ActionRequest, CustomerContact
 from connectors.errors import InvalidActionParams, PermanentChannelError, TransientChannelError
-from connectors.webhook import WebhookConnector, verify_signature
+from connectors.webhook import FixedSigningSecrets, WebhookConnector, verify_signature
 from runtime.processes import free_port
 
 SECRET = SecretStr("whsec-test-0123456789")
@@ -106,7 +106,7 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 async def connector() -> AsyncIterator[WebhookConnector]:
     async with httpx.AsyncClient() as client:
-        yield WebhookConnector(client, SECRET, clock=lambda: NOW)
+        yield WebhookConnector(client, FixedSigningSecrets(SECRET), clock=lambda: NOW)
 
 
 def request(url: str, **params: Any) -> ActionRequest:

@@ -9,7 +9,7 @@ import pydantic
 import pytest
 from pydantic import SecretStr
 
-from connectors import default_registry
+from connectors import FixedSigningSecrets, default_registry
 from connectors.base import ActionRequest, Connector, CustomerContact
 from connectors.errors import (
     InvalidActionParams,
@@ -72,7 +72,7 @@ def test_registering_two_connectors_for_one_channel_is_refused() -> None:
 
 async def test_default_registry_ships_sandbox_and_webhook_with_their_action_catalog() -> None:
     async with httpx.AsyncClient() as client:
-        registry = default_registry(client, SecretStr("s3cret"))
+        registry = default_registry(client, FixedSigningSecrets(SecretStr("s3cret")))
     assert registry.names() == ["sandbox", "webhook"]
     assert registry.catalog() == {
         "sandbox": {"send_message": SendMessageParams, "noop": NoopParams},

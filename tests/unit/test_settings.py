@@ -29,7 +29,8 @@ def test_defaults_run_everything_embedded_on_localhost() -> None:
     assert settings.temporal_ui_port == 8233
     assert settings.embedded_mongodb_port == 27018
     assert settings.log_level == "INFO"
-    assert settings.uses_dev_webhook_secret
+    assert settings.webhook_signing_secret is None
+    assert settings.secret_keys() is None
     assert settings.channel_rate_limits["webhook"] > 0
 
 
@@ -46,6 +47,8 @@ def test_env_names_are_the_documented_ones() -> None:
         "TEMPORAL_UI_PORT",
         "EMBEDDED_MONGODB_PORT",
         "WEBHOOK_SIGNING_SECRET",
+        "SECRETS_KEYS",
+        "SECRETS_PRIMARY_KEY_ID",
         "CHANNEL_RATE_LIMITS",
         "TEMPORAL_UI_URL",
         "LOG_LEVEL",
@@ -99,8 +102,8 @@ def test_each_field_is_read_from_its_upper_case_variable(monkeypatch: pytest.Mon
     assert settings.embedded_temporal_port == 17233
     assert settings.temporal_ui_port == 18233
     assert settings.embedded_mongodb_port == 37017
+    assert settings.webhook_signing_secret is not None
     assert settings.webhook_signing_secret.get_secret_value() == "whsec-real"
-    assert not settings.uses_dev_webhook_secret
     assert settings.channel_rate_limits == {"sms": 20.0, "wecom": 5.5}
     assert settings.log_level == "DEBUG"
     assert settings.base_url == "https://omni.example.com"

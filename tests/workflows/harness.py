@@ -21,7 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
-from connectors import default_registry
+from connectors import FixedSigningSecrets, default_registry
 from connectors.registry import ConnectorRegistry
 from connectors.wecom import WeComClient, WeComConnector
 from connectors.wecom.simulator import WeComSimulator
@@ -32,6 +32,7 @@ from domain.enrollments import Enrollment, Transition
 from domain.events import Event
 from domain.journey import JourneyDefinition
 from store.database import Store
+from tests.fixtures.secrets import TEST_SECRET_BOX
 from workflows import client as journeys
 from workflows.journey import JourneyWorkflow
 from workflows.models import JourneyResult
@@ -189,11 +190,11 @@ async def bench(db: AsyncDatabase[Any], client: Client) -> AsyncIterator[Bench]:
     """Store with indexes, a registry, and running workers; leftover enrollments terminated."""
     from runtime.worker import build_workers
 
-    store = Store(db)
+    store = Store(db, TEST_SECRET_BOX)
     await store.ensure_indexes()
     sim = WeComSimulator(corp_id="ww-bench", secret=WECOM_SECRET)
     async with httpx.AsyncClient() as http, sim.serve() as base_url:
-        registry = default_registry(http, WEBHOOK_SECRET)
+        registry = default_registry(http, FixedSigningSecrets(WEBHOOK_SECRET))
         wecom = WeComClient(http, store.wecom_credentials)
         registry.register(WeComConnector(wecom, store.wecom_allowances, store.wecom_transfers))
         result = Bench(store=store, client=client, registry=registry, sim=sim)
