@@ -34,6 +34,11 @@ def _place(tenant_id: str, name: str) -> SecretPlace:
     return SecretPlace(tenant_id, WEBHOOK_SECRETS, name)
 
 
+def _stored_time(at: datetime) -> datetime:
+    # BSON dates hold milliseconds: answer what a later read will show.
+    return at.replace(microsecond=at.microsecond - at.microsecond % 1000)
+
+
 def _info(doc: Document) -> WebhookSecretInfo:
     return WebhookSecretInfo(
         tenant_id=doc["tenant_id"],
@@ -81,6 +86,7 @@ class WebhookSecretRepository:
         zero, and a secret still overlapping from an earlier rotation stops). Answers the new
         secret, which is not shown again, and the metadata."""
         box = self._require_box()
+        now = _stored_time(now)
         for _ in range(_ROTATION_ATTEMPTS):
             secret = new_webhook_secret()
             doc = await self._secrets.find_one({"_id": tenant_id, "tenant_id": tenant_id})

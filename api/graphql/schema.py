@@ -18,6 +18,8 @@ from api.graphql.live.subscriptions import LiveSubscriptions
 from api.graphql.metrics.queries import MetricsQueries
 from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
+from api.graphql.webhooks.mutations import WebhookMutations
+from api.graphql.webhooks.queries import WebhookQueries
 
 
 @strawberry.type(
@@ -29,6 +31,7 @@ class Query(
     CustomerQueries,
     EnrollmentQueries,
     HookQueries,
+    WebhookQueries,
     OperationQueries,
     MetricsQueries,
 ):
@@ -41,7 +44,12 @@ class Query(
     "Each mutation's description names the role it needs."
 )
 class Mutation(
-    JourneyMutations, EnrollmentMutations, EventMutations, HookMutations, OperationMutations
+    JourneyMutations,
+    EnrollmentMutations,
+    EventMutations,
+    HookMutations,
+    WebhookMutations,
+    OperationMutations,
 ):
     """Writes; each answers a union of its result and the expected failures."""
 

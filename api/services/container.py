@@ -21,6 +21,7 @@ from api.services.ports import (
     GroupDirectory,
     utc_now,
 )
+from api.services.webhooks import WebhookSecretService
 from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
 from store.database import Store
 
@@ -38,6 +39,7 @@ class Services:
     wecom_callbacks: WeComCallbackService
     hooks: HookService
     wecom_settings: WeComSettingsService
+    webhooks: WebhookSecretService
     operations: OperationService
     live: LiveService
     metrics: MetricsService
@@ -75,6 +77,7 @@ class Services:
             ),
             hooks=HookService(store, provisioner, clock),
             wecom_settings=WeComSettingsService(store, wecom_base_urls),
+            webhooks=WebhookSecretService(store, clock),
             operations=OperationService(store, temporal, ingest, clock),
             live=LiveService(store, clock),
             metrics=MetricsService(store, clock),

@@ -86,6 +86,9 @@ QUERIES: dict[str, Read | Elsewhere] = {
     "hooks": Read(args={"includeArchived": True}, foreign="empty"),
     "hook": Read(args={"id": "$hook"}),
     "wecomSettings": Read(admin_only=True),
+    # Metadata only (no ids, no secret); neither seeded nor probing tenant has rotated, so both
+    # answer "not set". tests/api/test_webhook_secrets.py shows a rotation stays in its tenant.
+    "webhookSettings": Read(admin_only=True, foreign="same", sees_seed=False),
     "operation": Read(args={"id": "$operation"}),
     "operations": Read(args={"journeyId": "$journey"}, foreign="empty"),
     "audienceMetrics": Read(args=RANGE, foreign="zero", sees_seed=False),
@@ -134,6 +137,7 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
         },
         "own_tenant",
     ),
+    "rotateWebhookSecret": Write(Permission.MANAGE_CHANNELS, {"overlapHours": 1}, "own_tenant"),
 }
 
 SUBSCRIPTIONS: dict[str, Elsewhere] = {
