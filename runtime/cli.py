@@ -10,6 +10,8 @@
                                add a tenant (production has no demo seed)
     omnijourney create-api-key TENANT --role ROLE --name NAME
                                issue an API key and print it once
+    omnijourney rotate-webhook-secret --tenant TENANT [--overlap-hours H]
+                               make the tenant's new webhook signing secret and print it once
     omnijourney export-schema  print the GraphQL schema (SDL)
 
 Settings come from the environment (see README, "Configuration").
@@ -29,18 +31,22 @@ from typing import Any, get_args
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 
-from domain.errors import Conflict
+from domain.errors import Conflict, InvalidInput
 from domain.tenants import ApiKeyRole, Tenant
+from domain.webhooks import DEFAULT_OVERLAP, check_overlap
 from runtime.demo import play
 from runtime.embedded import EmbeddedStack
 from runtime.resources import open_resources
+from runtime.secrets import SecretsNotConfigured, secret_box
 from runtime.seed import seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
 from store.database import Store
+from store.secretbox import SecretError
 
 SIMULATED_TASK_MAX_AGE = timedelta(minutes=1)
+DEFAULT_OVERLAP_HOURS = int(DEFAULT_OVERLAP.total_seconds() // 3600)
 
 
 def _banner(
@@ -205,12 +211,38 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         if await store.tenants.find(args.tenant_id) is None:
             print(f"omnijourney: no tenant {args.tenant_id!r}", file=sys.stderr)
             return 2
+        if args.command == "rotate-webhook-secret":
+            return await _rotate_webhook_secret(settings, mongo, args, now)
         key, raw = await store.tenants.create_api_key(args.tenant_id, args.name, args.role, now)
         print(f"API key {key.id} ({args.role}) for tenant {args.tenant_id}; shown only now:")
         print(raw)
         return 0
     finally:
         await mongo.close()
+
+
+async def _rotate_webhook_secret(
+    settings: Settings,
+    mongo: AsyncMongoClient[dict[str, Any]],
+    args: argparse.Namespace,
+    now: datetime,
+) -> int:
+    try:
+        overlap = check_overlap(timedelta(hours=args.overlap_hours), "--overlap-hours")
+        store = Store(mongo[settings.mongodb_database], secret_box(settings))
+        secret, info = await store.webhook_secrets.rotate(args.tenant_id, now, overlap)
+    except (InvalidInput, Conflict, SecretError, SecretsNotConfigured) as exc:
+        print(f"omnijourney: {_first_line(exc)}", file=sys.stderr)
+        return 2
+    if info.previous_valid_until is not None:
+        overlap_note = (
+            f"the replaced secret also signs until {info.previous_valid_until:%Y-%m-%d %H:%M} UTC"
+        )
+    else:
+        overlap_note = "the replaced secret, if any, no longer signs"
+    print(f"webhook signing secret for tenant {args.tenant_id} ({overlap_note}); shown only now:")
+    print(secret.get_secret_value())
+    return 0
 
 
 def _first_line(exc: Exception) -> str:
@@ -249,6 +281,16 @@ def parser() -> argparse.ArgumentParser:
     key.add_argument("tenant_id", help="the tenant the key acts for")
     key.add_argument("--role", required=True, choices=list(get_args(ApiKeyRole)))
     key.add_argument("--name", required=True, help="what the key is for, e.g. 'ops console'")
+    rotate = commands.add_parser(
+        "rotate-webhook-secret", help="make a tenant's new webhook signing secret, print it once"
+    )
+    rotate.add_argument("--tenant", dest="tenant_id", required=True, help="the tenant")
+    rotate.add_argument(
+        "--overlap-hours",
+        type=float,
+        default=DEFAULT_OVERLAP_HOURS,
+        help=f"how long the replaced secret keeps signing, 0 to 168 (default {DEFAULT_OVERLAP_HOURS})",
+    )
     return root
 
 
@@ -270,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in ("activities.channel", "connectors.wecom.client"):
                 logging.getLogger(name).setLevel(max(logging.WARNING, settings_level(settings)))
         return cmd_run(settings, DemoOptions(args.customers, args.seconds) if wanted else None)
-    if args.command in ("create-tenant", "create-api-key"):
+    if args.command in ("create-tenant", "create-api-key", "rotate-webhook-secret"):
         return asyncio.run(_admin(settings, args))
     if args.command == "api":
         return cmd_serve(settings, api=True, worker=False)
