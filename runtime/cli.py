@@ -306,17 +306,22 @@ def main(argv: list[str] | None = None) -> int:
     # httpx logs every request's full URL at INFO, and WeCom's take the app secret (gettoken)
     # or an access token in the query.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, settings_level(settings)))
-    if args.command in ("run", "demo"):
-        wanted = args.command == "demo" or args.demo
-        if wanted:
-            for name in ("activities.channel", "connectors.wecom.client"):
-                logging.getLogger(name).setLevel(max(logging.WARNING, settings_level(settings)))
-        return cmd_run(settings, DemoOptions(args.customers, args.seconds) if wanted else None)
-    if args.command in ("create-tenant", "create-api-key", "rotate-webhook-secret"):
-        return asyncio.run(_admin(settings, args))
-    if args.command == "api":
-        return cmd_serve(settings, api=True, worker=False)
-    return cmd_serve(settings, api=False, worker=True)
+    try:
+        if args.command in ("run", "demo"):
+            wanted = args.command == "demo" or args.demo
+            if wanted:
+                for name in ("activities.channel", "connectors.wecom.client"):
+                    logging.getLogger(name).setLevel(max(logging.WARNING, settings_level(settings)))
+            return cmd_run(settings, DemoOptions(args.customers, args.seconds) if wanted else None)
+        if args.command in ("create-tenant", "create-api-key", "rotate-webhook-secret"):
+            return asyncio.run(_admin(settings, args))
+        if args.command == "api":
+            return cmd_serve(settings, api=True, worker=False)
+        return cmd_serve(settings, api=False, worker=True)
+    except (SecretsNotConfigured, SecretError) as exc:
+        # A configuration problem (no SECRETS_KEYS, a key taken away): say so, no traceback.
+        print(f"omnijourney: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ from store.mongo import (
     collection,
 )
 from store.operations import OperationRepository
-from store.secretbox import SecretBox
+from store.secretbox import SecretBox, SecretError
 from store.tenants import TenantRepository
 from store.timeline import TimelineRepository
 from store.webhook_secrets import WebhookSecretRepository
@@ -338,4 +338,13 @@ class Store:
     async def reseal_secrets(self) -> int:
         """At start-up, after `ensure_indexes`: seal secrets stored in plain text and re-seal those
         under an older key with the primary one; how many changed (idempotent)."""
-        return await self.wecom_credentials.reseal() + await self.webhook_secrets.reseal()
+        changed, failed = 0, []
+        # Each collection is re-sealed even when another holds values under a missing key.
+        for repository in (self.wecom_credentials, self.webhook_secrets):
+            try:
+                changed += await repository.reseal()
+            except SecretError as exc:
+                failed.append(exc)
+        if failed:
+            raise SecretError("; ".join(str(exc) for exc in failed))
+        return changed

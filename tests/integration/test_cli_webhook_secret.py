@@ -79,3 +79,15 @@ async def test_an_unknown_tenant_a_bad_overlap_and_missing_keys_are_refused_clea
 async def _main_in_thread(argv: list[str]) -> int:
     # `main` runs its own event loop (asyncio.run), so it cannot run on the test's loop.
     return await asyncio.to_thread(main, argv)
+
+
+async def test_the_api_on_a_configured_mongodb_refuses_to_start_without_secrets_keys(
+    database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SECRETS_KEYS")
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")  # never reached: keys come first
+
+    assert await _main_in_thread(["api"]) == 2
+
+    err = capsys.readouterr().err
+    assert "SECRETS_KEYS is required with MONGODB_URI" in err and "Traceback" not in err
