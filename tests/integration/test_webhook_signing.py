@@ -15,7 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from connectors.base import ActionRequest, CustomerContact
-from connectors.webhook import SIGNATURE_HEADER, WebhookConnector, verify_signature
+from connectors.webhook import SIGNATURE_HEADER, WebhookConnector, sign, verify_signature
 from store.database import Store
 from store.webhook_secrets import CachedSigningSecrets
 
@@ -190,3 +190,14 @@ async def test_a_rotation_reaches_a_cached_sender_once_its_cache_expires(
     await connector.execute(post(receiver.url))
     assert receiver.verifies(new, clock.now)
     assert not receiver.verifies(old, clock.now)
+
+
+def test_a_receiver_accepts_a_header_when_any_listed_signature_verifies() -> None:
+    body, at = b'{"n": 1}', "1750000000"
+    good = sign("whsec-new", at, body)
+    other = sign("whsec-old", at, body)
+
+    assert verify_signature("whsec-new", at, body, f"{other},{good}", now=1.75e9)
+    assert verify_signature("whsec-new", at, body, f"{good}, {other}", now=1.75e9)
+    assert not verify_signature("whsec-new", at, body, f"{other},sha256=00", now=1.75e9)
+    assert not verify_signature("whsec-new", at, body, "", now=1.75e9)
