@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from api.graphql.apikeys.mutations import ApiKeyMutations
+from api.graphql.apikeys.queries import ApiKeyQueries
 from api.graphql.customers.queries import CustomerQueries
 from api.graphql.enrollments.mutations import EnrollmentMutations
 from api.graphql.enrollments.queries import EnrollmentQueries
@@ -31,6 +33,7 @@ class Query(
     HookQueries,
     OperationQueries,
     MetricsQueries,
+    ApiKeyQueries,
 ):
     """Reads, all scoped to the caller's tenant."""
 
@@ -41,7 +44,12 @@ class Query(
     "Each mutation's description names the role it needs."
 )
 class Mutation(
-    JourneyMutations, EnrollmentMutations, EventMutations, HookMutations, OperationMutations
+    JourneyMutations,
+    EnrollmentMutations,
+    EventMutations,
+    HookMutations,
+    OperationMutations,
+    ApiKeyMutations,
 ):
     """Writes; each answers a union of its result and the expected failures."""
 
