@@ -91,6 +91,31 @@ class Settings(BaseSettings):
         description="Seconds between the worker's polls of WeCom for mass-message task results. "
         "Unset: 2 with the in-process simulator (the demo), else 30.",
     )
+    api_rate_limit: float = Field(
+        default=20.0,
+        ge=0,
+        description="Requests per second each API key may make to /graphql (HTTP) and "
+        "/v1/events, refilling a token bucket of API_RATE_LIMIT_BURST; over it, HTTP 429 with "
+        "Retry-After. Kept per API process: N replicas allow N times this. 0 turns it off.",
+    )
+    api_rate_limit_burst: int = Field(
+        default=40,
+        ge=1,
+        description="How many requests an API key may make at once before API_RATE_LIMIT "
+        "paces it (the token bucket's size).",
+    )
+    max_subscriptions_per_connection: int = Field(
+        default=20,
+        ge=1,
+        description="Operations one websocket may run at once; a `subscribe` over it gets an "
+        "`error` message (the connection stays open).",
+    )
+    mongodb_max_time_ms: int = Field(
+        default=15_000,
+        ge=1,
+        description="Milliseconds MongoDB may spend on one metrics, timeline or search "
+        "aggregation (maxTimeMS) before it is stopped and the query answers QUERY_TIMEOUT.",
+    )
 
     @field_validator("log_level")
     @classmethod

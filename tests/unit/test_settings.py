@@ -52,6 +52,10 @@ def test_env_names_are_the_documented_ones() -> None:
         "PUBLIC_BASE_URL",
         "WECOM_SIMULATOR",
         "WECOM_RESULT_POLL_INTERVAL",
+        "API_RATE_LIMIT",
+        "API_RATE_LIMIT_BURST",
+        "MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        "MONGODB_MAX_TIME_MS",
     ]
 
 
