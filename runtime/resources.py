@@ -48,7 +48,7 @@ async def open_resources(
     """Connect to MongoDB and Temporal, create indexes and search attributes, yield, close."""
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
     try:
-        store = Store(mongo[settings.mongodb_database])
+        store = Store(mongo[settings.mongodb_database], max_time_ms=settings.mongodb_max_time_ms)
         await store.ensure_indexes()
         temporal = await Client.connect(
             temporal_address, namespace=settings.temporal_namespace, data_converter=DATA_CONVERTER
