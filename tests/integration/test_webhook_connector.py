@@ -1,4 +1,8 @@
-"""The webhook connector against a real HTTP server on 127.0.0.1 that answers scripted replies."""
+"""The webhook connector against a real HTTP server on 127.0.0.1 that answers scripted replies.
+
+Loopback is not a webhook destination by default: these connectors allow 127.0.0.1 the way a
+deployment allows an on-premise receiver, with the allow-list (`WEBHOOK_ALLOWED_NETWORKS`).
+"""
 
 from __future__ import annotations
 
@@ -18,11 +22,13 @@ from pydantic import SecretStr
 
 from connectors.base import ActionRequest, CustomerContact
 from connectors.errors import InvalidActionParams, PermanentChannelError, TransientChannelError
+from connectors.netguard import DestinationGuard
 from connectors.webhook import WebhookConnector, verify_signature
 from runtime.processes import free_port
 
 SECRET = SecretStr("whsec-test-0123456789")
 NOW = 1_750_000_000.0
+LOOPBACK_ALLOWED = DestinationGuard(["127.0.0.1/32"])
 
 
 @dataclass
@@ -105,8 +111,8 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 async def connector() -> AsyncIterator[WebhookConnector]:
-    async with httpx.AsyncClient() as client:
-        yield WebhookConnector(client, SECRET, clock=lambda: NOW)
+    async with WebhookConnector(SECRET, LOOPBACK_ALLOWED, clock=lambda: NOW) as webhook:
+        yield webhook
 
 
 def request(url: str, **params: Any) -> ActionRequest:
