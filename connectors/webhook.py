@@ -53,11 +53,19 @@ from urllib.parse import quote
 
 import httpx
 import pydantic_core
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from connectors.base import ActionOutcome, ActionRequest, ActionSpec, action_spec, parse_params
-from connectors.errors import PermanentChannelError, TransientChannelError
+from connectors.errors import InvalidActionParams, PermanentChannelError, TransientChannelError
 from connectors.netguard import DestinationGuard, DestinationNotAllowed, GuardedTransport
 
 CHANNEL = "webhook"
@@ -127,6 +135,9 @@ class PostParams(BaseModel):
     @field_validator("url")
     @classmethod
     def _allowed_destination(cls, url: HttpUrl) -> HttpUrl:
+        if url.username or url.password:
+            # httpx would turn them into an Authorization header, which journeys may not set.
+            raise ValueError("the URL must not carry credentials (user:password@)")
         reason = cls.guard.literal_refusal(url.host or "")
         if reason is not None:
             raise PydanticCustomError(
@@ -225,6 +236,16 @@ def _external_id(response: httpx.Response, content: bytes | None) -> str | None:
     return None
 
 
+def _refused_destination(exc: InvalidActionParams) -> str | None:
+    """The host of the `destination_not_allowed` params error behind `exc`, if it has one."""
+    cause = exc.__cause__
+    if isinstance(cause, ValidationError):
+        for error in cause.errors(include_url=False, include_input=False):
+            if error["type"] == "destination_not_allowed":
+                return str((error.get("ctx") or {}).get("host", "?"))
+    return None
+
+
 def _bound_params(guard: DestinationGuard) -> type[PostParams]:
     """`PostParams` checking destinations against `guard` (same name, fields and schema)."""
     namespace = {"__module__": __name__, "__qualname__": PostParams.__qualname__, "guard": guard}
@@ -275,7 +296,15 @@ class WebhookConnector:
     async def execute(self, request: ActionRequest) -> ActionOutcome:
         """Validate the params, then POST once; translate the answer into an outcome or error."""
         spec = action_spec(self.name, self.actions, request.action)
-        params = parse_params(self.name, spec.name, self._params, request.params)
+        try:
+            params = parse_params(self.name, spec.name, self._params, request.params)
+        except InvalidActionParams as exc:
+            refused = _refused_destination(exc)
+            if refused is None:
+                raise
+            raise PermanentChannelError(
+                f"webhook to {refused}: destination not allowed", code="destination_not_allowed"
+            ) from exc
         # `fallback=str`: profile attributes may hold store types (dates, ids) JSON cannot name.
         body = pydantic_core.to_json(
             {

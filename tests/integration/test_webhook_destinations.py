@@ -73,6 +73,7 @@ async def test_a_loopback_destination_is_refused_for_good_and_nothing_is_sent(
     async with connector() as webhook:
         with pytest.raises(PermanentChannelError) as caught:
             await webhook.execute(request(url.format(port=port_of(receiver))))
+    assert caught.value.code == "destination_not_allowed"
     assert "destination not allowed" in str(caught.value)
     assert receiver.requests == []
 
