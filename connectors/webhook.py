@@ -4,6 +4,7 @@ Action `post` (params: `url`, `payload`, `headers`, `timeout_seconds`) sends one
 
     POST <url>
     Content-Type: application/json
+    Accept-Encoding: identity                   -- compressed answers are not decoded
     Idempotency-Key: <key>                      -- the same for every retry of one node visit;
                                                    percent-encoded (UTF-8) if it has spaces,
                                                    `%` or non-ASCII characters
@@ -22,10 +23,11 @@ dot, then the body bytes), and compare its lowercase hex digest with the signatu
 replays, and de-duplicate on `Idempotency-Key`: a retry re-sends the same body with a fresh
 timestamp and signature. `verify_signature` below does all but the de-duplication.
 
-Answers: 2xx succeed (a JSON `id` in the first 64 KiB of an uncompressed response becomes the
-outcome's `external_id`; the rest of the body is never read); 408, 429 and 5xx are transient (429
-and 503 honour `Retry-After`); redirects are not followed (the signed body goes only where the
-journey says) and, like other 4xx, are permanent; network errors and timeouts are transient.
+Answers: 2xx succeed (a JSON `id` in an uncompressed response of at most 64 KiB becomes the
+outcome's `external_id`; reading stops at 64 KiB, and other answers' bodies are not read); 408,
+429 and 5xx are transient (429 and 503 honour `Retry-After`); redirects are not followed (the
+signed body goes only where the journey says) and, like other 4xx, are permanent; network errors
+and timeouts are transient.
 `timeout_seconds` bounds the whole attempt (resolving, connecting, sending, reading), not each
 step, so a receiver that trickles bytes cannot hold a worker slot.
 
