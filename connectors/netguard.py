@@ -32,6 +32,7 @@ learn the internal network's addresses from error texts).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import re
@@ -39,7 +40,6 @@ import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-import anyio
 import httpcore
 import httpx
 
@@ -199,7 +199,7 @@ def _name_refusal(name: str) -> str | None:
 
 async def system_resolver(host: str, port: int) -> Sequence[str]:
     """Every address getaddrinfo gives for `host` (TCP), in its order, without repeats."""
-    answers = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    answers = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in answers))
 
 

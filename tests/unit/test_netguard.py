@@ -17,6 +17,7 @@ from connectors.netguard import (
     GuardedTransport,
     address_refusal,
     literal_address,
+    system_resolver,
 )
 
 REFUSED_HOSTS = [
@@ -272,3 +273,10 @@ async def test_a_name_that_does_not_resolve_is_a_connect_error() -> None:
     async with httpx.AsyncClient(transport=transport) as client:
         with pytest.raises(httpx.ConnectError, match="could not resolve"):
             await client.get("http://missing.test/")
+
+
+async def test_the_system_resolver_answers_addresses_for_a_local_name() -> None:
+    # `localhost` comes from the hosts file: no DNS traffic leaves the machine.
+    answers = await system_resolver("localhost", 80)
+    assert answers
+    assert {ipaddress.ip_address(answer).is_loopback for answer in answers} == {True}
