@@ -6,6 +6,7 @@ deployment allows an on-premise receiver, with the allow-list (`WEBHOOK_ALLOWED_
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from collections import deque
@@ -258,6 +259,26 @@ async def test_a_success_without_a_json_id_has_no_external_id(
     outcome = await connector.execute(request(receiver.url))
     assert outcome.external_id is None
     assert outcome.detail == {"status_code": 204}
+
+
+async def test_an_id_is_read_only_from_an_uncompressed_answer_within_the_size_cap(
+    receiver: Receiver, connector: WebhookConnector
+) -> None:
+    padded = b'{"id": "msg-big", "pad": "' + b"x" * 70_000 + b'"}'
+    zipped = gzip.compress(b'{"id": "msg-zipped"}')
+    receiver.script.extend(
+        [
+            Reply(body=padded),
+            Reply(
+                body=zipped,
+                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+            ),
+        ]
+    )
+    big = await connector.execute(request(receiver.url))
+    compressed = await connector.execute(request(receiver.url))
+    assert (big.external_id, compressed.external_id) == (None, None)
+    assert {received.headers["accept-encoding"] for received in receiver.requests} == {"identity"}
 
 
 async def test_a_refused_connection_is_transient(connector: WebhookConnector) -> None:
