@@ -1,13 +1,12 @@
 """Channel connectors behind one `Connector` protocol (see `connectors.base`).
 
 `default_registry` assembles the channels this build ships; the composition root (`runtime/`)
-creates the shared HTTP client and the source of the tenants' webhook signing secrets, then
-calls it.
+makes the webhook connector (with the source of the tenants' signing secrets and the
+deployment's destination allow-list, `connectors.netguard`), closes it on the way out, and passes
+it in.
 """
 
 from __future__ import annotations
-
-import httpx
 
 from connectors.base import ActionOutcome, ActionRequest, ActionSpec, Connector, CustomerContact
 from connectors.errors import (
@@ -18,6 +17,7 @@ from connectors.errors import (
     UnknownAction,
     UnknownChannel,
 )
+from connectors.netguard import DestinationGuard
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import SandboxConnector
 from connectors.webhook import FixedSigningSecrets, SigningSecrets, WebhookConnector
@@ -31,6 +31,7 @@ __all__ = [
     "Connector",
     "ConnectorRegistry",
     "CustomerContact",
+    "DestinationGuard",
     "FixedSigningSecrets",
     "InvalidActionParams",
     "PermanentChannelError",
@@ -40,13 +41,11 @@ __all__ = [
     "UnknownChannel",
     "WeComClient",
     "WeComConnector",
+    "WebhookConnector",
     "default_registry",
 ]
 
 
-def default_registry(
-    http_client: httpx.AsyncClient, webhook_secrets: SigningSecrets
-) -> ConnectorRegistry:
-    """A registry with every shipped channel: `sandbox` and `webhook` (posting via `http_client`,
-    signing with the tenant's secrets from `webhook_secrets`)."""
-    return ConnectorRegistry([SandboxConnector(), WebhookConnector(http_client, webhook_secrets)])
+def default_registry(webhook: WebhookConnector) -> ConnectorRegistry:
+    """A registry with every shipped channel: `sandbox` and the given `webhook` connector."""
+    return ConnectorRegistry([SandboxConnector(), webhook])

@@ -12,7 +12,7 @@ import httpx
 from pymongo import AsyncMongoClient
 from temporalio.client import Client
 
-from connectors import default_registry
+from connectors import DestinationGuard, WebhookConnector, default_registry
 from connectors.registry import ConnectorRegistry
 from connectors.wecom import WeComClient, WeComConnector
 from runtime.secrets import secret_box
@@ -52,7 +52,9 @@ async def open_resources(
     box = secret_box(settings)  # before connecting: a missing SECRETS_KEYS fails fast
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
     try:
-        store = Store(mongo[settings.mongodb_database], box)
+        store = Store(
+            mongo[settings.mongodb_database], box, max_time_ms=settings.mongodb_max_time_ms
+        )
         await store.ensure_indexes()
         await store.reseal_secrets()
         if settings.webhook_signing_secret is not None:
@@ -67,9 +69,12 @@ async def open_resources(
             await search_attributes.register(temporal)
         except Exception as err:  # a production namespace may forbid it; ops register them
             log.warning("could not register search attributes: %s", err)
-        async with httpx.AsyncClient() as http:
-            signing = CachedSigningSecrets(store.webhook_secrets, settings.webhook_signing_secret)
-            registry = default_registry(http, signing)
+        webhook = WebhookConnector(
+            CachedSigningSecrets(store.webhook_secrets, settings.webhook_signing_secret),
+            DestinationGuard(settings.webhook_allowed_networks),
+        )
+        async with httpx.AsyncClient() as http, webhook:
+            registry = default_registry(webhook)
             wecom_client = WeComClient(http, store.wecom_credentials)
             wecom = WeComConnector(wecom_client, store.wecom_allowances, store.wecom_transfers)
             registry.register(wecom)

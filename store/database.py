@@ -26,6 +26,7 @@ from store.mongo import (
     API_KEYS,
     CHANNEL_CREDENTIALS,
     CUSTOMERS,
+    DEFAULT_MAX_TIME_MS,
     DELIVERIES,
     ENROLLMENT_RUNS,
     ENROLLMENTS,
@@ -296,10 +297,18 @@ class Store:
     """All repositories over one `AsyncDatabase`.
 
     `secrets` seals the secrets some repositories hold (WeCom credentials, webhook signing
-    secrets); a store built without one refuses to read or write them.
+    secrets); a store built without one refuses to read or write them. `max_time_ms` bounds
+    each metrics and timeline aggregation (MongoDB's `maxTimeMS`; over it they raise
+    `QueryTimeout`).
     """
 
-    def __init__(self, db: AsyncDatabase[Any], secrets: SecretBox | None = None) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Any],
+        secrets: SecretBox | None = None,
+        *,
+        max_time_ms: int = DEFAULT_MAX_TIME_MS,
+    ) -> None:
         self.db = db
         self.tenants = TenantRepository(db)
         self.journeys = JourneyRepository(db)
@@ -307,14 +316,14 @@ class Store:
         self.events = EventRepository(db)
         self.enrollments = EnrollmentRepository(db)
         self.deliveries = DeliveryRepository(db)
-        self.timeline = TimelineRepository(db)
+        self.timeline = TimelineRepository(db, max_time_ms)
         self.operations = OperationRepository(db)
         self.live = LiveFeedRepository(db)
         self.wecom_credentials = WeComCredentialsRepository(db, secrets)
         self.wecom_allowances = AllowanceLedger(db)
         self.wecom_transfers = TransferLedger(db)
         self.hooks = HookRepository(db)
-        self.metrics = MetricsRepository(db)
+        self.metrics = MetricsRepository(db, max_time_ms)
         self.wecom_callbacks = CallbackRepository(db)
         self.webhook_secrets = WebhookSecretRepository(db, secrets)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from api.graphql.apikeys.mutations import ApiKeyMutations
+from api.graphql.apikeys.queries import ApiKeyQueries
 from api.graphql.customers.queries import CustomerQueries
 from api.graphql.enrollments.mutations import EnrollmentMutations
 from api.graphql.enrollments.queries import EnrollmentQueries
@@ -34,6 +36,7 @@ class Query(
     WebhookQueries,
     OperationQueries,
     MetricsQueries,
+    ApiKeyQueries,
 ):
     """Reads, all scoped to the caller's tenant."""
 
@@ -50,6 +53,7 @@ class Mutation(
     HookMutations,
     WebhookMutations,
     OperationMutations,
+    ApiKeyMutations,
 ):
     """Writes; each answers a union of its result and the expected failures."""
 

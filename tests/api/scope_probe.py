@@ -64,7 +64,8 @@ class Seeded:
 
 
 async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seeded:
-    """A published journey, a customer, an enrollment, a hook, a bulk operation, WeCom settings."""
+    """A published journey, a customer, an enrollment, a hook, a bulk operation, WeCom settings,
+    an API key."""
     label = uuid.uuid4().hex[:12]
     now = datetime.now(UTC)
     created = await gql(
@@ -120,7 +121,9 @@ async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seed
         {"input": settings},
     )
     assert configured["configureWeCom"]["__typename"] == "WeComSettings", configured
+    api_key, _ = await store.tenants.create_api_key(tenant.tenant_id, f"key-{label}", "viewer", now)
     refs = {
+        "apiKey": api_key.id,
         "journey": journey_id,
         "customer": customer_id,
         "enrollment": enrollment_id,
@@ -128,7 +131,8 @@ async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seed
         "operation": operation.id,
         "phone": phone,
     }
-    return Seeded(tenant, refs, (f"journey-{label}", f"hook-{label}", f"corp-{label}"))
+    markers = (f"journey-{label}", f"hook-{label}", f"corp-{label}", f"key-{label}")
+    return Seeded(tenant, refs, markers)
 
 
 def served_schema() -> GraphQLSchema:

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
 from connectors.base import ActionRequest, CustomerContact
-from connectors.webhook import SIGNATURE_HEADER, WebhookConnector, sign, verify_signature
+from connectors.netguard import DestinationGuard
+from connectors.webhook import (
+    SIGNATURE_HEADER,
+    SigningSecrets,
+    WebhookConnector,
+    sign,
+    verify_signature,
+)
 from store.database import Store
 from store.webhook_secrets import CachedSigningSecrets
 
@@ -82,10 +88,21 @@ class Clock:
         return self.now.timestamp()
 
 
+LOOPBACK = DestinationGuard(["127.0.0.1/32"])  # the receiver's address is not public
+
+
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
+async def webhooks() -> AsyncIterator[Callable[..., WebhookConnector]]:
+    """Makes connectors (each owns its HTTP client) and closes them after the test."""
+    made: list[WebhookConnector] = []
+
+    def make(secrets: SigningSecrets, clock: Clock) -> WebhookConnector:
+        made.append(WebhookConnector(secrets, LOOPBACK, clock=clock.seconds))
+        return made[-1]
+
+    yield make
+    for connector in made:
+        await connector.aclose()
 
 
 def post(url: str, tenant: str = "t-luckin") -> ActionRequest:
@@ -103,13 +120,13 @@ def post(url: str, tenant: str = "t-luckin") -> ActionRequest:
 async def test_deliveries_carry_both_signatures_during_the_overlap_and_only_the_new_after(
     store: Store,
     receiver: Receiver,
-    http: httpx.AsyncClient,
+    webhooks: Callable[..., WebhookConnector],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     clock = Clock()
     secrets = CachedSigningSecrets(store.webhook_secrets, initial=LEGACY, ttl=0)
-    connector = WebhookConnector(http, secrets, clock=clock.seconds)
+    connector = webhooks(secrets, clock)
 
     # A tenant without a secret of its own starts with the deprecated deployment-wide one.
     await connector.execute(post(receiver.url))
@@ -137,12 +154,10 @@ async def test_deliveries_carry_both_signatures_during_the_overlap_and_only_the_
 
 
 async def test_each_tenant_signs_with_its_own_generated_secret(
-    store: Store, receiver: Receiver, http: httpx.AsyncClient
+    store: Store, receiver: Receiver, webhooks: Callable[..., WebhookConnector]
 ) -> None:
     clock = Clock()
-    connector = WebhookConnector(
-        http, CachedSigningSecrets(store.webhook_secrets, ttl=0), clock=clock.seconds
-    )
+    connector = webhooks(CachedSigningSecrets(store.webhook_secrets, ttl=0), clock)
     luckin, _ = await store.webhook_secrets.rotate("t-luckin", T0, timedelta(0))
     heytea, _ = await store.webhook_secrets.rotate("t-heytea", T0, timedelta(0))
     assert luckin.get_secret_value() != heytea.get_secret_value()
@@ -154,12 +169,10 @@ async def test_each_tenant_signs_with_its_own_generated_secret(
 
 
 async def test_a_rotation_without_overlap_stops_the_old_secret_at_once(
-    store: Store, receiver: Receiver, http: httpx.AsyncClient
+    store: Store, receiver: Receiver, webhooks: Callable[..., WebhookConnector]
 ) -> None:
     clock = Clock()
-    connector = WebhookConnector(
-        http, CachedSigningSecrets(store.webhook_secrets, ttl=0), clock=clock.seconds
-    )
+    connector = webhooks(CachedSigningSecrets(store.webhook_secrets, ttl=0), clock)
     first, _ = await store.webhook_secrets.rotate("t-luckin", T0, timedelta(hours=2))
     second, info = await store.webhook_secrets.rotate("t-luckin", T0, timedelta(0))
 
@@ -171,13 +184,13 @@ async def test_a_rotation_without_overlap_stops_the_old_secret_at_once(
 
 
 async def test_a_rotation_reaches_a_cached_sender_once_its_cache_expires(
-    store: Store, receiver: Receiver, http: httpx.AsyncClient
+    store: Store, receiver: Receiver, webhooks: Callable[..., WebhookConnector]
 ) -> None:
     clock = Clock()
     secrets = CachedSigningSecrets(
         store.webhook_secrets, ttl=5.0, monotonic=lambda: clock.monotonic
     )
-    connector = WebhookConnector(http, secrets, clock=clock.seconds)
+    connector = webhooks(secrets, clock)
     old, _ = await store.webhook_secrets.rotate("t-luckin", T0, timedelta(0))
     await connector.execute(post(receiver.url))
 
