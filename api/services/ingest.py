@@ -318,7 +318,7 @@ class IngestService:
             problem = FieldProblem(path="", message="an event must be a JSON object")
             return IngestResult(index, event_id, "rejected", errors=[problem]), None
         try:
-            event_in = EventIn.parse(raw)
+            event_in = EventIn.parse(raw, now=self._clock())
         except InvalidInput as exc:
             return IngestResult(index, event_id, "rejected", errors=exc.problems), None
         try:
