@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -229,3 +230,15 @@ async def test_events_the_store_cannot_hold_are_rejected_alone_with_a_reason(
         assert await store.events.get(tenant.tenant_id, event_id) is not None
     stored = await store.events.get(tenant.tenant_id, "g1")
     assert stored is not None and stored.properties["total"] == 2**63 - 1
+
+
+async def test_a_content_length_of_other_digits_is_not_trusted_and_not_a_crash(
+    api: httpx.AsyncClient, store: Store, tenant: TenantKeys
+) -> None:
+    body = json.dumps([event("e1", "order.paid", {"phone": PHONE})]).encode()
+    headers = [(name.encode(), value.encode()) for name, value in tenant.auth("operator").items()]
+    # b"\xb2" is "²" in Latin-1, the encoding of HTTP header values: a digit to `isdigit`.
+    headers += [(b"content-type", b"application/json"), (b"content-length", b"\xb2")]
+    response = await api.post("/v1/events", content=body, headers=headers)
+    assert response.status_code == 202, response.text
+    assert await store.events.get(tenant.tenant_id, "e1") is not None
