@@ -5,15 +5,22 @@ Routing state: an event is inserted with `routed_at: null` and a `route_pending:
 error. `unrouted` finds the pending ones (across tenants, for the recovery sweep) through a partial
 index on the marker, so the index holds only events still to be routed. Events stored before
 routing was tracked carry neither field and count as routed. Neither field is part of `Event`.
+
+Routing that fails is retried a bounded number of times (`record_failure`): the event keeps its
+attempt count, last error and the time of its next attempt (`route_retry_at`); `due` skips it until
+then. Once out of attempts it is parked: the pending marker is replaced by `route_dead`, so sweeps
+leave it alone, and `store.dead_letters` lists, inspects and revives it. An event may also name a
+preparation (`route_prepare`), work the router must redo before routing it (see `IngestService`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -22,18 +29,43 @@ from store.mongo import EVENTS, Document, collection
 from store.pagination import Page, after, collect, decode_cursor, page_size
 
 _ORDER = ["timestamp", "_id"]
-_STORE_ONLY = ("_id", "event_id", "routed_at", "route_pending")
 PENDING = "route_pending"
 """The marker field of events still to be routed (the partial index `unrouted` filters on it)."""
+ATTEMPTS = "route_attempts"
+LAST_ERROR = "route_error"
+RETRY_AT = "route_retry_at"
+DEAD = "route_dead"
+"""The marker field of parked events (dead letters): out of routing attempts."""
+DEAD_AT = "route_dead_at"
+PREPARE = "route_prepare"
+_STORE_ONLY = (
+    "_id",
+    "event_id",
+    "routed_at",
+    PENDING,
+    ATTEMPTS,
+    LAST_ERROR,
+    RETRY_AT,
+    DEAD,
+    DEAD_AT,
+    PREPARE,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
-    """An event with its routing state: `pending` until routing finished without error."""
+    """An event with its routing state: `pending` until routing finished without error (or it
+    was parked: `dead_at`); failed `attempts`, the `last_error`, when the next attempt is due
+    (`retry_at`), and the `prepare` step routing must run first, if any."""
 
     event: Event
     pending: bool
     routed_at: datetime | None
+    attempts: int = 0
+    last_error: str | None = None
+    retry_at: datetime | None = None
+    dead_at: datetime | None = None
+    prepare: str | None = None
 
 
 def event_from_document(doc: Document) -> Event:
@@ -43,19 +75,34 @@ def event_from_document(doc: Document) -> Event:
     return Event.model_validate(data)
 
 
-def event_document(event: Event) -> Document:
+def event_document(event: Event, prepare: str | None = None) -> Document:
     """The stored form of an event (`event_id` is the client's id; `_id` is MongoDB's)."""
     doc = event.model_dump(exclude={"id"})
     doc["event_id"] = event.id
     doc["routed_at"] = None
     doc[PENDING] = True
+    if prepare is not None:
+        doc[PREPARE] = prepare
     return doc
 
 
-def _stored(doc: Document) -> StoredEvent:
+def stored_event(doc: Document) -> StoredEvent:
+    """The event of a stored document with its routing state."""
     return StoredEvent(
-        event_from_document(doc), pending=doc.get(PENDING) is True, routed_at=doc.get("routed_at")
+        event_from_document(doc),
+        pending=doc.get(PENDING) is True,
+        routed_at=doc.get("routed_at"),
+        attempts=int(doc.get(ATTEMPTS) or 0),
+        last_error=doc.get(LAST_ERROR),
+        retry_at=doc.get(RETRY_AT),
+        dead_at=doc.get(DEAD_AT),
+        prepare=doc.get(PREPARE),
     )
+
+
+def _due_now(now: datetime) -> Document:
+    # Never failed (no retry time) or its backoff is over.
+    return {"$or": [{RETRY_AT: None}, {RETRY_AT: {"$lte": now}}]}
 
 
 class EventRepository:
@@ -64,10 +111,11 @@ class EventRepository:
     def __init__(self, db: AsyncDatabase[Any]) -> None:
         self._events = collection(db, EVENTS)
 
-    async def insert(self, event: Event) -> bool:
-        """Store the event; False when this tenant already stored an event with that id."""
+    async def insert(self, event: Event, *, prepare: str | None = None) -> bool:
+        """Store the event (with the preparation routing must run first, if any); False when
+        this tenant already stored an event with that id."""
         try:
-            await self._events.insert_one(event_document(event))
+            await self._events.insert_one(event_document(event, prepare))
         except DuplicateKeyError:
             return False
         return True
@@ -80,7 +128,7 @@ class EventRepository:
     async def find(self, tenant_id: str, event_id: str) -> StoredEvent | None:
         """The event with this client id and its routing state, or None."""
         doc = await self._events.find_one({"tenant_id": tenant_id, "event_id": event_id})
-        return None if doc is None else _stored(doc)
+        return None if doc is None else stored_event(doc)
 
     async def mark_routed(self, tenant_id: str, event_ids: Sequence[str], at: datetime) -> int:
         """Record that these events reached every journey they target; how many were pending."""
@@ -88,9 +136,92 @@ class EventRepository:
             return 0
         result = await self._events.update_many(
             {"tenant_id": tenant_id, "event_id": {"$in": list(event_ids)}, PENDING: True},
-            {"$set": {"routed_at": at}, "$unset": {PENDING: ""}},
+            {"$set": {"routed_at": at}, "$unset": {PENDING: "", RETRY_AT: ""}},
         )
         return result.modified_count
+
+    async def record_failure(
+        self,
+        tenant_id: str,
+        event_id: str,
+        error: str,
+        at: datetime,
+        backoff: Callable[[int], timedelta | None],
+    ) -> StoredEvent | None:
+        """Count a failed routing attempt of a pending event, with its error: `backoff(attempts)`
+        is the wait before the next one, or None to park it (a dead letter). The event after
+        the change; None when it is not pending (routed meanwhile, or unknown)."""
+        query = {"tenant_id": tenant_id, "event_id": event_id, PENDING: True}
+        doc = await self._events.find_one_and_update(
+            query,
+            {"$inc": {ATTEMPTS: 1}, "$set": {LAST_ERROR: error}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return None
+        wait = backoff(int(doc[ATTEMPTS]))
+        if wait is None:
+            change: Document = {
+                "$set": {DEAD: True, DEAD_AT: at},
+                "$unset": {PENDING: "", RETRY_AT: ""},
+            }
+        else:
+            change = {"$set": {RETRY_AT: at + wait}}
+        doc = await self._events.find_one_and_update(
+            query, change, return_document=ReturnDocument.AFTER
+        )
+        return None if doc is None else stored_event(doc)
+
+    async def tenants_due(self, now: datetime, older_than: datetime, limit: int) -> list[str]:
+        """Tenants with events to recover (pending, received before `older_than`, not waiting
+        out a backoff), the one whose oldest such event is oldest first; at most `limit`."""
+        found = await self._events.aggregate(
+            [
+                {"$match": {PENDING: True, "received_at": {"$lt": older_than}, **_due_now(now)}},
+                {"$group": {"_id": "$tenant_id", "oldest": {"$min": "$received_at"}}},
+                {"$sort": {"oldest": 1, "_id": 1}},
+                {"$limit": limit},
+            ]
+        )
+        return [str(doc["_id"]) async for doc in found]
+
+    async def due(
+        self, tenant_id: str, now: datetime, older_than: datetime, limit: int
+    ) -> list[StoredEvent]:
+        """The tenant's events to recover now, oldest first, at most `limit`: pending, received
+        before `older_than`, not waiting out a backoff, and not received after an event of the
+        same customer that is (it goes first, keeping the customer's order, until parked)."""
+        query = {
+            "tenant_id": tenant_id,
+            PENDING: True,
+            "received_at": {"$lt": older_than},
+            **_due_now(now),
+        }
+        found = self._events.find(query).sort([("received_at", 1), ("_id", 1)]).limit(limit)
+        due = [stored_event(doc) async for doc in found]
+        customers = sorted({item.event.customer_id for item in due})
+        if not customers:
+            return []
+        waiting = self._events.find(
+            {
+                "tenant_id": tenant_id,
+                PENDING: True,
+                "customer_id": {"$in": customers},
+                RETRY_AT: {"$gt": now},
+            },
+            {"customer_id": 1, "received_at": 1},
+        )
+        first_waiting: dict[str, datetime] = {}
+        async for doc in waiting:
+            customer, received = doc["customer_id"], doc["received_at"]
+            if customer not in first_waiting or received < first_waiting[customer]:
+                first_waiting[customer] = received
+        return [
+            item
+            for item in due
+            if item.event.customer_id not in first_waiting
+            or item.event.received_at < first_waiting[item.event.customer_id]
+        ]
 
     async def unrouted(self, older_than: datetime, limit: int) -> list[StoredEvent]:
         """Events of every tenant received before `older_than` and not yet routed, oldest
@@ -103,7 +234,7 @@ class EventRepository:
             .sort([("received_at", 1), ("_id", 1)])
             .limit(limit)
         )
-        return [_stored(doc) async for doc in found]
+        return [stored_event(doc) async for doc in found]
 
     async def list_for_customer(
         self,
