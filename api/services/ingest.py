@@ -38,8 +38,8 @@ once with a fresh count). While an event waits out its backoff, the sweep keeps 
 later events back, so they stay in order; once it is parked, they go on.
 
 A sweep is fair between tenants: it serves the tenants with events due (the one with the oldest
-first), at most `per_tenant` events each (oldest first), `limit` in all; a tenant whose events keep
-failing backs off, so it cannot hold the others back.
+first), an equal share of `limit` each (at most `per_tenant`; oldest first); a tenant whose events
+keep failing backs off, so it cannot hold the others back.
 
 Preparation: some sources must do work on an event right before it is routed, e.g. WeCom notes
 the staff member who added a customer on the customer (the welcome is sent from them). The
@@ -273,18 +273,19 @@ class IngestService:
     ) -> int:
         """Route stored events that were never routed (module docstring), received more than
         `older_than` ago and not waiting out a backoff: per tenant (the one with the oldest
-        first) at most `per_tenant`, oldest first and each customer's in stored order; at most
-        `limit` in all. The number of events routed without error."""
+        first) an equal share of `limit`, at most `per_tenant`, oldest first and each
+        customer's in stored order. The number of events routed without error."""
         now = self._clock()
         cutoff = now - older_than
-        per_tenant = max(1, min(per_tenant, limit))
-        tenants = await self._store.events.tenants_due(now, cutoff, max(1, limit // per_tenant))
+        tenants = await self._store.events.tenants_due(now, cutoff, max(1, limit))
+        # An equal share each, so a tenant with many events (failing, say) leaves room for all.
+        share = max(1, min(per_tenant, limit // max(1, len(tenants))))
         pending: list[StoredEvent] = []
         for tenant_id in tenants:
-            share = min(per_tenant, limit - len(pending))
-            if share <= 0:
+            room = min(share, limit - len(pending))
+            if room <= 0:
                 break
-            pending += await self._store.events.due(tenant_id, now, cutoff, share)
+            pending += await self._store.events.due(tenant_id, now, cutoff, room)
         results = await self._route_stored(pending)
         routed = sum(1 for result in results if result.routing_error is None)
         if pending:
