@@ -258,7 +258,7 @@ class NotFound:
         description="Human-readable message, e.g. `journey 'j-1' not found`."
     )
     kind: str = strawberry.field(
-        description="What was looked for: `journey`, `journey version`, `customer`, "
+        description="What was looked for: `journey`, `journey version`, `customer`, `dead letter`, "
         "`enrollment`, `hook`, `operation`, `template`, `delivery`."
     )
     id: str = strawberry.field(description="The id that was looked for, as the client sent it.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from api.graphql.customers.queries import CustomerQueries
+from api.graphql.deadletters.mutations import DeadLetterMutations
+from api.graphql.deadletters.queries import DeadLetterQueries
 from api.graphql.enrollments.mutations import EnrollmentMutations
 from api.graphql.enrollments.queries import EnrollmentQueries
 from api.graphql.errors import MaskUnexpectedErrors
@@ -31,6 +33,7 @@ class Query(
     HookQueries,
     OperationQueries,
     MetricsQueries,
+    DeadLetterQueries,
 ):
     """Reads, all scoped to the caller's tenant."""
 
@@ -41,7 +44,12 @@ class Query(
     "Each mutation's description names the role it needs."
 )
 class Mutation(
-    JourneyMutations, EnrollmentMutations, EventMutations, HookMutations, OperationMutations
+    JourneyMutations,
+    EnrollmentMutations,
+    EventMutations,
+    HookMutations,
+    OperationMutations,
+    DeadLetterMutations,
 ):
     """Writes; each answers a union of its result and the expected failures."""
 
