@@ -68,9 +68,9 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from temporalio.client import Client
-from temporalio.service import RPCError
 
 from api.services.ports import Clock, utc_now
+from api.services.retries import RetryPolicy, describe_failure
 from domain.conditions import all_match, lookup
 from domain.customers import Customer
 from domain.engine import EventRef
@@ -92,40 +92,8 @@ finished); `rejected`: malformed, not stored; `failed`: not stored because of a 
 
 RouteAction = Literal["enrolled", "already_enrolled", "signalled", "not_running"]
 
-MAX_ERROR_TEXT = 300
-"""Characters of an error's text kept on a failed event."""
 MAX_TEMPORAL_ID_BYTES = 1000
 """Temporal's default workflow id limit: an older id longer than this was never started."""
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How often an event whose routing fails is tried, and how long apart."""
-
-    max_attempts: int = 5
-    first_delay: timedelta = timedelta(minutes=1)
-    max_delay: timedelta = timedelta(hours=1)
-
-    def backoff(self, attempts: int) -> timedelta | None:
-        """The wait after `attempts` failed attempts (doubling from `first_delay`, at most
-        `max_delay`), or None: out of attempts, park it."""
-        if attempts >= self.max_attempts:
-            return None
-        wait: timedelta = self.first_delay * (2 ** max(attempts - 1, 0))
-        return min(wait, self.max_delay)
-
-
-def describe_failure(exc: BaseException) -> str:
-    """What a failed attempt records: the error's kind, and its text only when the text is the
-    workflow service's or ours (never arbitrary exception text, which may quote connection
-    strings or credentials), bounded."""
-    if isinstance(exc, RPCError):
-        text = f"{type(exc).__name__} ({exc.status.name}): {exc.message}"
-    elif isinstance(exc, DomainError):
-        text = f"{type(exc).__name__}: {exc}"
-    else:
-        text = type(exc).__name__
-    return text[:MAX_ERROR_TEXT]
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +298,7 @@ class IngestService:
 
     async def _route_stored(self, pending: list[StoredEvent]) -> list[IngestResult]:
         batches: dict[str, list[_Routable]] = {}
+        orphans: list[IngestResult] = []
         for stored in pending:
             event = stored.event
             if (event.tenant_id, event.id) in self._in_flight:
@@ -340,7 +309,13 @@ class IngestService:
                 logger.error(
                     "event %s of tenant %s names no customer; not routed", event.id, event.tenant_id
                 )
-                await self._record_failure(event.tenant_id, event.id, describe_failure(exc))
+                error = describe_failure(exc)
+                orphans.append(
+                    IngestResult(
+                        0, event.id, "duplicate", routing_error=f"stored, routing failed: {error}"
+                    )
+                )
+                await self._record_failure(event.tenant_id, event.id, error)
                 continue
             result = IngestResult(0, event.id, "duplicate", customer_id=customer.id)
             item = _Routable(result, event, customer, stored.prepare)
@@ -351,7 +326,7 @@ class IngestService:
         ]
         if tasks:
             await asyncio.wait(tasks)
-        return [item.result for items in batches.values() for item in items]
+        return [item.result for items in batches.values() for item in items] + orphans
 
     async def _record_failure(self, tenant_id: str, event_id: str, error: str) -> None:
         try:

@@ -18,7 +18,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from activities.models import JOURNEYS_TASK_QUEUE, EnrollmentRef
-from api.services.ingest import IngestService, RetryPolicy, describe_failure
+from api.services.ingest import IngestService
+from api.services.retries import RetryPolicy, describe_failure
 from api.services.wecom_callbacks import FOLLOW_USER_ATTRIBUTE, WeComCallbackService
 from connectors.wecom.envelope import CallbackCodec
 from domain.channels import new_callback_id
