@@ -27,15 +27,19 @@ enrollment it targets was enrolled or signalled without error), and two things r
 - `recover`, which routes the unrouted events received more than a minute ago, each customer's
   in stored order. `start_recovery` runs it at start-up and then periodically in a task the
   service owns.
-So a stored event reaches its journeys at least once, or is parked where ops see it.
+So a stored event reaches its journeys at least once, or is parked where ops see it. Routing
+twice is harmless: a journey workflow ignores an event id it has seen (`JourneyWorkflow.event`
+keeps the last `SEEN_EVENT_IDS` ids, across continue-as-new), and signal-with-start on a running
+enrollment only delivers the event; on a closed `never` enrollment it is refused
+(`already_enrolled`).
 
 Poison events: every failed attempt to route an event (live or by a sweep; its customer gone
-included) is counted on the event with its error (`routing_error`: the error's kind, and the text
-only of errors that are ours or the workflow service's, never arbitrary exception text) and the
-time of its next attempt, `RetryPolicy`'s backoff later. Out of attempts, it is parked as a dead
-letter (`store.dead_letters`; GraphQL `deadLetters`, `retryDeadLetter(s)`, which route it again at
-once with a fresh count). While an event waits out its backoff, the sweep keeps its customer's
-later events back, so they stay in order; once it is parked, they go on.
+included) is counted on the event with its error (`retries.describe_failure`: the error's kind,
+and the text only of errors that are ours or the workflow service's, never arbitrary exception
+text) and the time of its next attempt, `RetryPolicy`'s backoff later. Out of attempts, it is
+parked as a dead letter (`store.dead_letters`; GraphQL `deadLetters`, `retryDeadLetter(s)`, which
+route it again at once with a fresh count). While an event waits out its backoff, the sweep keeps
+its customer's later events back, so they stay in order; once it is parked, they go on.
 
 A sweep is fair between tenants: it serves the tenants with events due (the one with the oldest
 first), an equal share of `limit` each (at most `per_tenant`; oldest first); a tenant whose events
@@ -46,10 +50,12 @@ the staff member who added a customer on the customer (the welcome is sent from 
 source registers it by name (`register_preparation`) and stores its events naming it
 (`store_then_route_later(..., prepare=name)`); whoever routes the event (live, a sweep, a retried
 dead letter) runs it first. A failing preparation is logged and routing goes on; a preparation
-not registered in the routing process counts as a failed attempt. Routing twice is harmless: a journey
-workflow ignores an event id it has seen (`JourneyWorkflow.event` keeps the last
-`SEEN_EVENT_IDS` ids, across continue-as-new), and signal-with-start on a running enrollment only
-delivers the event; on a closed `never` enrollment it is refused (`already_enrolled`).
+not registered in the routing process counts as a failed attempt.
+
+Enrollment ids: a long entry key is hashed into the id (`domain.enrollments.entry_key_segment`);
+an enrollment still running under the id an older release gave it (the key as it is) keeps
+getting its key's events, found through its projection.
+
 Limits: an event routed in part (say, enrolled in one journey, then a crash) whose enrollment has
 since closed re-enters a journey whose re-entry is `after_exit` or `concurrent` when routed again;
 an event sent live while an earlier one of its customer waits out a backoff is routed at once, so
