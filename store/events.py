@@ -38,6 +38,9 @@ DEAD = "route_dead"
 """The marker field of parked events (dead letters): out of routing attempts."""
 DEAD_AT = "route_dead_at"
 PREPARE = "route_prepare"
+MAX_WAITING = 1000
+"""Events waiting out a backoff `due` reads up front to keep their customers' later events out of
+its query (past that, it checks the customers it found instead)."""
 _STORE_ONLY = (
     "_id",
     "event_id",
@@ -191,37 +194,51 @@ class EventRepository:
         """The tenant's events to recover now, oldest first, at most `limit`: pending, received
         before `older_than`, not waiting out a backoff, and not received after an event of the
         same customer that is (it goes first, keeping the customer's order, until parked)."""
-        query = {
+        query: Document = {
             "tenant_id": tenant_id,
             PENDING: True,
             "received_at": {"$lt": older_than},
             **_due_now(now),
         }
+        waiting, complete = await self._first_waiting(tenant_id, now, None)
+        if waiting:
+            # Left out by the query, so they take no room from other customers' events.
+            query["$nor"] = [
+                {"customer_id": customer, "received_at": {"$gte": received}}
+                for customer, received in waiting.items()
+            ]
         found = self._events.find(query).sort([("received_at", 1), ("_id", 1)]).limit(limit)
         due = [stored_event(doc) async for doc in found]
-        customers = sorted({item.event.customer_id for item in due})
-        if not customers:
-            return []
-        waiting = self._events.find(
-            {
-                "tenant_id": tenant_id,
-                PENDING: True,
-                "customer_id": {"$in": customers},
-                RETRY_AT: {"$gt": now},
-            },
-            {"customer_id": 1, "received_at": 1},
-        )
-        first_waiting: dict[str, datetime] = {}
-        async for doc in waiting:
-            customer, received = doc["customer_id"], doc["received_at"]
-            if customer not in first_waiting or received < first_waiting[customer]:
-                first_waiting[customer] = received
+        if not complete:
+            customers = sorted({item.event.customer_id for item in due} - set(waiting))
+            waiting.update((await self._first_waiting(tenant_id, now, customers))[0])
         return [
             item
             for item in due
-            if item.event.customer_id not in first_waiting
-            or item.event.received_at < first_waiting[item.event.customer_id]
+            if item.event.customer_id not in waiting
+            or item.event.received_at < waiting[item.event.customer_id]
         ]
+
+    async def _first_waiting(
+        self, tenant_id: str, now: datetime, customers: Sequence[str] | None
+    ) -> tuple[dict[str, datetime], bool]:
+        """Customers (of these, or any) with a pending event waiting out a backoff, and when the
+        first of them was received; and whether that is all of them (at most `MAX_WAITING`
+        events are read when no customers are given)."""
+        query: Document = {"tenant_id": tenant_id, PENDING: True, RETRY_AT: {"$gt": now}}
+        if customers is not None:
+            query["customer_id"] = {"$in": list(customers)}
+        found = self._events.find(query, {"customer_id": 1, "received_at": 1}).sort(
+            [("received_at", 1), ("_id", 1)]
+        )
+        if customers is None:
+            found = found.limit(MAX_WAITING)
+        first: dict[str, datetime] = {}
+        read = 0
+        async for doc in found:
+            read += 1
+            first.setdefault(doc["customer_id"], doc["received_at"])
+        return first, customers is not None or read < MAX_WAITING
 
     async def unrouted(self, older_than: datetime, limit: int) -> list[StoredEvent]:
         """Events of every tenant received before `older_than` and not yet routed, oldest
