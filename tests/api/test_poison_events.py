@@ -28,7 +28,14 @@ from domain.errors import NotFound
 from domain.events import Event
 from store.database import Store
 from tests.api.journeys import welcome_journey
-from tests.api.support import TenantKeys, event, eventually, make_tenant, published_journey
+from tests.api.support import (
+    TenantKeys,
+    event,
+    eventually,
+    gql,
+    make_tenant,
+    published_journey,
+)
 from tests.api.test_ingest_recovery import Clock
 from tests.api.test_wecom_callbacks import added, credentials_of, crypto_of, query, sealed
 from workflows.journey import JourneyWorkflow
@@ -208,6 +215,10 @@ async def test_an_event_with_a_very_long_entry_key_enrolls_under_a_hashed_id(
 
     enrollment = await eventually(projected)
     assert enrollment.entry_key == long_key  # the readable key stays in the projection
+    read = await gql(
+        api, tenant, "query($id: ID!) { enrollment(id: $id) { entryKey } }", {"id": enrollment.id}
+    )
+    assert read["enrollment"] == {"entryKey": long_key}
     assert await store.dead_letters.count(tenant.tenant_id) == 0
 
 
