@@ -116,6 +116,35 @@ async def test_an_event_that_keeps_failing_backs_off_then_is_parked_as_a_dead_le
     assert after is not None and after.attempts == 3  # parked: no sweep tries it again
 
 
+async def test_routing_that_fails_live_is_counted_and_left_to_a_sweep_after_its_backoff(
+    store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
+) -> None:
+    clock = Clock()
+    service = IngestService(store, temporal_env.client, clock, POLICY)
+    batch = await service.store(
+        tenant.tenant_id, [_signup("s1", "13900000105")], prepare="unknown.step"
+    )
+    await service.route(batch)
+
+    [result] = batch.results
+    assert result.routing_error == (
+        "stored, routing failed: preparation 'unknown.step' is not known to this process"
+    )
+    stored = await store.events.find(tenant.tenant_id, "s1")
+    assert stored is not None and stored.pending and stored.attempts == 1
+    assert stored.retry_at == clock.now.replace(
+        microsecond=clock.now.microsecond // 1000 * 1000
+    ) + timedelta(minutes=1)
+    clock.now += timedelta(seconds=59)
+    await service.recover(older_than=timedelta(0))
+    unchanged = await store.events.find(tenant.tenant_id, "s1")
+    assert unchanged is not None and unchanged.attempts == 1
+    clock.now += timedelta(seconds=2)
+    await service.recover(older_than=timedelta(0))
+    tried = await store.events.find(tenant.tenant_id, "s1")
+    assert tried is not None and tried.attempts == 2
+
+
 async def test_a_parked_event_stops_holding_back_its_customers_later_events(
     api: httpx.AsyncClient, store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
 ) -> None:
