@@ -63,10 +63,14 @@ class EventIn(BaseModel):
         description="Identity kind → value; at least one. Values are normalized.",
     )
     timestamp: AwareDatetime = Field(
-        description="When it happened; must carry a time zone. Kept in UTC, to the millisecond."
+        description="When it happened; must carry a time zone. Kept in UTC, to the millisecond. "
+        "At ingestion, from `EARLIEST_EVENT_TIME` to `MAX_CLOCK_SKEW` after the server's now."
     )
     properties: dict[str, Any] = Field(
-        default_factory=dict, description=f"At most {MAX_PROPERTIES_BYTES} bytes as JSON."
+        default_factory=dict,
+        description=f"At most {MAX_PROPERTIES_BYTES} bytes as JSON, nested at most "
+        f"{MAX_PROPERTIES_DEPTH} levels, integers within 64 bits, names neither starting with `$` "
+        "nor holding NUL.",
     )
 
     @field_validator("identity")

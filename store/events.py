@@ -2,8 +2,9 @@
 
 Routing state: an event is inserted with `routed_at: null` and a `route_pending: true` marker;
 `mark_routed` sets `routed_at` and removes the marker once routing to journeys finished without
-error. `unrouted` finds the pending ones (across tenants, for the recovery sweep) through a partial
-index on the marker, so the index holds only events still to be routed. Events stored before
+error. The recovery sweep finds the pending ones through partial indexes on the marker, so they
+hold only events still to be routed: `tenants_due` (across tenants) names the tenants with some,
+`due` reads one tenant's share; `unrouted` lists them across tenants, oldest first. Events stored before
 routing was tracked carry neither field and count as routed. Neither field is part of `Event`.
 
 Routing that fails is retried a bounded number of times (`record_failure`): the event keeps its
@@ -244,8 +245,8 @@ class EventRepository:
         """Events of every tenant received before `older_than` and not yet routed, oldest
         first (received time, then insertion order), at most `limit`.
 
-        The one query across tenants: the recovery sweep serves them all; each event carries
-        its tenant, and everything done with it is scoped to that tenant."""
+        Across tenants (each event carries its tenant, and everything done with it is scoped to
+        that tenant); the sweep itself reads per tenant (`tenants_due`, `due`) to be fair."""
         found = (
             self._events.find({PENDING: True, "received_at": {"$lt": older_than}})
             .sort([("received_at", 1), ("_id", 1)])
