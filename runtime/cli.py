@@ -8,8 +8,12 @@
     omnijourney worker         the workers (and the WeCom result poller) only
     omnijourney create-tenant ID --name NAME
                                add a tenant (production has no demo seed)
-    omnijourney create-api-key TENANT --role ROLE --name NAME
+    omnijourney create-api-key TENANT --role ROLE --name NAME [--expires-at ISO-TIME]
                                issue an API key and print it once
+    omnijourney list-api-keys TENANT
+                               the tenant's keys (id, role, name, dates; never secrets)
+    omnijourney revoke-api-key TENANT KEY_ID [--allow-last-admin]
+                               revoke a key (the last usable admin key only with the flag)
     omnijourney export-schema  print the GraphQL schema (SDL)
 
 Settings come from the environment (see README, "Configuration").
@@ -29,7 +33,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 
-from domain.errors import Conflict
+from domain.errors import Conflict, NotFound
 from domain.tenants import ApiKeyRole, Tenant
 from runtime.demo import play
 from runtime.embedded import EmbeddedStack
@@ -205,12 +209,78 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         if await store.tenants.find(args.tenant_id) is None:
             print(f"omnijourney: no tenant {args.tenant_id!r}", file=sys.stderr)
             return 2
-        key, raw = await store.tenants.create_api_key(args.tenant_id, args.name, args.role, now)
+        if args.command == "list-api-keys":
+            return await _list_keys(store, args.tenant_id, now)
+        if args.command == "revoke-api-key":
+            return await _revoke_key(store, args, now)
+        try:
+            key, raw = await store.tenants.create_api_key(
+                args.tenant_id, args.name, args.role, now, expires_at=args.expires_at
+            )
+        except ValidationError as exc:
+            print(f"omnijourney: {_first_error(exc)}", file=sys.stderr)
+            return 2
         print(f"API key {key.id} ({args.role}) for tenant {args.tenant_id}; shown only now:")
         print(raw)
         return 0
     finally:
         await mongo.close()
+
+
+async def _list_keys(store: Store, tenant_id: str, now: datetime) -> int:
+    keys = await store.tenants.list_api_keys(tenant_id)
+    print("id\trole\tprefix\tstate\tname\tcreated\texpires\tlast used (to the minute)")
+    for key in keys:
+        state = "revoked" if not key.active else "expired" if key.expired_at(now) else "active"
+        print(
+            "\t".join(
+                [
+                    key.id,
+                    key.role,
+                    key.prefix,
+                    state,
+                    key.name,
+                    _when(key.created_at),
+                    _when(key.expires_at),
+                    _when(key.last_used_at),
+                ]
+            )
+        )
+    return 0
+
+
+async def _revoke_key(store: Store, args: argparse.Namespace, now: datetime) -> int:
+    try:
+        key = await store.tenants.revoke_api_key(
+            args.tenant_id, args.key_id, now, keep_last_admin=not args.allow_last_admin
+        )
+    except NotFound as exc:
+        print(f"omnijourney: {exc}", file=sys.stderr)
+        return 2
+    except Conflict as exc:
+        print(f"omnijourney: {exc} (or pass --allow-last-admin)", file=sys.stderr)
+        return 2
+    print(f"API key {key.id} revoked at {_when(key.revoked_at)}")
+    return 0
+
+
+def _when(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.isoformat(timespec="seconds")
+
+
+def _aware_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from exc
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone, e.g. {value}Z or {value}+08:00")
+    return moment
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def _first_line(exc: Exception) -> str:
@@ -249,6 +319,22 @@ def parser() -> argparse.ArgumentParser:
     key.add_argument("tenant_id", help="the tenant the key acts for")
     key.add_argument("--role", required=True, choices=list(get_args(ApiKeyRole)))
     key.add_argument("--name", required=True, help="what the key is for, e.g. 'ops console'")
+    key.add_argument(
+        "--expires-at",
+        type=_aware_time,
+        default=None,
+        help="when the key stops working, ISO 8601 with a time zone (default: never)",
+    )
+    listing = commands.add_parser("list-api-keys", help="list a tenant's keys (never secrets)")
+    listing.add_argument("tenant_id", help="the tenant")
+    revoke = commands.add_parser("revoke-api-key", help="revoke a key")
+    revoke.add_argument("tenant_id", help="the tenant the key acts for")
+    revoke.add_argument("key_id", help="the key's id (key_..., see list-api-keys)")
+    revoke.add_argument(
+        "--allow-last-admin",
+        action="store_true",
+        help="also revoke the tenant's last usable admin key (refused by default)",
+    )
     return root
 
 
@@ -270,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in ("activities.channel", "connectors.wecom.client"):
                 logging.getLogger(name).setLevel(max(logging.WARNING, settings_level(settings)))
         return cmd_run(settings, DemoOptions(args.customers, args.seconds) if wanted else None)
-    if args.command in ("create-tenant", "create-api-key"):
+    if args.command in ("create-tenant", "create-api-key", "list-api-keys", "revoke-api-key"):
         return asyncio.run(_admin(settings, args))
     if args.command == "api":
         return cmd_serve(settings, api=True, worker=False)

@@ -12,7 +12,7 @@ import httpx
 from pymongo import AsyncMongoClient
 from temporalio.client import Client
 
-from connectors import default_registry
+from connectors import DestinationGuard, WebhookConnector, default_registry
 from connectors.registry import ConnectorRegistry
 from connectors.wecom import WeComClient, WeComConnector
 from runtime.settings import Settings
@@ -48,7 +48,7 @@ async def open_resources(
     """Connect to MongoDB and Temporal, create indexes and search attributes, yield, close."""
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
     try:
-        store = Store(mongo[settings.mongodb_database])
+        store = Store(mongo[settings.mongodb_database], max_time_ms=settings.mongodb_max_time_ms)
         await store.ensure_indexes()
         temporal = await Client.connect(
             temporal_address, namespace=settings.temporal_namespace, data_converter=DATA_CONVERTER
@@ -57,8 +57,11 @@ async def open_resources(
             await search_attributes.register(temporal)
         except Exception as err:  # a production namespace may forbid it; ops register them
             log.warning("could not register search attributes: %s", err)
-        async with httpx.AsyncClient() as http:
-            registry = default_registry(http, settings.webhook_signing_secret)
+        webhook = WebhookConnector(
+            settings.webhook_signing_secret, DestinationGuard(settings.webhook_allowed_networks)
+        )
+        async with httpx.AsyncClient() as http, webhook:
+            registry = default_registry(webhook)
             wecom_client = WeComClient(http, store.wecom_credentials)
             wecom = WeComConnector(wecom_client, store.wecom_allowances, store.wecom_transfers)
             registry.register(wecom)

@@ -6,11 +6,15 @@ Every field is read from the environment variable of the same name in upper case
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from connectors.netguard import DestinationGuard
 
 DEV_WEBHOOK_SIGNING_SECRET = "dev-only-insecure-webhook-secret"  # noqa: S105 - a labelled dev default
 RESULT_POLL_INTERVAL = 30.0
@@ -61,6 +65,14 @@ class Settings(BaseSettings):
         description="HMAC secret that signs and verifies webhooks. The default is for local "
         "development only; set a real one in production.",
     )
+    webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Webhook destinations allowed although not public, for on-premise receivers: "
+        "comma-separated (or a JSON list). A CIDR network (`10.20.0.0/16`, `fd12::/64`) allows "
+        "every address inside it, whatever host name resolves there; a host name "
+        "(`crm.corp.example`, `receiver`) allows exactly that host (no wildcards, not its "
+        "subdomains) whatever it resolves to. Empty: public addresses only.",
+    )
     channel_rate_limits: dict[str, float] = Field(
         default_factory=lambda: {"webhook": 50.0, "sandbox": 200.0},
         description="Per-channel activity rate limit (activities/s) as JSON, e.g. "
@@ -91,6 +103,31 @@ class Settings(BaseSettings):
         description="Seconds between the worker's polls of WeCom for mass-message task results. "
         "Unset: 2 with the in-process simulator (the demo), else 30.",
     )
+    api_rate_limit: float = Field(
+        default=20.0,
+        ge=0,
+        description="Requests per second each API key may make to /graphql (HTTP) and "
+        "/v1/events, refilling a token bucket of API_RATE_LIMIT_BURST; over it, HTTP 429 with "
+        "Retry-After. Kept per API process: N replicas allow N times this. 0 turns it off.",
+    )
+    api_rate_limit_burst: int = Field(
+        default=40,
+        ge=1,
+        description="How many requests an API key may make at once before API_RATE_LIMIT "
+        "paces it (the token bucket's size).",
+    )
+    max_subscriptions_per_connection: int = Field(
+        default=20,
+        ge=1,
+        description="Operations one websocket may run at once; a `subscribe` over it gets an "
+        "`error` message (the connection stays open).",
+    )
+    mongodb_max_time_ms: int = Field(
+        default=15_000,
+        ge=1,
+        description="Milliseconds MongoDB may spend on one metrics, timeline or search "
+        "aggregation (maxTimeMS) before it is stopped and the query answers QUERY_TIMEOUT.",
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -99,6 +136,22 @@ class Settings(BaseSettings):
         if level not in logging.getLevelNamesMapping():
             raise ValueError(f"unknown log level {value!r}; use DEBUG, INFO, WARNING or ERROR")
         return level
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _split_allowed_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [entry for entry in text.replace(",", " ").split() if entry]
+        return value
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _valid_allowed_networks(cls, value: list[str]) -> list[str]:
+        DestinationGuard(value)  # raises ValueError naming a malformed entry
+        return value
 
     @field_validator("channel_rate_limits")
     @classmethod

@@ -27,6 +27,7 @@ from store.mongo import (
     API_KEYS,
     CHANNEL_CREDENTIALS,
     CUSTOMERS,
+    DEFAULT_MAX_TIME_MS,
     DELIVERIES,
     ENROLLMENT_RUNS,
     ENROLLMENTS,
@@ -300,9 +301,10 @@ OBSOLETE_INDEXES: dict[str, list[str]] = {
 
 
 class Store:
-    """All repositories over one `AsyncDatabase`."""
+    """All repositories over one `AsyncDatabase`. `max_time_ms` bounds each metrics and
+    timeline aggregation (MongoDB's `maxTimeMS`; over it they raise `QueryTimeout`)."""
 
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    def __init__(self, db: AsyncDatabase[Any], *, max_time_ms: int = DEFAULT_MAX_TIME_MS) -> None:
         self.db = db
         self.tenants = TenantRepository(db)
         self.journeys = JourneyRepository(db)
@@ -311,14 +313,14 @@ class Store:
         self.dead_letters = DeadLetterRepository(db)
         self.enrollments = EnrollmentRepository(db)
         self.deliveries = DeliveryRepository(db)
-        self.timeline = TimelineRepository(db)
+        self.timeline = TimelineRepository(db, max_time_ms)
         self.operations = OperationRepository(db)
         self.live = LiveFeedRepository(db)
         self.wecom_credentials = WeComCredentialsRepository(db)
         self.wecom_allowances = AllowanceLedger(db)
         self.wecom_transfers = TransferLedger(db)
         self.hooks = HookRepository(db)
-        self.metrics = MetricsRepository(db)
+        self.metrics = MetricsRepository(db, max_time_ms)
         self.wecom_callbacks = CallbackRepository(db)
 
     async def ping(self) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from api.graphql.apikeys.mutations import ApiKeyMutations
+from api.graphql.apikeys.queries import ApiKeyQueries
 from api.graphql.customers.queries import CustomerQueries
 from api.graphql.deadletters.mutations import DeadLetterMutations
 from api.graphql.deadletters.queries import DeadLetterQueries
@@ -33,6 +35,7 @@ class Query(
     HookQueries,
     OperationQueries,
     MetricsQueries,
+    ApiKeyQueries,
     DeadLetterQueries,
 ):
     """Reads, all scoped to the caller's tenant."""
@@ -49,6 +52,7 @@ class Mutation(
     EventMutations,
     HookMutations,
     OperationMutations,
+    ApiKeyMutations,
     DeadLetterMutations,
 ):
     """Writes; each answers a union of its result and the expected failures."""

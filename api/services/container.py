@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from temporalio.client import Client
 
+from api.services.api_keys import ApiKeyService
 from api.services.dead_letters import DeadLetterService
 from api.services.enrollments import EnrollmentService
 from api.services.ingest import IngestService
@@ -43,6 +44,7 @@ class Services:
     operations: OperationService
     live: LiveService
     metrics: MetricsService
+    api_keys: ApiKeyService
     temporal_ui_url: str | None
     """Base URL of the Temporal Web UI, for links to workflow histories; None: no links."""
 
@@ -81,6 +83,7 @@ class Services:
             operations=OperationService(store, temporal, ingest, clock),
             live=LiveService(store, clock),
             metrics=MetricsService(store, clock),
+            api_keys=ApiKeyService(store.tenants, clock),
             temporal_ui_url=temporal_ui_url,
         )
 

@@ -6,8 +6,8 @@ forces a decision. To add one, say how to call it and what another tenant must g
 
 - `Read(args=..., foreign=...)` for a query. `args` gives every required argument (and any
   other worth passing); strings starting with `$` are the seeded tenant's records: `$journey`,
-  `$customer`, `$enrollment`, `$hook`, `$operation`, `$phone` (the customer's phone),
-  `$deadLetter` (the id of a parked event of the customer). Required
+  `$customer`, `$enrollment`, `$hook`, `$operation`, `$apiKey` (a viewer key), `$phone` (the
+  customer's phone), `$deadLetter` (the id of a parked event of the customer). Required
   arguments named `journeyId`, `customerId`, `enrollmentId`, `hookId`, `operationId` are filled in
   without being listed. `foreign` is what a key of another tenant gets when it asks about the
   seeded tenant's records: `null`, `empty` (an empty list or connection), `not_found` (a
@@ -83,10 +83,13 @@ QUERIES: dict[str, Read | Elsewhere] = {
     "customerByIdentity": Read(args={"kind": "phone", "value": "$phone"}),
     "customers": Read(foreign="empty"),
     "enrollment": Read(args={"id": "$enrollment"}),
-    "enrollments": Read(args={"filter": {"journeyId": "$journey"}}, foreign="empty"),
+    # a small page: every node's `history` costs 1000 in the complexity limit
+    "enrollments": Read(args={"filter": {"journeyId": "$journey"}, "first": 5}, foreign="empty"),
     "hooks": Read(args={"includeArchived": True}, foreign="empty"),
     "hook": Read(args={"id": "$hook"}),
     "wecomSettings": Read(admin_only=True),
+    # Every answer holds the keys' last-used times, which the probe's own calls move.
+    "apiKeys": Elsewhere("tests/api/test_api_keys.py"),
     "operation": Read(args={"id": "$operation"}),
     "operations": Read(args={"journeyId": "$journey"}, foreign="empty"),
     "audienceMetrics": Read(args=RANGE, foreign="zero", sees_seed=False),
@@ -140,6 +143,10 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
         },
         "own_tenant",
     ),
+    "createApiKey": Write(
+        Permission.MANAGE_API_KEYS, {"input": {"name": "probe", "role": "VIEWER"}}, "own_tenant"
+    ),
+    "revokeApiKey": Write(Permission.MANAGE_API_KEYS, {"id": "$apiKey"}),
 }
 
 SUBSCRIPTIONS: dict[str, Elsewhere] = {

@@ -66,7 +66,7 @@ class Seeded:
 
 async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seeded:
     """A published journey, a customer, an enrollment, a hook, a bulk operation, WeCom settings,
-    a dead letter."""
+    an API key, a dead letter."""
     label = uuid.uuid4().hex[:12]
     now = datetime.now(UTC)
     created = await gql(
@@ -122,6 +122,7 @@ async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seed
         {"input": settings},
     )
     assert configured["configureWeCom"]["__typename"] == "WeComSettings", configured
+    api_key, _ = await store.tenants.create_api_key(tenant.tenant_id, f"key-{label}", "viewer", now)
     parked = Event(
         id=f"parked-{label}",
         tenant_id=tenant.tenant_id,
@@ -134,6 +135,7 @@ async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seed
     await store.events.insert(parked)
     await store.events.record_failure(tenant.tenant_id, parked.id, "RuntimeError", now, _park)
     refs = {
+        "apiKey": api_key.id,
         "deadLetter": parked.id,
         "journey": journey_id,
         "customer": customer_id,
@@ -142,7 +144,8 @@ async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seed
         "operation": operation.id,
         "phone": phone,
     }
-    return Seeded(tenant, refs, (f"journey-{label}", f"hook-{label}", f"corp-{label}"))
+    markers = (f"journey-{label}", f"hook-{label}", f"corp-{label}", f"key-{label}")
+    return Seeded(tenant, refs, markers)
 
 
 def _park(attempts: int) -> None:

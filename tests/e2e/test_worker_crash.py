@@ -130,6 +130,8 @@ async def test_killed_worker_restarts_and_completes_every_enrollment_without_dup
         "TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "TEMPORAL_NAMESPACE": client.namespace,
         "LOG_LEVEL": "WARNING",
+        # The receiver is on loopback, which webhooks reach only through the allow-list.
+        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
     }
     deliveries = mongo_db["deliveries"]
     first = start_worker(env, tmp_path / "worker-1.log")

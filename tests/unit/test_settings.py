@@ -31,6 +31,31 @@ def test_defaults_run_everything_embedded_on_localhost() -> None:
     assert settings.log_level == "INFO"
     assert settings.uses_dev_webhook_secret
     assert settings.channel_rate_limits["webhook"] > 0
+    assert settings.webhook_allowed_networks == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "10.20.0.0/16, crm.corp.example  receiver",
+        '["10.20.0.0/16", "crm.corp.example", "receiver"]',
+    ],
+)
+def test_webhook_allowed_networks_read_as_a_list_or_json(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("WEBHOOK_ALLOWED_NETWORKS", value)
+    assert Settings().webhook_allowed_networks == ["10.20.0.0/16", "crm.corp.example", "receiver"]
+
+
+@pytest.mark.parametrize("entry", ["10.20.0.1/16", "999.1.1.1/32", "bad host!"])
+def test_a_malformed_webhook_allowed_network_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, entry: str
+) -> None:
+    monkeypatch.setenv("WEBHOOK_ALLOWED_NETWORKS", f"10.0.0.0/8,{entry}")
+    with pytest.raises(ValidationError, match="webhook_allowed_networks") as caught:
+        Settings()
+    assert entry in str(caught.value)
 
 
 def test_env_names_are_the_documented_ones() -> None:
@@ -46,12 +71,17 @@ def test_env_names_are_the_documented_ones() -> None:
         "TEMPORAL_UI_PORT",
         "EMBEDDED_MONGODB_PORT",
         "WEBHOOK_SIGNING_SECRET",
+        "WEBHOOK_ALLOWED_NETWORKS",
         "CHANNEL_RATE_LIMITS",
         "TEMPORAL_UI_URL",
         "LOG_LEVEL",
         "PUBLIC_BASE_URL",
         "WECOM_SIMULATOR",
         "WECOM_RESULT_POLL_INTERVAL",
+        "API_RATE_LIMIT",
+        "API_RATE_LIMIT_BURST",
+        "MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        "MONGODB_MAX_TIME_MS",
     ]
 
 

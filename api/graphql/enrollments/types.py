@@ -505,7 +505,8 @@ class Enrollment:
     @described_field(
         "The Temporal workflow history of this enrollment, fetched from the Temporal server and "
         "told as readable steps. One request to Temporal per enrollment asked for: ask for it "
-        "on one enrollment, not on a list."
+        "on one enrollment, not on a list. Costs 1000 in the complexity limit (so at most nine "
+        "in one request; more is refused with `QUERY_TOO_COMPLEX`)."
     )
     async def history(
         self,
