@@ -15,6 +15,7 @@ from store.callbacks import RETENTION as CALLBACK_RETENTION
 from store.callbacks import CallbackRepository
 from store.channel_credentials import WeComCredentialsRepository
 from store.customers import CustomerRepository
+from store.dead_letters import DeadLetterRepository
 from store.deliveries import DeliveryRepository
 from store.enrollments import EnrollmentRepository
 from store.events import EventRepository
@@ -125,6 +126,18 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("received_at", ASCENDING), ("_id", ASCENDING)],
             partialFilterExpression={"route_pending": True},
             name="unrouted_by_received",
+        ),
+        # the sweep's share of one tenant: its events still to be routed, oldest first
+        IndexModel(
+            [("tenant_id", ASCENDING), ("received_at", ASCENDING), ("_id", ASCENDING)],
+            partialFilterExpression={"route_pending": True},
+            name="unrouted_by_tenant",
+        ),
+        # dead letters (parked after too many failed routing attempts), oldest parked first
+        IndexModel(
+            [("tenant_id", ASCENDING), ("route_dead_at", ASCENDING), ("_id", ASCENDING)],
+            partialFilterExpression={"route_dead": True},
+            name="dead_letters",
         ),
     ],
     ENROLLMENTS: [
@@ -314,6 +327,7 @@ class Store:
         self.journeys = JourneyRepository(db)
         self.customers = CustomerRepository(db)
         self.events = EventRepository(db)
+        self.dead_letters = DeadLetterRepository(db)
         self.enrollments = EnrollmentRepository(db)
         self.deliveries = DeliveryRepository(db)
         self.timeline = TimelineRepository(db, max_time_ms)

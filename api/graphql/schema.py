@@ -7,6 +7,8 @@ import strawberry
 from api.graphql.apikeys.mutations import ApiKeyMutations
 from api.graphql.apikeys.queries import ApiKeyQueries
 from api.graphql.customers.queries import CustomerQueries
+from api.graphql.deadletters.mutations import DeadLetterMutations
+from api.graphql.deadletters.queries import DeadLetterQueries
 from api.graphql.enrollments.mutations import EnrollmentMutations
 from api.graphql.enrollments.queries import EnrollmentQueries
 from api.graphql.errors import MaskUnexpectedErrors
@@ -37,6 +39,7 @@ class Query(
     OperationQueries,
     MetricsQueries,
     ApiKeyQueries,
+    DeadLetterQueries,
 ):
     """Reads, all scoped to the caller's tenant."""
 
@@ -54,6 +57,7 @@ class Mutation(
     WebhookMutations,
     OperationMutations,
     ApiKeyMutations,
+    DeadLetterMutations,
 ):
     """Writes; each answers a union of its result and the expected failures."""
 

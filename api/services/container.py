@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from temporalio.client import Client
 
 from api.services.api_keys import ApiKeyService
+from api.services.dead_letters import DeadLetterService
 from api.services.enrollments import EnrollmentService
 from api.services.ingest import IngestService
 from api.services.journeys import JourneyService
@@ -35,6 +36,7 @@ class Services:
     temporal: Client
     channels: ChannelCatalog
     ingest: IngestService
+    dead_letters: DeadLetterService
     journeys: JourneyService
     enrollments: EnrollmentService
     wecom_callbacks: WeComCallbackService
@@ -72,6 +74,7 @@ class Services:
             temporal=temporal,
             channels=channels,
             ingest=ingest,
+            dead_letters=DeadLetterService(store, ingest),
             journeys=JourneyService(store, channels, clock),
             enrollments=EnrollmentService(store, temporal),
             wecom_callbacks=WeComCallbackService(

@@ -223,6 +223,15 @@ async def test_rate_limit_is_transient_with_the_retry_after_delay(
     assert caught.value.retry_after == 7.0
 
 
+async def test_a_retry_after_of_other_digits_is_ignored_not_a_crash(
+    receiver: Receiver, connector: WebhookConnector
+) -> None:
+    receiver.script.append(Reply(status=429, body=b"", headers={"Retry-After": "\xb2"}))
+    with pytest.raises(TransientChannelError) as caught:
+        await connector.execute(request(receiver.url))
+    assert caught.value.retry_after is None
+
+
 async def test_retry_after_given_as_an_http_date_becomes_seconds_from_now(
     receiver: Receiver, connector: WebhookConnector
 ) -> None:
