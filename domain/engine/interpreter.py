@@ -7,7 +7,7 @@ stimulus has one handler and each node kind one `case` in `_Advance.process`; bo
 stops moving).
 
 Rules:
-- Instant nodes (entry, update_profile, exit) run straight through; the engine stops only at a
+- Instant nodes (entry, update_profile, exit) pass straight through; the engine stops only at a
   wait, a wait_for_event, an action (until its result) or a branch (until the customer's facts
   are loaded). A single `advance` never enters more than `MAX_STEPS` nodes, so a journey that
   slipped past validation with a cycle without a wait fails the enrollment instead of spinning.
