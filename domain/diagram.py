@@ -7,34 +7,20 @@ read as HTML is written as a Mermaid entity code (`#quot;`, `#35;`, `#lt;`...), 
 cannot break the chart or inject markup.
 
 Goal nodes have no incoming edges (their event reaches them from anywhere); they stand apart.
-Shapes by kind: entry stadium, wait parallelogram, wait_for_event hexagon, branch rhombus,
-action rectangle, update_profile trapezoid, goal subroutine, exit circle.
+Each kind's shape and detail line come from the registry (`domain.node_kinds`): entry stadium,
+wait parallelogram, wait_for_event hexagon, branch rhombus, action rectangle, update_profile
+trapezoid, goal subroutine, exit circle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from domain.journey import (
-    ActionNode,
-    ExitNode,
-    GoalNode,
-    JourneyDefinition,
-    Node,
-    WaitForEventNode,
-)
+from domain.journey import JourneyDefinition, Node
+from domain.node_kinds import REGISTRY, kind_of
 
-SHAPES: Mapping[str, tuple[str, str]] = {
-    "entry": ("([", "])"),
-    "wait": ("[/", "/]"),
-    "wait_for_event": ("{{", "}}"),
-    "branch": ("{", "}"),
-    "action": ("[", "]"),
-    "update_profile": ("[/", "\\]"),
-    "goal": ("[[", "]]"),
-    "exit": ("((", "))"),
-}
-"""Opening and closing brackets of each node kind's Mermaid shape."""
+SHAPES: Mapping[str, tuple[str, str]] = {kind: entry.shape for kind, entry in REGISTRY.items()}
+"""Opening and closing brackets of each node kind's Mermaid shape (from the registry)."""
 
 # Mermaid decodes `#<name or number>;` inside labels; everything structural is encoded that way.
 _ESCAPES = {
@@ -64,21 +50,11 @@ def escape(text: str) -> str:
     return "".join(out)
 
 
-def _detail(node: Node) -> str | None:
-    if isinstance(node, ActionNode):
-        return f"{node.channel}.{node.action}"
-    if isinstance(node, WaitForEventNode | GoalNode):
-        return node.event_type
-    if isinstance(node, ExitNode):
-        return node.reason
-    return None
-
-
 def _label(node: Node, count: int | None) -> str:
     lines = [f"{node.id} · {node.kind}"]
     if node.name:
         lines.append(node.name)
-    detail = _detail(node)
+    detail = kind_of(node).detail(node)
     if detail:
         lines.append(detail)
     if count is not None:

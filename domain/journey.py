@@ -1,18 +1,8 @@
 """The journey definition: a graph of typed nodes joined by labelled edges.
 
 A journey is data. `Node` is one discriminated union (on `kind`); `Edge` joins a node's outgoing
-label to another node. Labels a node may use:
-
-| kind             | outgoing labels                                  |
-|------------------|--------------------------------------------------|
-| entry            | `next`                                           |
-| wait             | `next`                                           |
-| wait_for_event   | `matched`, `timed_out`                           |
-| branch           | one per condition id, and `else`                 |
-| action           | `next`, optionally `failed`                      |
-| update_profile   | `next`                                           |
-| goal             | optionally `next` (with none the enrollment ends converted) |
-| exit             | none                                             |
+label to another node. Which labels each kind uses, and everything else the project's parts need
+to know of a kind, is in the registry `domain.node_kinds` (docs/architecture.md shows its table).
 
 Goal nodes have no incoming edges: their event reaches them from anywhere in the journey.
 Validation (`domain.validation`) checks all of this and names every problem at once.
@@ -21,7 +11,7 @@ Validation (`domain.validation`) checks all of this and names every problem at o
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -172,7 +162,8 @@ class UpdateProfileNode(_Model):
 
 
 class GoalNode(_Model):
-    """Conversion: the event marks the enrollment converted wherever it is (once per enrollment)."""
+    """Conversion: the event marks the enrollment converted wherever it is (once per enrollment).
+    No edge leads into a goal; with no `next` edge out of it the enrollment ends converted."""
 
     kind: Literal["goal"] = "goal"
     id: NodeId
@@ -202,16 +193,11 @@ Node = Annotated[
     Field(discriminator="kind"),
 ]
 
-NODE_KINDS: tuple[str, ...] = (
-    "entry",
-    "wait",
-    "wait_for_event",
-    "branch",
-    "action",
-    "update_profile",
-    "goal",
-    "exit",
-)
+NODE_MODELS: tuple[type[BaseModel], ...] = get_args(get_args(Node)[0])
+"""The models of the `Node` union, in its order."""
+
+NODE_KINDS: tuple[str, ...] = tuple(model.model_fields["kind"].default for model in NODE_MODELS)
+"""The `kind` of every node model, in the order of the `Node` union."""
 
 
 class Edge(_Model):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, assert_never
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -34,14 +34,13 @@ from domain.journey import (
     WaitForEventNode,
     WaitNode,
 )
+from domain.node_kinds import ELSE, kind_of
 
 ActionCatalog = Mapping[str, Mapping[str, type[BaseModel]]]
 """channel → action → the pydantic model its `params` must satisfy."""
 
 MAX_WAIT = timedelta(days=400)
 """The longest a wait or an event wait may last (Temporal timers are fine beyond; people are not)."""
-
-_ELSE = "else"
 
 NAMED_PARAMS_PROBLEMS = frozenset({"destination_not_allowed", "reserved_header"})
 """Params problems a connector's params model names itself (a pydantic custom error of that
@@ -78,31 +77,6 @@ def _human(delta: timedelta) -> str:
             clock += f"+{delta.microseconds}us"
         parts.append(clock)
     return " ".join(parts)
-
-
-def _label_set(node: Node) -> tuple[list[str], set[str]]:
-    """(labels that must have an edge, labels that may have one) for a node kind."""
-    if isinstance(node, EntryNode | WaitNode | UpdateProfileNode):
-        return ["next"], {"next"}
-    if isinstance(node, ActionNode):
-        return ["next"], {"next", "failed"}
-    if isinstance(node, WaitForEventNode):
-        return ["matched", "timed_out"], {"matched", "timed_out"}
-    if isinstance(node, BranchNode):
-        rule_ids = list(dict.fromkeys(rule.id for rule in node.rules))
-        return [*rule_ids, _ELSE], {*rule_ids, _ELSE}
-    if isinstance(node, GoalNode):
-        return [], {"next"}
-    return [], set()
-
-
-def _is_waiting(node: Node) -> bool:
-    """Whether passing this node takes time, so a loop through it cannot spin."""
-    if isinstance(node, WaitForEventNode):
-        return True
-    if isinstance(node, WaitNode):
-        return node.duration > timedelta(0) or node.until is not None
-    return False
 
 
 class _Checker:
@@ -241,7 +215,7 @@ class _Checker:
                 f"edges[{index}]",
             )
             return
-        _, allowed = _label_set(source)
+        _, allowed = kind_of(source).labels(source)
         if label not in allowed:
             expected = ", ".join(f"'{item}'" for item in sorted(allowed))
             self.add(
@@ -254,11 +228,11 @@ class _Checker:
 
     def check_required_edges(self) -> None:
         for node in self.nodes.values():
-            required, _ = _label_set(node)
+            required, _ = kind_of(node).labels(node)
             for label in required:
                 if label in self.labels[node.id]:
                     continue
-                if isinstance(node, BranchNode) and label == _ELSE:
+                if isinstance(node, BranchNode) and label == ELSE:
                     self.add(
                         "missing_else",
                         node.id,
@@ -275,41 +249,52 @@ class _Checker:
     # --- per node -----------------------------------------------------------------------------
 
     def check_node(self, node: Node) -> None:
-        if isinstance(node, EntryNode):
-            self.check_entry(node)
-        elif isinstance(node, WaitNode):
-            if node.duration < timedelta(0) or node.duration > MAX_WAIT:
-                why = (
-                    "must not be negative"
-                    if node.duration < timedelta(0)
-                    else "exceeds the 400-day maximum"
-                )
-                self.add(
-                    "duration_out_of_bounds",
-                    node.id,
-                    f"wait '{node.id}' lasts {_human(node.duration)}; the duration {why}",
-                    "duration",
-                )
-        elif isinstance(node, WaitForEventNode):
-            if node.timeout <= timedelta(0) or node.timeout > MAX_WAIT:
-                why = (
-                    "must be positive"
-                    if node.timeout <= timedelta(0)
-                    else "exceeds the 400-day maximum"
-                )
-                self.add(
-                    "duration_out_of_bounds",
-                    node.id,
-                    f"wait_for_event '{node.id}' times out after {_human(node.timeout)}; "
-                    f"the timeout {why}",
-                    "timeout",
-                )
-        elif isinstance(node, BranchNode):
-            self.check_branch(node)
-        elif isinstance(node, ActionNode):
-            self.check_action(node)
-        elif isinstance(node, UpdateProfileNode):
-            self.check_profile_update(node)
+        match node:
+            case EntryNode():
+                self.check_entry(node)
+            case WaitNode():
+                self.check_wait(node)
+            case WaitForEventNode():
+                self.check_wait_for_event(node)
+            case BranchNode():
+                self.check_branch(node)
+            case ActionNode():
+                self.check_action(node)
+            case UpdateProfileNode():
+                self.check_profile_update(node)
+            case GoalNode() | ExitNode():
+                pass  # nothing of their own beyond the edge and graph checks
+            case _:
+                assert_never(node)
+
+    def check_wait(self, node: WaitNode) -> None:
+        if node.duration < timedelta(0) or node.duration > MAX_WAIT:
+            why = (
+                "must not be negative"
+                if node.duration < timedelta(0)
+                else "exceeds the 400-day maximum"
+            )
+            self.add(
+                "duration_out_of_bounds",
+                node.id,
+                f"wait '{node.id}' lasts {_human(node.duration)}; the duration {why}",
+                "duration",
+            )
+
+    def check_wait_for_event(self, node: WaitForEventNode) -> None:
+        if node.timeout <= timedelta(0) or node.timeout > MAX_WAIT:
+            why = (
+                "must be positive"
+                if node.timeout <= timedelta(0)
+                else "exceeds the 400-day maximum"
+            )
+            self.add(
+                "duration_out_of_bounds",
+                node.id,
+                f"wait_for_event '{node.id}' times out after {_human(node.timeout)}; "
+                f"the timeout {why}",
+                "timeout",
+            )
 
     def check_entry(self, node: EntryNode) -> None:
         policy = node.reentry
@@ -333,7 +318,7 @@ class _Checker:
     def check_branch(self, node: BranchNode) -> None:
         seen: set[str] = set()
         for index, rule in enumerate(node.rules):
-            if rule.id == _ELSE:
+            if rule.id == ELSE:
                 self.add(
                     "reserved_rule_id",
                     node.id,
@@ -435,7 +420,9 @@ class _Checker:
                 )
 
     def check_loops_without_wait(self) -> None:
-        instant = {node_id for node_id, node in self.nodes.items() if not _is_waiting(node)}
+        instant = {
+            node_id for node_id, node in self.nodes.items() if not kind_of(node).pauses(node)
+        }
         graph = {
             node_id: [target for target in self.succ[node_id] if target in instant]
             for node_id in instant
@@ -462,7 +449,7 @@ class _Checker:
             # Nodes already reported for a missing or dangling edge count as ends, so one
             # missing edge is not reported again on every node upstream of it.
             or node_id in self.dangling_from
-            or not set(_label_set(node)[0]) <= self.labels[node_id]
+            or not set(kind_of(node).labels(node)[0]) <= self.labels[node_id]
         ]
         can_end = _closure(ends, self.pred)
         for node_id, node in self.nodes.items():

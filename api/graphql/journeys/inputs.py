@@ -17,6 +17,8 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types.unset import UnsetType
 
+from domain.node_kinds import REGISTRY
+
 DURATION = "An ISO 8601 duration, e.g. `PT30M` or `P2D`."
 NODE_ID = "Unique within the journey; letters, digits and `_ . : -`, at most 64 characters."
 NODE_NAME = "What designers call the node; shown in diagrams."
@@ -310,35 +312,39 @@ class ExitNodeInput:
     )
 
 
+def _kind(kind: str) -> str:
+    """The description of `NodeInput.<kind>`, from the node kind registry."""
+    entry = REGISTRY[kind]
+    return f"{' '.join(entry.summary.split())} Outgoing: {entry.outgoing()}."
+
+
 @strawberry.input(
     one_of=True, description="One node of a journey; set exactly one field, its kind."
 )
 class NodeInput:
     entry: EntryNodeInput | None = strawberry.field(
-        default=strawberry.UNSET, description="An entry node (outgoing: `next`)."
+        default=strawberry.UNSET, description=_kind("entry")
     )
     wait: WaitNodeInput | None = strawberry.field(
-        default=strawberry.UNSET, description="A wait (outgoing: `next`)."
+        default=strawberry.UNSET, description=_kind("wait")
     )
     wait_for_event: WaitForEventNodeInput | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="A wait for an event (outgoing: `matched`, `timed_out`).",
+        default=strawberry.UNSET, description=_kind("wait_for_event")
     )
     branch: BranchNodeInput | None = strawberry.field(
-        default=strawberry.UNSET, description="A branch (outgoing: each rule id, and `else`)."
+        default=strawberry.UNSET, description=_kind("branch")
     )
     action: ActionNodeInput | None = strawberry.field(
-        default=strawberry.UNSET, description="A channel action (outgoing: `next`, `failed`)."
+        default=strawberry.UNSET, description=_kind("action")
     )
     update_profile: UpdateProfileNodeInput | None = strawberry.field(
-        default=strawberry.UNSET, description="A profile update (outgoing: `next`)."
+        default=strawberry.UNSET, description=_kind("update_profile")
     )
     goal: GoalNodeInput | None = strawberry.field(
-        default=strawberry.UNSET,
-        description="A goal: no incoming edges; optionally `next` after converting.",
+        default=strawberry.UNSET, description=_kind("goal")
     )
     exit: ExitNodeInput | None = strawberry.field(
-        default=strawberry.UNSET, description="An exit (no outgoing edges)."
+        default=strawberry.UNSET, description=_kind("exit")
     )
 
     def to_raw(self) -> dict[str, Any]:

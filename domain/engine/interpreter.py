@@ -1,0 +1,324 @@
+"""The interpreter: `Engine.advance` walks one journey version for one enrollment.
+
+It is pure: `(state, stimulus, now) -> (state, commands)`, no I/O and no clock of its own. Each
+stimulus has one handler and each node kind one `case` in `_Advance.process`; both dispatch with
+`match` and end in `assert_never`, so a stimulus or node kind without a handler is a mypy error
+(and, should one slip through at runtime, an exception instead of an enrollment that silently
+stops moving).
+
+Rules:
+- Instant nodes (entry, update_profile, exit) pass straight through; the engine stops only at a
+  wait, a wait_for_event, an action (until its result) or a branch (until the customer's facts
+  are loaded). A single `advance` never enters more than `MAX_STEPS` nodes, so a journey that
+  slipped past validation with a cycle without a wait fails the enrollment instead of spinning.
+- Exit triggers (`JourneyDefinition.exit_triggers`: the journey's own and those its settings add,
+  such as leaving when the WeCom contact is deleted) and goals apply wherever the enrollment is.
+  A goal converts once per enrollment; after that its event is handled like any other (e.g. by a
+  wait_for_event in a repurchase loop).
+- Stimuli that no longer apply (a timer or an action result for a node the enrollment has left,
+  anything after the end) are ignored: the workflow may deliver them late, never wrongly.
+- Actions due inside the journey's quiet hours wait for the quiet window to end first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, assert_never
+
+from domain.clock import in_quiet_hours, next_local_time, quiet_hours_end
+from domain.conditions import all_match, fact_matches
+from domain.engine.commands import (
+    Command,
+    Complete,
+    LoadFacts,
+    MarkConverted,
+    RecordTransition,
+    RunAction,
+    UpdateProfile,
+    WaitForEvent,
+    WaitUntil,
+)
+from domain.engine.state import EngineState, EngineStatus, Waiting, WaitKind
+from domain.engine.stimuli import (
+    ActionFinished,
+    Cancel,
+    EventReceived,
+    EventRef,
+    FactsLoaded,
+    Start,
+    Stimulus,
+    TimerFired,
+)
+from domain.journey import (
+    ActionNode,
+    BranchNode,
+    EntryNode,
+    ExitNode,
+    GoalNode,
+    JourneyDefinition,
+    Node,
+    UpdateProfileNode,
+    WaitForEventNode,
+    WaitNode,
+)
+from domain.node_kinds import ELSE, FAILED, MATCHED, NEXT, TIMED_OUT
+
+MAX_STEPS = 100
+PATH_LENGTH = 50
+
+
+class Engine:
+    """Interprets one journey version. Stateless apart from the (immutable) definition."""
+
+    def __init__(self, definition: JourneyDefinition) -> None:
+        self.definition = definition
+        self._nodes: dict[str, Node] = {node.id: node for node in definition.nodes}
+
+    def advance(
+        self, state: EngineState, stimulus: Stimulus, now: datetime
+    ) -> tuple[EngineState, list[Command]]:
+        """Apply one stimulus at `now`; return the new state and the commands to carry out."""
+        if state.ended:
+            return state, []
+        step = _Advance(self, state, now)
+        match stimulus:
+            case Start():
+                step.start(stimulus.event)
+            case Cancel():
+                step.finish("cancelled", stimulus.reason, label="cancel")
+            case EventReceived():
+                step.event(stimulus.event)
+            case TimerFired():
+                step.timer(stimulus.node_id)
+            case ActionFinished():
+                step.action_finished(stimulus)
+            case FactsLoaded():
+                step.facts_loaded(stimulus)
+            case _:
+                assert_never(stimulus)
+        return step.state, step.commands
+
+    def node(self, node_id: str) -> Node:
+        return self._nodes[node_id]
+
+
+class _Advance:
+    """One `Engine.advance` call in progress: accumulates the new state and the commands."""
+
+    def __init__(self, engine: Engine, state: EngineState, now: datetime) -> None:
+        self.engine = engine
+        self.definition = engine.definition
+        self.state = state
+        self.now = now
+        self.commands: list[Command] = []
+        self.steps = 0
+
+    # -- stimuli --
+
+    def start(self, event: EventRef | None) -> None:
+        if self.state.started:
+            if event is not None:
+                self.event(event)
+            return
+        self._set(started=True, last_event_id=event.id if event else None)
+        self.enter(self.definition.entry.id, label="start", source=None)
+
+    def event(self, event: EventRef) -> None:
+        if not self.state.started:
+            return
+        for trigger in self.definition.exit_triggers:
+            if trigger.event_type == event.type and all_match(trigger.where, event.properties):
+                self._set(last_event_id=event.id)
+                self.finish("exited", trigger.reason, label=f"exit:{event.type}")
+                return
+        if self.state.converted_at is None:
+            for goal in self.definition.goals:
+                if goal.event_type == event.type and all_match(goal.where, event.properties):
+                    self.convert(goal, event)
+                    return
+        waiting = self.state.waiting
+        if waiting is None or waiting.kind != "event":
+            return
+        node = self.engine.node(waiting.node_id)
+        assert isinstance(node, WaitForEventNode)
+        if node.event_type == event.type and all_match(node.where, event.properties):
+            self._set(last_event_id=event.id)
+            self.follow(node.id, MATCHED)
+
+    def timer(self, node_id: str) -> None:
+        waiting = self.state.waiting
+        if waiting is None or waiting.node_id != node_id:
+            return
+        if waiting.until is not None and self.now < waiting.until:
+            return
+        if waiting.kind == "timer":
+            self.follow(node_id, NEXT)
+        elif waiting.kind == "event":
+            self.follow(node_id, TIMED_OUT)
+        elif waiting.kind == "quiet_hours":
+            node = self.engine.node(node_id)
+            assert isinstance(node, ActionNode)
+            self._start_action(node)
+
+    def action_finished(self, result: ActionFinished) -> None:
+        waiting = self.state.waiting
+        if waiting is None or waiting.kind != "action" or waiting.node_id != result.node_id:
+            return
+        failed_edge = self.definition.target(result.node_id, FAILED)
+        if not result.succeeded and failed_edge is not None:
+            self.follow(result.node_id, FAILED)
+        else:
+            self.follow(result.node_id, NEXT)
+
+    def facts_loaded(self, result: FactsLoaded) -> None:
+        waiting = self.state.waiting
+        if waiting is None or waiting.kind != "facts" or waiting.node_id != result.node_id:
+            return
+        node = self.engine.node(result.node_id)
+        assert isinstance(node, BranchNode)
+        label = ELSE
+        for rule in node.rules:
+            if all(fact_matches(condition, result.facts) for condition in rule.conditions):
+                label = rule.id
+                break
+        self.follow(node.id, label)
+
+    # -- moving --
+
+    def convert(self, goal: GoalNode, event: EventRef) -> None:
+        self._set(converted_at=self.now, goal_id=goal.id, last_event_id=event.id)
+        self.commands.append(MarkConverted(goal_id=goal.id, event_id=event.id, at=self.now))
+        target = self.definition.target(goal.id, NEXT)
+        self.enter(goal.id, label=f"goal:{event.type}", source=self.state.current)
+        if self.state.ended:
+            return
+        if target is None:
+            self.finish("converted", "converted", label="converted")
+        else:
+            self.follow(goal.id, NEXT)
+
+    def follow(self, source: str, label: str) -> None:
+        target = self.definition.target(source, label)
+        if target is None:
+            self.finish("exited", "completed", label=label)
+            return
+        self.enter(target, label=label, source=source)
+
+    def enter(self, node_id: str, *, label: str, source: str | None) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            self.finish("failed", "loop_without_wait", label=label)
+            return
+        visits = dict(self.state.visits)
+        visits[node_id] = visits.get(node_id, 0) + 1
+        path = [*self.state.path, node_id][-PATH_LENGTH:]
+        seq = self.state.seq + 1
+        self._set(current=node_id, waiting=None, seq=seq, visits=visits, path=path)
+        self.commands.append(
+            RecordTransition(seq=seq, from_node=source, to_node=node_id, label=label, at=self.now)
+        )
+        self.process(self.engine.node(node_id))
+
+    def finish(self, status: EngineStatus, reason: str, *, label: str) -> None:
+        seq = self.state.seq + 1
+        self.commands.append(
+            RecordTransition(
+                seq=seq,
+                from_node=self.state.current,
+                to_node=None,
+                label=label,
+                at=self.now,
+                reason=reason,
+            )
+        )
+        self._set(status=status, exit_reason=reason, waiting=None, seq=seq)
+        self.commands.append(Complete(status=status, reason=reason))
+
+    # -- one case per node kind --
+
+    def process(self, node: Node) -> None:
+        """Do what `node` does once entered: move on, or wait for something."""
+        match node:
+            case EntryNode():
+                self.follow(node.id, NEXT)
+            case WaitNode():
+                self._wait_for_time(node)
+            case WaitForEventNode():
+                self._wait_for_event(node)
+            case BranchNode():
+                self._set_waiting("facts", node.id, None)
+                self.commands.append(
+                    LoadFacts(node_id=node.id, last_event_id=self.state.last_event_id)
+                )
+            case ActionNode():
+                self._act_unless_quiet(node)
+            case UpdateProfileNode():
+                self._update_profile(node)
+            case GoalNode():
+                pass  # entered by `convert`, which then follows the goal's edge
+            case ExitNode():
+                self.finish("exited", node.reason, label="exit")
+            case _:
+                assert_never(node)
+
+    def _wait_for_time(self, node: WaitNode) -> None:
+        until = self.now + node.duration
+        if node.until is not None:
+            until = next_local_time(until, node.until, self.definition.settings.timezone)
+        if until <= self.now:
+            self.follow(node.id, NEXT)
+            return
+        self._set_waiting("timer", node.id, until)
+        self.commands.append(WaitUntil(node_id=node.id, until=until))
+
+    def _wait_for_event(self, node: WaitForEventNode) -> None:
+        until = self.now + node.timeout
+        self._set_waiting("event", node.id, until, event_type=node.event_type)
+        self.commands.append(WaitForEvent(node_id=node.id, event_type=node.event_type, until=until))
+
+    def _act_unless_quiet(self, node: ActionNode) -> None:
+        settings = self.definition.settings
+        quiet = settings.quiet_hours
+        held = quiet is not None and node.respect_quiet_hours
+        if held and quiet is not None and in_quiet_hours(self.now, quiet, settings.timezone):
+            until = quiet_hours_end(self.now, quiet, settings.timezone)
+            self._set_waiting("quiet_hours", node.id, until)
+            self.commands.append(WaitUntil(node_id=node.id, until=until))
+            return
+        self._start_action(node)
+
+    def _start_action(self, node: ActionNode) -> None:
+        visit = self.state.visits.get(node.id, 1)
+        run_prefix = "" if self.state.run is None else f"{self.state.run}:"
+        key = f"{self.state.enrollment_id}:{run_prefix}{node.id}:{visit}"
+        self._set_waiting("action", node.id, None)
+        self.commands.append(
+            RunAction(
+                node_id=node.id,
+                channel=node.channel,
+                action=node.action,
+                params=dict(node.params),
+                idempotency_key=key,
+                last_event_id=self.state.last_event_id,
+            )
+        )
+
+    def _update_profile(self, node: UpdateProfileNode) -> None:
+        self.commands.append(
+            UpdateProfile(
+                node_id=node.id,
+                add_tags=list(node.add_tags),
+                remove_tags=list(node.remove_tags),
+                set_attributes=dict(node.set_attributes),
+                unset_attributes=list(node.unset_attributes),
+            )
+        )
+        self.follow(node.id, NEXT)
+
+    def _set_waiting(
+        self, kind: WaitKind, node_id: str, until: datetime | None, event_type: str | None = None
+    ) -> None:
+        self._set(waiting=Waiting(kind=kind, node_id=node_id, until=until, event_type=event_type))
+
+    def _set(self, **changes: Any) -> None:
+        self.state = self.state.model_copy(update=changes)
