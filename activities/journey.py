@@ -8,7 +8,7 @@ from temporalio.exceptions import ApplicationError
 from activities import models as act
 from domain.conditions import CustomerFacts
 from domain.enrollments import Enrollment, EnrollmentStatus, Transition, WaitInfo
-from domain.errors import NotFound
+from domain.errors import NotFoundError
 from store.database import Store
 
 _WAIT_KINDS = {
@@ -65,7 +65,7 @@ class JourneyActivities:
             version = await self.store.journeys.get_version(
                 input.tenant_id, input.journey_id, input.version
             )
-        except NotFound as err:
+        except NotFoundError as err:
             raise ApplicationError(str(err), type="NotFound", non_retryable=True) from err
         return act.LoadVersionResult(definition=version.definition)
 

@@ -59,7 +59,7 @@ def create_app(
     """The API over the given resources. `channels` is the connector registry (its catalog).
 
     `wecom_codec` opens WeCom callbacks and `provisioner` makes WeCom codes; without them the
-    callback URL answers 503 and hook mutations answer `WeComNotConfigured`. `wecom_groups`
+    callback URL answers 503 and hook mutations answer `WeComNotConfiguredError`. `wecom_groups`
     (the WeCom connector) tells which join way a group member came through, which WeCom's group
     callbacks leave out. Background routing of callbacks: `app.state.services.drain()` at shutdown.
     `temporal_ui_url` (the Temporal Web UI's base URL) turns on links to workflow histories.

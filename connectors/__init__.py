@@ -11,11 +11,11 @@ from __future__ import annotations
 from connectors.base import ActionOutcome, ActionRequest, ActionSpec, Connector, CustomerContact
 from connectors.errors import (
     ChannelError,
-    InvalidActionParams,
+    InvalidActionParamsError,
     PermanentChannelError,
     TransientChannelError,
-    UnknownAction,
-    UnknownChannel,
+    UnknownActionError,
+    UnknownChannelError,
 )
 from connectors.netguard import DestinationGuard
 from connectors.registry import ConnectorRegistry
@@ -33,12 +33,12 @@ __all__ = [
     "CustomerContact",
     "DestinationGuard",
     "FixedSigningSecrets",
-    "InvalidActionParams",
+    "InvalidActionParamsError",
     "PermanentChannelError",
     "SigningSecrets",
     "TransientChannelError",
-    "UnknownAction",
-    "UnknownChannel",
+    "UnknownActionError",
+    "UnknownChannelError",
     "WeComClient",
     "WeComConnector",
     "WebhookConnector",

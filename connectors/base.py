@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from connectors.errors import InvalidActionParams, UnknownAction
+from connectors.errors import InvalidActionParamsError, UnknownActionError
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
@@ -87,15 +87,15 @@ class Connector(Protocol):
 
 
 def action_spec(channel: str, actions: Mapping[str, ActionSpec], action: str) -> ActionSpec:
-    """The spec of `action`, or `UnknownAction` naming the channel's actions."""
+    """The spec of `action`, or `UnknownActionError` naming the channel's actions."""
     try:
         return actions[action]
     except KeyError:
-        raise UnknownAction(channel, action, actions) from None
+        raise UnknownActionError(channel, action, actions) from None
 
 
 def parse_params(channel: str, action: str, model: type[ParamsT], params: Any) -> ParamsT:
-    """Validate `params` with `model`, or raise `InvalidActionParams` with one line per problem.
+    """Validate `params` with `model`, or raise `InvalidActionParamsError` with one line per problem.
 
     The offending values are left out of the message: params may carry customer data.
     """
@@ -106,4 +106,4 @@ def parse_params(channel: str, action: str, model: type[ParamsT], params: Any) -
             f"{'.'.join(str(part) for part in error['loc']) or '(params)'}: {error['msg']}"
             for error in exc.errors(include_url=False, include_input=False)
         ]
-        raise InvalidActionParams(channel, action, problems) from exc
+        raise InvalidActionParamsError(channel, action, problems) from exc

@@ -11,9 +11,9 @@ Callers (the connector activity) need to know one thing only: may the action be 
     └── PermanentChannelError       -- never retry: retrying cannot succeed (4xx, bad params,
         │                              unknown recipient); `code` is a short machine-readable
         │                              reason such as "http_404"
-        ├── UnknownChannel          -- no connector is registered under that channel name
-        ├── UnknownAction           -- the connector has no action of that name
-        └── InvalidActionParams     -- the params do not match the action's params model
+        ├── UnknownChannelError     -- no connector is registered under that channel name
+        ├── UnknownActionError      -- the connector has no action of that name
+        └── InvalidActionParamsError -- the params do not match the action's params model
 
 Messages never contain secrets or message bodies; they may name hosts, statuses and fields.
 """
@@ -47,7 +47,7 @@ class PermanentChannelError(ChannelError):
         self.code = code
 
 
-class UnknownChannel(PermanentChannelError):
+class UnknownChannelError(PermanentChannelError):
     """No connector is registered under `channel`; the message lists the known ones."""
 
     def __init__(self, channel: str, known: Iterable[str]) -> None:
@@ -59,7 +59,7 @@ class UnknownChannel(PermanentChannelError):
         )
 
 
-class UnknownAction(PermanentChannelError):
+class UnknownActionError(PermanentChannelError):
     """The connector of `channel` has no action named `action`; the message lists its actions."""
 
     def __init__(self, channel: str, action: str, known: Iterable[str]) -> None:
@@ -73,7 +73,7 @@ class UnknownAction(PermanentChannelError):
         )
 
 
-class InvalidActionParams(PermanentChannelError):
+class InvalidActionParamsError(PermanentChannelError):
     """The params of `channel.action` failed validation; `problems` has one line per field."""
 
     def __init__(self, channel: str, action: str, problems: Sequence[str]) -> None:

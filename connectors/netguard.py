@@ -25,7 +25,7 @@ connection to an address it checked, so a DNS answer that changes between a chec
 connection (DNS rebinding) cannot redirect it. The URL, the Host header and TLS SNI keep the
 original name: httpcore derives them from the request, not from the connected address.
 
-A refusal raises `DestinationNotAllowed`, whose message names the host only; the resolved
+A refusal raises `DestinationNotAllowedError`, whose message names the host only; the resolved
 address and the rule it broke are in `detail`, for the logs (people who design journeys must not
 learn the internal network's addresses from error texts).
 """
@@ -84,7 +84,7 @@ _IPV4_PART = {
 }
 
 
-class DestinationNotAllowed(Exception):
+class DestinationNotAllowedError(Exception):
     """`host` may not be reached. `str()` names the host only; `detail` says why, for logs."""
 
     def __init__(self, host: str, detail: str) -> None:
@@ -259,11 +259,11 @@ class DestinationGuard:
         return _name_refusal(name)
 
     async def resolve(self, host: str, port: int) -> list[str]:
-        """The addresses to connect to for `host`, every one allowed; `DestinationNotAllowed`
+        """The addresses to connect to for `host`, every one allowed; `DestinationNotAllowedError`
         if the host or any address it resolves to is refused. Resolves at most once."""
         reason = self.literal_refusal(host)
         if reason is not None:
-            raise DestinationNotAllowed(host, f"{host} is {reason}")
+            raise DestinationNotAllowedError(host, f"{host} is {reason}")
         address = literal_address(host)
         if address is not None:
             return [str(address)]
@@ -276,7 +276,7 @@ class DestinationGuard:
             parsed = literal_address(answer)
             why = "not an address" if parsed is None else self._address_refusal(parsed)
             if why is not None:
-                raise DestinationNotAllowed(host, f"{host} resolves to {answer}, {why}")
+                raise DestinationNotAllowedError(host, f"{host} resolves to {answer}, {why}")
         return answers
 
 
@@ -322,7 +322,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,  # noqa: ASYNC109 - httpcore's backend interface
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        raise DestinationNotAllowed("unix socket", "webhooks never use unix sockets")
+        raise DestinationNotAllowedError("unix socket", "webhooks never use unix sockets")
 
     async def sleep(self, seconds: float) -> None:
         await self._backend.sleep(seconds)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from connectors.base import Connector
-from connectors.errors import UnknownChannel
+from connectors.errors import UnknownChannelError
 
 
 class ConnectorRegistry:
@@ -26,11 +26,11 @@ class ConnectorRegistry:
         self._connectors[connector.name] = connector
 
     def get(self, name: str) -> Connector:
-        """The connector of channel `name`, or `UnknownChannel` listing the known channels."""
+        """The connector of channel `name`, or `UnknownChannelError` listing the known channels."""
         try:
             return self._connectors[name]
         except KeyError:
-            raise UnknownChannel(name, self._connectors) from None
+            raise UnknownChannelError(name, self._connectors) from None
 
     def __contains__(self, name: object) -> bool:
         return name in self._connectors

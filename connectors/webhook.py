@@ -75,8 +75,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from connectors.base import ActionOutcome, ActionRequest, ActionSpec, action_spec, parse_params
-from connectors.errors import InvalidActionParams, PermanentChannelError, TransientChannelError
-from connectors.netguard import DestinationGuard, DestinationNotAllowed, GuardedTransport
+from connectors.errors import InvalidActionParamsError, PermanentChannelError, TransientChannelError
+from connectors.netguard import DestinationGuard, DestinationNotAllowedError, GuardedTransport
 
 CHANNEL = "webhook"
 SIGNATURE_HEADER = "X-Omnijourney-Signature"
@@ -271,7 +271,7 @@ def _external_id(response: httpx.Response, content: bytes | None) -> str | None:
     return None
 
 
-def _refused_destination(exc: InvalidActionParams) -> str | None:
+def _refused_destination(exc: InvalidActionParamsError) -> str | None:
     """The host of the `destination_not_allowed` params error behind `exc`, if it has one."""
     cause = exc.__cause__
     if isinstance(cause, ValidationError):
@@ -333,7 +333,7 @@ class WebhookConnector:
         spec = action_spec(self.name, self.actions, request.action)
         try:
             params = parse_params(self.name, spec.name, self._params, request.params)
-        except InvalidActionParams as exc:
+        except InvalidActionParamsError as exc:
             refused = _refused_destination(exc)
             if refused is None:
                 raise
@@ -378,7 +378,7 @@ class WebhookConnector:
                 ) as response:
                     if 200 <= response.status_code < 300:
                         content = await _read_capped(response)
-        except DestinationNotAllowed as exc:
+        except DestinationNotAllowedError as exc:
             logger.warning("webhook to %s refused: %s", host, exc.detail)
             raise PermanentChannelError(
                 f"webhook to {host}: destination not allowed", code="destination_not_allowed"

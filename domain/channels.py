@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInputError
 
 MassMessageLimit = Literal["per_month", "per_week_7", "per_day_1"]
 """The corp's mass-message cap per customer: days-in-month per month, 7 per week, 1 per day."""
@@ -113,22 +113,22 @@ class ProvisionedCode(BaseModel):
 
 
 def check_state(state: str, path: str = "state") -> str:
-    """`state` if WeCom accepts it (1-30 printable ASCII characters), else `InvalidInput`."""
+    """`state` if WeCom accepts it (1-30 printable ASCII characters), else `InvalidInputError`."""
     if not state or len(state) > MAX_STATE_LENGTH:
-        raise InvalidInput.single(path, f"must be 1 to {MAX_STATE_LENGTH} characters")
+        raise InvalidInputError.single(path, f"must be 1 to {MAX_STATE_LENGTH} characters")
     if not _STATE_RE.match(state):
-        raise InvalidInput.single(path, "must be printable ASCII without spaces")
+        raise InvalidInputError.single(path, "must be printable ASCII without spaces")
     return state
 
 
 def check_join_way(chat_ids: list[str], room_base_name: str | None) -> None:
-    """`InvalidInput` unless a join way names 1-5 groups and a room base name of ≤ 40 chars."""
+    """`InvalidInputError` unless a join way names 1-5 groups and a room base name of ≤ 40 chars."""
     if not 1 <= len(chat_ids) <= MAX_JOIN_WAY_CHATS:
-        raise InvalidInput.single("chat_ids", f"must list 1 to {MAX_JOIN_WAY_CHATS} groups")
+        raise InvalidInputError.single("chat_ids", f"must list 1 to {MAX_JOIN_WAY_CHATS} groups")
     if any(not chat_id for chat_id in chat_ids):
-        raise InvalidInput.single("chat_ids", "must not contain empty ids")
+        raise InvalidInputError.single("chat_ids", "must not contain empty ids")
     if room_base_name is not None and not 1 <= len(room_base_name) <= MAX_ROOM_BASE_NAME_LENGTH:
-        raise InvalidInput.single(
+        raise InvalidInputError.single(
             "room_base_name", f"must be 1 to {MAX_ROOM_BASE_NAME_LENGTH} characters"
         )
 

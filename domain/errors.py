@@ -2,11 +2,17 @@
 
 ```
 DomainError
- ├── NotFound       a thing with that id does not exist (in this tenant)
- ├── Conflict       the write contradicts the stored state (stale revision, archived journey…)
- ├── InvalidInput   the input is malformed; carries one `FieldProblem` per offending field
- └── QueryTimeout   a read ran out of its time budget (e.g. MongoDB's maxTimeMS) and was stopped
+ ├── NotFoundError           a thing with that id does not exist (in this tenant)
+ ├── ConflictError           the write contradicts the stored state (stale revision, archived…)
+ │    └── ReentryNotAllowedError  the journey's re-entry policy refuses the customer
+ ├── InvalidInputError       the input is malformed; carries one `FieldProblem` per offending field
+ ├── ValidationFailedError   a journey definition has problems; carries every `Problem`
+ └── QueryTimeoutError       a read ran out of its time budget (e.g. MongoDB's maxTimeMS)
 ```
+
+Naming: exceptions end in `Error`. The GraphQL result type a resolver answers for one carries
+the name without the suffix (`NotFoundError` → `NotFound`, see `api/graphql/common.py`); those
+names are public API.
 
 Adapters translate these at their boundary: GraphQL into union results, webhooks into HTTP
 status codes, activities into non-retryable application errors.
@@ -22,6 +28,8 @@ from pydantic import BaseModel, ConfigDict
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+    from domain.validation import Problem
+
 
 class FieldProblem(BaseModel):
     """One problem with one field: `path` is dotted (`identity.phone`, `nodes.2.timeout`)."""
@@ -36,7 +44,7 @@ class DomainError(Exception):
     """Base of every error the domain and the store raise on purpose."""
 
 
-class NotFound(DomainError):
+class NotFoundError(DomainError):
     """No `kind` with this id exists in the tenant."""
 
     def __init__(self, kind: str, id: str) -> None:
@@ -45,11 +53,20 @@ class NotFound(DomainError):
         self.id = id
 
 
-class Conflict(DomainError):
+class ConflictError(DomainError):
     """The write contradicts the stored state; re-read and try again (or give up)."""
 
 
-class QueryTimeout(DomainError):
+class ReentryNotAllowedError(ConflictError):
+    """The journey's re-entry policy does not let this customer enter again (yet)."""
+
+    def __init__(self, journey_id: str, policy: str, enrollment_id: str, why: str) -> None:
+        super().__init__(f"journey {journey_id!r} allows re-entry {policy!r}: {why}")
+        self.policy = policy
+        self.enrollment_id = enrollment_id
+
+
+class QueryTimeoutError(DomainError):
     """A read took longer than it may (`what` it was) and was stopped; ask for less."""
 
     def __init__(self, what: str, limit_ms: int) -> None:
@@ -61,7 +78,7 @@ class QueryTimeout(DomainError):
         self.limit_ms = limit_ms
 
 
-class InvalidInput(DomainError):
+class InvalidInputError(DomainError):
     """Malformed input; `problems` names every offending field at once."""
 
     def __init__(self, problems: Iterable[FieldProblem]) -> None:
@@ -70,12 +87,12 @@ class InvalidInput(DomainError):
         super().__init__(f"invalid input: {summary}")
 
     @classmethod
-    def single(cls, path: str, message: str) -> InvalidInput:
+    def single(cls, path: str, message: str) -> InvalidInputError:
         """An error about one field."""
         return cls([FieldProblem(path=path, message=message)])
 
     @classmethod
-    def from_validation_error(cls, error: ValidationError, prefix: str = "") -> InvalidInput:
+    def from_validation_error(cls, error: ValidationError, prefix: str = "") -> InvalidInputError:
         """Translate a pydantic `ValidationError`, one problem per error, paths dotted."""
         problems = []
         for item in error.errors(include_url=False):
@@ -84,3 +101,27 @@ class InvalidInput(DomainError):
                 parts.insert(0, prefix)
             problems.append(FieldProblem(path=".".join(parts), message=item["msg"]))
         return cls(problems)
+
+
+class ValidationFailedError(DomainError):
+    """The journey definition has problems; `problems` names every one."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the journey definition")
+        self.problems = problems
+
+
+def error_kind(error: BaseException) -> str:
+    """The kind of error recorded for people (failed attempts, dead letters): the class name,
+    without the `Error` suffix for domain errors, so records read as before the suffix was added
+    and match the GraphQL result type of the same error."""
+    name = type(error).__name__
+    return name.removesuffix("Error") if isinstance(error, DomainError) else name
+
+
+# The old names, kept only for modules being rewritten elsewhere at the same time
+# (store/customers.py, api/services/ingest.py, api/services/operations.py,
+# api/graphql/enrollments/types.py, api/graphql/metrics/queries.py); use the `…Error` names.
+NotFound = NotFoundError
+Conflict = ConflictError
+InvalidInput = InvalidInputError

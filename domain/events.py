@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from domain.customers import Identity, identities_from_mapping, normalize_identity
-from domain.errors import InvalidInput
+from domain.errors import InvalidInputError
 
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 MAX_EVENT_TYPE_LENGTH = 64
@@ -123,14 +123,14 @@ class EventIn(BaseModel):
 
     @classmethod
     def parse(cls, data: Any, path: str = "", *, now: datetime | None = None) -> EventIn:
-        """Validate client input, raising `InvalidInput` with one problem per bad field.
+        """Validate client input, raising `InvalidInputError` with one problem per bad field.
 
         With `now` (ingestion), the timestamp must also lie between `EARLIEST_EVENT_TIME` and
         `MAX_CLOCK_SKEW` after `now`."""
         try:
             return cls.model_validate(data, context={"now": now})
         except ValidationError as exc:
-            raise InvalidInput.from_validation_error(exc, prefix=path) from exc
+            raise InvalidInputError.from_validation_error(exc, prefix=path) from exc
 
 
 def _shape_problem(properties: dict[str, Any]) -> str | None:

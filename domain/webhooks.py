@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInputError
 
 DEFAULT_OVERLAP = timedelta(hours=24)
 MAX_OVERLAP = timedelta(days=7)
@@ -27,10 +27,10 @@ def new_webhook_secret() -> str:
 
 
 def check_overlap(overlap: timedelta, path: str = "overlapHours") -> timedelta:
-    """`overlap` if within 0 and `MAX_OVERLAP`, else `InvalidInput`."""
+    """`overlap` if within 0 and `MAX_OVERLAP`, else `InvalidInputError`."""
     if overlap < timedelta(0) or overlap > MAX_OVERLAP:
         hours = int(MAX_OVERLAP.total_seconds() // 3600)
-        raise InvalidInput.single(path, f"must be between 0 and {hours} hours")
+        raise InvalidInputError.single(path, f"must be between 0 and {hours} hours")
     return overlap
 
 

@@ -100,7 +100,7 @@ class GroupMember(BaseModel):
     """Seconds since the epoch."""
 
 
-class UntranslatableCallback(ValueError):
+class UntranslatableCallbackError(ValueError):
     """A callback of a kind we translate lacks a field the event needs (named in the message)."""
 
 
@@ -129,11 +129,11 @@ def occurred_at(message: Mapping[str, str]) -> datetime:
     """The callback's CreateTime (seconds since the epoch) as a UTC datetime."""
     raw = message.get("CreateTime", "").strip()
     if not (raw.isascii() and raw.isdigit()):
-        raise UntranslatableCallback("CreateTime must be seconds since the epoch")
+        raise UntranslatableCallbackError("CreateTime must be seconds since the epoch")
     try:
         return datetime.fromtimestamp(int(raw), UTC)
     except (OverflowError, OSError, ValueError):
-        raise UntranslatableCallback("CreateTime is out of range") from None
+        raise UntranslatableCallbackError("CreateTime is out of range") from None
 
 
 def group_members(message: Mapping[str, str]) -> list[str]:
@@ -191,7 +191,7 @@ def translate(
     way). For group callbacks `member` picks the member the event is about (default: the one the
     message names); `member_state` and `member_join_scene` are that member's join-way state and
     join scene when the caller looked them up (the callback's `JoinScene` wins when present).
-    Raises `UntranslatableCallback` when a known kind lacks a field it needs.
+    Raises `UntranslatableCallbackError` when a known kind lacks a field it needs.
     """
     event = message.get("Event", "")
     change = message.get("ChangeType", "")
@@ -278,7 +278,7 @@ def _event(
 def _required(message: Mapping[str, str], name: str) -> str:
     value = message.get(name, "").strip()
     if not value:
-        raise UntranslatableCallback(f"a {kind_of(message)} callback needs {name}")
+        raise UntranslatableCallbackError(f"a {kind_of(message)} callback needs {name}")
     return value
 
 

@@ -35,13 +35,13 @@ from typing import Any, get_args
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import ConflictError, InvalidInputError, NotFoundError
 from domain.tenants import ApiKeyRole, Tenant
 from domain.webhooks import DEFAULT_OVERLAP, check_overlap
 from runtime.demo import play
 from runtime.embedded import EmbeddedStack
 from runtime.resources import open_resources
-from runtime.secrets import SecretsNotConfigured, secret_box
+from runtime.secrets import SecretsNotConfiguredError, secret_box
 from runtime.seed import seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings
@@ -214,7 +214,7 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
                 await store.tenants.create(
                     Tenant(id=args.tenant_id, name=args.name, created_at=now)
                 )
-            except (Conflict, ValidationError) as exc:
+            except (ConflictError, ValidationError) as exc:
                 print(f"omnijourney: {_first_line(exc)}", file=sys.stderr)
                 return 2
             print(f"tenant {args.tenant_id} created")
@@ -252,7 +252,7 @@ async def _rotate_webhook_secret(
         overlap = check_overlap(timedelta(hours=args.overlap_hours), "--overlap-hours")
         store = Store(mongo[settings.mongodb_database], secret_box(settings))
         secret, info = await store.webhook_secrets.rotate(args.tenant_id, now, overlap)
-    except (InvalidInput, Conflict, SecretError, SecretsNotConfigured) as exc:
+    except (InvalidInputError, ConflictError, SecretError, SecretsNotConfiguredError) as exc:
         print(f"omnijourney: {_first_line(exc)}", file=sys.stderr)
         return 2
     if info.previous_valid_until is not None:
@@ -293,10 +293,10 @@ async def _revoke_key(store: Store, args: argparse.Namespace, now: datetime) -> 
         key = await store.tenants.revoke_api_key(
             args.tenant_id, args.key_id, now, keep_last_admin=not args.allow_last_admin
         )
-    except NotFound as exc:
+    except NotFoundError as exc:
         print(f"omnijourney: {exc}", file=sys.stderr)
         return 2
-    except Conflict as exc:
+    except ConflictError as exc:
         print(f"omnijourney: {exc} (or pass --allow-last-admin)", file=sys.stderr)
         return 2
     print(f"API key {key.id} revoked at {_when(key.revoked_at)}")
@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "api":
             return cmd_serve(settings, api=True, worker=False)
         return cmd_serve(settings, api=False, worker=True)
-    except (SecretsNotConfigured, SecretError) as exc:
+    except (SecretsNotConfiguredError, SecretError) as exc:
         # A configuration problem (no SECRETS_KEYS, a key taken away): say so, no traceback.
         print(f"omnijourney: {exc}", file=sys.stderr)
         return 2

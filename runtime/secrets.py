@@ -24,7 +24,7 @@ DEV_KEY_ID = "dev-only"
 log = logging.getLogger(__name__)
 
 
-class SecretsNotConfigured(RuntimeError):
+class SecretsNotConfiguredError(RuntimeError):
     """SECRETS_KEYS is required here and not set."""
 
 
@@ -35,7 +35,7 @@ def secret_box(settings: Settings) -> SecretBox:
         keys, primary = configured
         return SecretBox(keys, primary)
     if not settings.uses_embedded_mongodb:
-        raise SecretsNotConfigured(
+        raise SecretsNotConfiguredError(
             "SECRETS_KEYS is required with MONGODB_URI: a JSON object of key id -> base64 "
             f'{KEY_BYTES}-byte key, e.g. SECRETS_KEYS=\'{{"k1": "<base64>"}}\' '
             '(make one with: python -c "import base64,os;print(base64.b64encode(os.urandom(32))'

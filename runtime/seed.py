@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from domain.errors import NotFound
+from domain.errors import NotFoundError
 from domain.templates import canonical_journey
 from domain.tenants import Tenant
 from store.database import Store
@@ -46,7 +46,7 @@ async def seed_demo(store: Store, data_dir: Path) -> DemoSeed:
     api_key = await _demo_key(store, data_dir, now)
     try:
         journey = await store.journeys.get(DEMO_TENANT, DEMO_JOURNEY)
-    except NotFound:
+    except NotFoundError:
         demo = canonical_journey("demo")
         await store.journeys.create(
             DEMO_TENANT,

@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from domain.channels import WeComCredentials
-from domain.errors import Conflict
+from domain.errors import ConflictError
 from store.mongo import CHANNEL_CREDENTIALS, Document, collection
 from store.sealing import reseal_fields
 from store.secretbox import SecretBox, SecretPlace
@@ -60,7 +60,7 @@ class WeComCredentialsRepository:
         return WeComCredentials.model_validate(data)
 
     async def put(self, credentials: WeComCredentials) -> None:
-        """Store the tenant's credentials, replacing any it had; `Conflict` when another
+        """Store the tenant's credentials, replacing any it had; `ConflictError` when another
         tenant already uses the callback id."""
         try:
             await self._credentials.replace_one(
@@ -69,7 +69,7 @@ class WeComCredentialsRepository:
                 upsert=True,
             )
         except DuplicateKeyError as exc:
-            raise Conflict("that callback id is already in use") from exc
+            raise ConflictError("that callback id is already in use") from exc
 
     async def get(self, tenant_id: str) -> WeComCredentials | None:
         """The tenant's credentials, or None when it has not connected WeCom."""

@@ -312,7 +312,7 @@ class Store:
     `secrets` seals the secrets some repositories hold (WeCom credentials, webhook signing
     secrets); a store built without one refuses to read or write them. `max_time_ms` bounds
     each metrics and timeline aggregation (MongoDB's `maxTimeMS`; over it they raise
-    `QueryTimeout`).
+    `QueryTimeoutError`).
     """
 
     def __init__(

@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from domain.deliveries import Delivery
-from domain.errors import NotFound
+from domain.errors import NotFoundError
 from store.mongo import DELIVERIES, Document, collection, without_object_id
 from store.pagination import Page, after, collect, decode_cursor, first_pages, page_size
 
@@ -103,7 +103,7 @@ class DeliveryRepository:
         if doc is None:
             doc = await self._deliveries.find_one({"tenant_id": tenant_id, "idempotency_key": key})
             if doc is None:
-                raise NotFound("delivery", key)
+                raise NotFoundError("delivery", key)
         return delivery_from_document(doc)
 
     async def list_for_enrollment(

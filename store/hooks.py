@@ -13,7 +13,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from domain.errors import Conflict, NotFound
+from domain.errors import ConflictError, NotFoundError
 from domain.hooks import Hook
 from store.mongo import HOOKS, Document, collection, id_to_field
 from store.pagination import Page, after, collect, decode_cursor, page_size
@@ -40,18 +40,20 @@ class HookRepository:
         self._hooks = collection(db, HOOKS)
 
     async def insert(self, hook: Hook) -> Hook:
-        """Store a new hook; `Conflict` when its id or state is taken in the tenant."""
+        """Store a new hook; `ConflictError` when its id or state is taken in the tenant."""
         try:
             await self._hooks.insert_one(hook_document(hook))
         except DuplicateKeyError as exc:
-            raise Conflict(f"a hook with id {hook.id!r} or state {hook.state!r} exists") from exc
+            raise ConflictError(
+                f"a hook with id {hook.id!r} or state {hook.state!r} exists"
+            ) from exc
         return hook
 
     async def get(self, tenant_id: str, hook_id: str) -> Hook:
-        """The hook; `NotFound` when the tenant has none with this id."""
+        """The hook; `NotFoundError` when the tenant has none with this id."""
         doc = await self._hooks.find_one({"_id": hook_id, "tenant_id": tenant_id})
         if doc is None:
-            raise NotFound("hook", hook_id)
+            raise NotFoundError("hook", hook_id)
         return hook_from_document(doc)
 
     async def by_state(self, tenant_id: str, state: str) -> Hook | None:
@@ -62,7 +64,7 @@ class HookRepository:
     async def update(
         self, tenant_id: str, hook_id: str, changes: dict[str, Any], now: datetime
     ) -> Hook:
-        """Set `changes` (model field names) and `updated_at`; `NotFound` when absent."""
+        """Set `changes` (model field names) and `updated_at`; `NotFoundError` when absent."""
         forbidden = {"id", "tenant_id", "state", "kind", "created_at"} & set(changes)
         if forbidden:
             raise ValueError(f"hook fields {sorted(forbidden)} cannot change")
@@ -72,7 +74,7 @@ class HookRepository:
             return_document=ReturnDocument.AFTER,
         )
         if doc is None:
-            raise NotFound("hook", hook_id)
+            raise NotFoundError("hook", hook_id)
         return hook_from_document(doc)
 
     async def list(

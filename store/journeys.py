@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from domain.errors import Conflict, NotFound
+from domain.errors import ConflictError, NotFoundError
 from domain.journey import EventTrigger, HookTrigger, JourneyDefinition, JourneyStatus
 from store.ids import new_id
 from store.mongo import (
@@ -131,10 +131,10 @@ class JourneyRepository:
         return journey
 
     async def get(self, tenant_id: str, journey_id: str) -> Journey:
-        """The journey; `NotFound` when there is none."""
+        """The journey; `NotFoundError` when there is none."""
         doc = await self._journeys.find_one({"_id": journey_id, "tenant_id": tenant_id})
         if doc is None:
-            raise NotFound("journey", journey_id)
+            raise NotFoundError("journey", journey_id)
         return _journey(doc)
 
     async def list(
@@ -175,7 +175,7 @@ class JourneyRepository:
     ) -> Journey:
         """Change the draft or metadata if nobody else did since `expected_revision`.
 
-        `Conflict` when the revision is stale, `NotFound` when there is no such journey.
+        `ConflictError` when the revision is stale, `NotFoundError` when there is no such journey.
         """
         changes: Document = {"updated_at": now}
         if name is not None:
@@ -199,7 +199,7 @@ class JourneyRepository:
         )
         if doc is None:
             current = await self.get(tenant_id, journey_id)
-            raise Conflict(
+            raise ConflictError(
                 f"journey {journey_id!r} is at revision {current.revision}, "
                 f"not {expected_revision}; reload it and apply the change again"
             )
@@ -213,7 +213,7 @@ class JourneyRepository:
             return_document=ReturnDocument.AFTER,
         )
         if doc is None:
-            raise NotFound("journey", journey_id)
+            raise NotFoundError("journey", journey_id)
         return _journey(doc)
 
     async def unarchive(self, tenant_id: str, journey_id: str, now: datetime) -> Journey:
@@ -243,7 +243,7 @@ class JourneyRepository:
     ) -> int:
         """Store `definition` as the next version and make it live; its version number.
 
-        The caller validates the definition first. `Conflict` when the journey is archived.
+        The caller validates the definition first. `ConflictError` when the journey is archived.
         """
         doc = await self._journeys.find_one_and_update(
             {"_id": journey_id, "tenant_id": tenant_id, "status": {"$ne": "archived"}},
@@ -252,7 +252,7 @@ class JourneyRepository:
         )
         if doc is None:
             await self.get(tenant_id, journey_id)
-            raise Conflict(f"journey {journey_id!r} is archived; it cannot be published")
+            raise ConflictError(f"journey {journey_id!r} is archived; it cannot be published")
         number = int(doc["latest_version"])
         entry_event_type, entry_hook = _entry(definition)
         version = JourneyVersion(
@@ -289,12 +289,12 @@ class JourneyRepository:
         return number
 
     async def get_version(self, tenant_id: str, journey_id: str, version: int) -> JourneyVersion:
-        """One published version; `NotFound` when there is none."""
+        """One published version; `NotFoundError` when there is none."""
         doc = await self._versions.find_one(
             {"tenant_id": tenant_id, "journey_id": journey_id, "version": version}
         )
         if doc is None:
-            raise NotFound("journey version", f"{journey_id}@{version}")
+            raise NotFoundError("journey version", f"{journey_id}@{version}")
         return _version(doc)
 
     async def list_versions(self, tenant_id: str, journey_id: str) -> builtins.list[JourneyVersion]:

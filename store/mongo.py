@@ -10,7 +10,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ExecutionTimeout
 
-from domain.errors import QueryTimeout
+from domain.errors import QueryTimeoutError
 
 Document = dict[str, Any]
 
@@ -49,13 +49,13 @@ def collection(db: AsyncDatabase[Any], name: str) -> AsyncCollection[Document]:
 async def bounded_aggregate(
     coll: AsyncCollection[Document], pipeline: list[Document], max_time_ms: int, what: str
 ) -> list[Document]:
-    """Every row of `pipeline`, run with `maxTimeMS`; `QueryTimeout` (naming `what`) when the
+    """Every row of `pipeline`, run with `maxTimeMS`; `QueryTimeoutError` (naming `what`) when the
     server stops it, so a costly read fails clearly instead of holding the request."""
     try:
         cursor = await coll.aggregate(pipeline, maxTimeMS=max_time_ms)
         return await cursor.to_list(None)
     except ExecutionTimeout as exc:
-        raise QueryTimeout(what, max_time_ms) from exc
+        raise QueryTimeoutError(what, max_time_ms) from exc
 
 
 def without_object_id(doc: Document) -> Document:

@@ -3,7 +3,7 @@
 A page's `next_cursor` encodes the sort key of its last item; `cursors` holds each item's own
 (Relay edges carry one per item). The next query asks for items after that key, so pages stay
 stable while documents are inserted elsewhere in the order. Cursors are base64url of MongoDB
-extended JSON; a cursor that does not decode is `InvalidInput` on `cursor`.
+extended JSON; a cursor that does not decode is `InvalidInputError` on `cursor`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bson import ObjectId, json_util
 from bson.errors import BSONError
 from bson.json_util import CANONICAL_JSON_OPTIONS
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInputError
 
 T = TypeVar("T")
 
@@ -57,17 +57,17 @@ def encode_cursor(values: Sequence[Any]) -> str:
 
 
 def decode_cursor(cursor: str, arity: int) -> list[Any]:
-    """The sort-key values in `cursor`; `InvalidInput` when it is not one of ours."""
+    """The sort-key values in `cursor`; `InvalidInputError` when it is not one of ours."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         raw = base64.urlsafe_b64decode(padded.encode("ascii"))
         values = json_util.loads(raw.decode("utf-8"), json_options=CANONICAL_JSON_OPTIONS)
     except (ValueError, UnicodeError, binascii.Error, BSONError) as exc:
-        raise InvalidInput.single("cursor", "not a valid cursor") from exc
+        raise InvalidInputError.single("cursor", "not a valid cursor") from exc
     if not isinstance(values, list) or len(values) != arity:
-        raise InvalidInput.single("cursor", "not a valid cursor")
+        raise InvalidInputError.single("cursor", "not a valid cursor")
     if not all(isinstance(value, _CURSOR_VALUE_TYPES) for value in values):
-        raise InvalidInput.single("cursor", "not a valid cursor")
+        raise InvalidInputError.single("cursor", "not a valid cursor")
     return values
 
 

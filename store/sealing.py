@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pymongo.asynchronous.collection import AsyncCollection
 
 from store.mongo import Document
-from store.secretbox import SecretBox, SecretError, SecretPlace, UnknownSecretKey
+from store.secretbox import SecretBox, SecretError, SecretPlace, UnknownSecretKeyError
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ async def reseal_fields(
             place = SecretPlace(doc["tenant_id"], documents.name, name)
             try:
                 plaintext = box.reveal(stored, place)
-            except UnknownSecretKey as exc:
+            except UnknownSecretKeyError as exc:
                 missing.add(exc.key_id)
                 continue
             same = {name: stored} if isinstance(stored, str) else {f"{name}.ct": stored["ct"]}

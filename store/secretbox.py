@@ -20,8 +20,8 @@ text (written before sealing existed) or sealed under another key, for the start
 Errors, none of which carries a stored value or a key:
 
     SecretError
-     ├── UnknownSecretKey   -- sealed under a key id the box does not hold (names the key id)
-     └── SecretUnreadable   -- tampered with, moved to another place, or not a sealed value
+     ├── UnknownSecretKeyError   -- sealed under a key id the box does not hold (names the key id)
+     └── SecretUnreadableError   -- tampered with, moved to another place, or not a sealed value
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class SecretError(Exception):
     """A stored secret could not be opened (the message never holds the value)."""
 
 
-class UnknownSecretKey(SecretError):
+class UnknownSecretKeyError(SecretError):
     """The value is sealed under a key id this process was not given."""
 
     def __init__(self, key_id: str, where: str) -> None:
@@ -58,7 +58,7 @@ class UnknownSecretKey(SecretError):
         self.key_id = key_id
 
 
-class SecretUnreadable(SecretError):
+class SecretUnreadableError(SecretError):
     """The value fails authentication: tampered with, copied from elsewhere, or malformed."""
 
 
@@ -146,22 +146,22 @@ class SecretBox:
         return {"v": FORMAT_VERSION, "kid": self._primary, "nonce": nonce, "ct": ciphertext}
 
     def open(self, sealed: object, place: SecretPlace) -> str:
-        """The plaintext of a value sealed for `place`; `UnknownSecretKey`, `SecretUnreadable`."""
+        """The plaintext of a value sealed for `place`; `UnknownSecretKeyError`, `SecretUnreadableError`."""
         if not isinstance(sealed, Mapping) or not is_sealed(sealed):
-            raise SecretUnreadable(f"the secret in {place} is not a sealed value")
+            raise SecretUnreadableError(f"the secret in {place} is not a sealed value")
         key_id = sealed["kid"]
         nonce, ciphertext = sealed.get("nonce"), sealed["ct"]
         if sealed.get("v") != FORMAT_VERSION or not isinstance(key_id, str):
-            raise SecretUnreadable(f"the secret in {place} has an unknown format")
+            raise SecretUnreadableError(f"the secret in {place} has an unknown format")
         if not isinstance(nonce, bytes) or not isinstance(ciphertext, bytes):
-            raise SecretUnreadable(f"the secret in {place} has an unknown format")
+            raise SecretUnreadableError(f"the secret in {place} has an unknown format")
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            raise UnknownSecretKey(key_id, str(place))
+            raise UnknownSecretKeyError(key_id, str(place))
         try:
             plaintext = cipher.decrypt(nonce, ciphertext, place.associated_data)
         except InvalidTag:
-            raise SecretUnreadable(
+            raise SecretUnreadableError(
                 f"the secret in {place} fails authentication (altered, or copied from "
                 "another tenant or field)"
             ) from None

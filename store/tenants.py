@@ -16,7 +16,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from domain.errors import Conflict, NotFound
+from domain.errors import ConflictError, NotFoundError
 from domain.tenants import (
     LAST_USED_GRANULARITY,
     ApiKey,
@@ -50,21 +50,21 @@ class TenantRepository:
         self._keys = collection(db, API_KEYS)
 
     async def create(self, tenant: Tenant) -> Tenant:
-        """Store a new tenant; `Conflict` when its id is taken."""
+        """Store a new tenant; `ConflictError` when its id is taken."""
         doc = tenant.model_dump(exclude={"id"})
         doc["_id"] = tenant.id
         doc["tenant_id"] = tenant.id
         try:
             await self._tenants.insert_one(doc)
         except DuplicateKeyError as exc:
-            raise Conflict(f"tenant {tenant.id!r} already exists") from exc
+            raise ConflictError(f"tenant {tenant.id!r} already exists") from exc
         return tenant
 
     async def get(self, tenant_id: str) -> Tenant:
-        """The tenant; `NotFound` when there is none."""
+        """The tenant; `NotFoundError` when there is none."""
         doc = await self._tenants.find_one({"_id": tenant_id, "tenant_id": tenant_id})
         if doc is None:
-            raise NotFound("tenant", tenant_id)
+            raise NotFoundError("tenant", tenant_id)
         return _tenant(doc)
 
     async def find(self, tenant_id: str) -> Tenant | None:
@@ -143,7 +143,7 @@ class TenantRepository:
     ) -> ApiKey:
         """Revoke a key (idempotent: an already revoked key keeps its first revocation time).
 
-        `NotFound` for a key of another tenant. With `keep_last_admin`, `Conflict` when this is
+        `NotFoundError` for a key of another tenant. With `keep_last_admin`, `ConflictError` when this is
         the tenant's last usable admin key, so a tenant cannot lock itself out by accident
         (two concurrent revocations of its last two admin keys can still both pass).
         """
@@ -157,13 +157,13 @@ class TenantRepository:
         if doc is None:
             doc = await self._keys.find_one({"_id": key_id, "tenant_id": tenant_id})
             if doc is None:
-                raise NotFound("api key", key_id)
+                raise NotFoundError("api key", key_id)
         return _api_key(doc)
 
     async def _check_not_last_admin(self, tenant_id: str, key_id: str, now: datetime) -> None:
         doc = await self._keys.find_one({"_id": key_id, "tenant_id": tenant_id})
         if doc is None:
-            raise NotFound("api key", key_id)
+            raise NotFoundError("api key", key_id)
         key = _api_key(doc)
         if key.role != "admin" or not key.usable_at(now):
             return
@@ -178,7 +178,7 @@ class TenantRepository:
             limit=1,
         )
         if others == 0:
-            raise Conflict(
+            raise ConflictError(
                 f"api key {key_id!r} is the tenant's last usable admin key; create another "
                 "admin key before revoking it"
             )

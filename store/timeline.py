@@ -30,7 +30,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.deliveries import Delivery
 from domain.enrollments import Transition
-from domain.errors import InvalidInput
+from domain.errors import InvalidInputError
 from domain.events import Event
 from store.deliveries import delivery_from_document
 from store.enrollments import transition_from_document
@@ -79,14 +79,14 @@ def _after(kind: TimelineKind, time_field: str, last: list[Any]) -> Document:
 
 
 def _position(cursor: str) -> list[Any]:
-    """The `(at, kind, _id)` in a timeline cursor; `InvalidInput` unless it is one of ours."""
+    """The `(at, kind, _id)` in a timeline cursor; `InvalidInputError` unless it is one of ours."""
     at, kind, id_ = last = decode_cursor(cursor, len(_ORDER))
     if (
         not isinstance(at, datetime)
         or kind not in TIMELINE_KINDS
         or not isinstance(id_, str | ObjectId)
     ):
-        raise InvalidInput.single("cursor", "not a valid cursor")
+        raise InvalidInputError.single("cursor", "not a valid cursor")
     return last
 
 

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from domain.errors import Conflict
+from domain.errors import ConflictError
 from domain.webhooks import TenantSigningSecrets, WebhookSecretInfo, new_webhook_secret
 from store.mongo import WEBHOOK_SECRETS, Document, collection
 from store.sealing import reseal_fields
@@ -113,7 +113,7 @@ class WebhookSecretRepository:
             )
             if result.modified_count == 1:
                 return SecretStr(secret), _info({**doc, **changes})
-        raise Conflict("the webhook secret is being rotated concurrently; try again")
+        raise ConflictError("the webhook secret is being rotated concurrently; try again")
 
     async def signing_secrets(
         self, tenant_id: str, now: datetime, initial: SecretStr | None = None

@@ -1,7 +1,9 @@
 """Types every feature shares: pagination and the expected-failure results mutations return.
 
 Mutations answer a union (`Journey | ValidationFailed | NotFound | Forbidden`...) that clients
-switch on by `__typename`; only unexpected failures become GraphQL errors.
+switch on by `__typename`; only unexpected failures become GraphQL errors. A result type carries
+the name of the domain error it reports, without the `Error` suffix (`NotFoundError` →
+`NotFound`, see `domain/errors.py`); its `of` builds it from that error.
 """
 
 from __future__ import annotations
@@ -14,10 +16,7 @@ import strawberry
 from strawberry.types.enum import StrawberryEnumDefinition
 
 from api.auth import Permission
-from domain.errors import Conflict as ConflictError
-from domain.errors import FieldProblem
-from domain.errors import InvalidInput as InvalidInputError
-from domain.errors import NotFound as NotFoundError
+from domain.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
 from domain.validation import Problem as DomainProblem
 from store.pagination import Page
 
@@ -246,6 +245,18 @@ class InvalidInput:
         description="One entry per offending input field; never empty."
     )
 
+    @classmethod
+    def of(cls, error: InvalidInputError, *, message: str | None = None) -> InvalidInput:
+        """The result for `error`, one `FieldError` per problem; `message` replaces its summary."""
+        errors = [FieldError.of(p) for p in error.problems]
+        return cls(message=str(error) if message is None else message, errors=errors)
+
+    @classmethod
+    def single(cls, path: str, message: str, *, summary: str | None = None) -> InvalidInput:
+        """One offending field; `summary` is the message when it differs from the field's."""
+        error = FieldError(path=path, message=message)
+        return cls(message=message if summary is None else summary, errors=[error])
+
 
 @strawberry.type(
     description="No such thing in the caller's tenant (things of other tenants are never "
@@ -294,11 +305,10 @@ class Forbidden:
 
 
 @strawberry.type(
-    name="Conflict",
     description="The request contradicts the current state (stale revision, archived journey, "
     "ended enrollment); nothing was changed. Reload and decide again.",
 )
-class ConflictResult:
+class Conflict:
     """The request contradicts the current state (stale revision, archived journey, ended
     enrollment); reload and decide again."""
 
@@ -307,5 +317,5 @@ class ConflictResult:
     )
 
     @classmethod
-    def of(cls, error: ConflictError) -> ConflictResult:
+    def of(cls, error: ConflictError) -> Conflict:
         return cls(message=str(error))

@@ -4,10 +4,10 @@ Expected failures are union results; what still surfaces as a GraphQL error is t
 
 | raised while resolving | message        | `extensions.code`       |
 |------------------------|----------------|-------------------------|
-| `InvalidInput`         | kept           | `BAD_USER_INPUT` (+ `problems`) |
-| `NotFound`             | kept           | `NOT_FOUND`             |
-| `Conflict`             | kept           | `CONFLICT`              |
-| `QueryTimeout`         | kept           | `QUERY_TIMEOUT` (MongoDB's maxTimeMS ran out) |
+| `InvalidInputError`    | kept           | `BAD_USER_INPUT` (+ `problems`) |
+| `NotFoundError`        | kept           | `NOT_FOUND`             |
+| `ConflictError`        | kept           | `CONFLICT`              |
+| `QueryTimeoutError`    | kept           | `QUERY_TIMEOUT` (MongoDB's maxTimeMS ran out) |
 | anything else          | replaced       | `INTERNAL_SERVER_ERROR` (logged with its trace) |
 
 Errors about the request itself carry no path and keep their message (they describe the client's
@@ -35,7 +35,7 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from domain.errors import Conflict, InvalidInput, NotFound, QueryTimeout
+from domain.errors import ConflictError, InvalidInputError, NotFoundError, QueryTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -75,14 +75,14 @@ def public_error(error: GraphQLError, request_code: str | None = None) -> GraphQ
         return _with(error, error.message, {**(error.extensions or {}), "code": request_code})
     if original is None:
         return error
-    if isinstance(original, InvalidInput):
+    if isinstance(original, InvalidInputError):
         problems = [{"path": p.path, "message": p.message} for p in original.problems]
         return _with(error, str(original), {"code": "BAD_USER_INPUT", "problems": problems})
-    if isinstance(original, NotFound):
+    if isinstance(original, NotFoundError):
         return _with(error, str(original), {"code": "NOT_FOUND"})
-    if isinstance(original, Conflict):
+    if isinstance(original, ConflictError):
         return _with(error, str(original), {"code": "CONFLICT"})
-    if isinstance(original, QueryTimeout):
+    if isinstance(original, QueryTimeoutError):
         return _with(error, str(original), {"code": QUERY_TIMEOUT, "maxTimeMS": original.limit_ms})
     logger.error("unexpected error resolving %s", ".".join(map(str, error.path)), exc_info=original)
     return _with(error, INTERNAL_MESSAGE, {"code": INTERNAL_SERVER_ERROR})

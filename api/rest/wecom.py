@@ -25,11 +25,11 @@ from starlette.responses import PlainTextResponse, Response
 
 from api.rest.responses import error_response
 from api.services.wecom import (
-    CallbackNotStored,
-    CallbackRejected,
-    UnknownCallbackUrl,
+    CallbackNotStoredError,
+    CallbackRejectedError,
+    UnknownCallbackUrlError,
     WeComCallbackService,
-    WeComNotConfigured,
+    WeComNotConfiguredError,
 )
 
 logger = logging.getLogger(__name__)
@@ -87,16 +87,16 @@ class WeComCallbackEndpoint:
             receipt = await self._service.receive(
                 callback_id, params["msg_signature"], params["timestamp"], params["nonce"], body
             )
-        except WeComNotConfigured as exc:
+        except WeComNotConfiguredError as exc:
             return error_response(503, "wecom_not_configured", str(exc))
-        except UnknownCallbackUrl as exc:
+        except UnknownCallbackUrlError as exc:
             return error_response(404, "unknown_callback", str(exc))
-        except CallbackRejected as exc:
+        except CallbackRejectedError as exc:
             logger.info("WeCom callback to %s rejected: %s", callback_id, exc.reason)
             if exc.signature:
                 return error_response(403, "bad_signature", exc.reason)
             return error_response(400, "rejected", exc.reason)
-        except CallbackNotStored:
+        except CallbackNotStoredError:
             logger.exception("WeCom callback to %s not stored", callback_id)
             return error_response(500, "not_stored", "the callback could not be stored")
         logger.debug("WeCom callback to %s: %s %s", callback_id, receipt.status, receipt.kind)

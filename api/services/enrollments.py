@@ -14,22 +14,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.customers import Customer
 from domain.enrollments import RUNNING_STATUSES, Enrollment
-from domain.errors import Conflict, NotFound
+from domain.errors import ConflictError, NotFoundError, ReentryNotAllowedError
 from store.database import Store
 from store.journeys import JourneyVersion
 from workflows import client as journeys_client
 from workflows.client import EnrollOutcome
 
 Operation = Literal["pause", "resume", "cancel"]
-
-
-class ReentryNotAllowed(Conflict):
-    """The journey's re-entry policy does not let this customer enter again (yet)."""
-
-    def __init__(self, journey_id: str, policy: str, enrollment_id: str, why: str) -> None:
-        super().__init__(f"journey {journey_id!r} allows re-entry {policy!r}: {why}")
-        self.policy = policy
-        self.enrollment_id = enrollment_id
 
 
 class EnrollmentService:
@@ -42,11 +33,11 @@ class EnrollmentService:
     async def _live(
         self, tenant_id: str, journey_id: str, customer_id: str
     ) -> tuple[Customer, JourneyVersion]:
-        """The customer and the journey's live version; `NotFound`, or `Conflict` when the
+        """The customer and the journey's live version; `NotFoundError`, or `ConflictError` when the
         journey is not published."""
         journey = await self._store.journeys.get(tenant_id, journey_id)
         if journey.status != "published" or journey.live_version is None:
-            raise Conflict(f"journey {journey_id!r} is {journey.status}; publish it first")
+            raise ConflictError(f"journey {journey_id!r} is {journey.status}; publish it first")
         customer = await self._store.customers.get(tenant_id, customer_id)
         version = await self._store.journeys.get_version(
             tenant_id, journey_id, journey.live_version
@@ -56,7 +47,7 @@ class EnrollmentService:
     async def enroll(self, tenant_id: str, journey_id: str, customer_id: str) -> EnrollOutcome:
         """Start an enrollment on the journey's live version.
 
-        `NotFound` (journey or customer), `Conflict` when the journey is not published.
+        `NotFoundError` (journey or customer), `ConflictError` when the journey is not published.
         """
         customer, version = await self._live(tenant_id, journey_id, customer_id)
         reentry = version.definition.entry.reentry
@@ -77,7 +68,7 @@ class EnrollmentService:
 
         `never`: refused once the customer has any enrollment in the journey; `after_exit`:
         refused while one is running; `concurrent`: always a new enrollment. Refusals raise
-        `ReentryNotAllowed` naming the enrollment in the way; otherwise as `enroll`.
+        `ReentryNotAllowedError` naming the enrollment in the way; otherwise as `enroll`.
         """
         customer, version = await self._live(tenant_id, journey_id, customer_id)
         policy = version.definition.entry.reentry.mode
@@ -92,16 +83,16 @@ class EnrollmentService:
             limit=1,
         )
         if policy == "never" and previous.items:
-            raise ReentryNotAllowed(
+            raise ReentryNotAllowedError(
                 journey_id, policy, previous.items[0].id, "the customer has been enrolled"
             )
         if policy == "after_exit" and running.items:
-            raise ReentryNotAllowed(
+            raise ReentryNotAllowedError(
                 journey_id, policy, running.items[0].id, "the customer's enrollment is running"
             )
         outcome = await self.enroll(tenant_id, journey_id, customer.id)
         if outcome.status == "already_enrolled":
-            raise ReentryNotAllowed(
+            raise ReentryNotAllowedError(
                 journey_id, policy, outcome.enrollment_id, "the customer is already enrolled"
             )
         return outcome
@@ -111,13 +102,13 @@ class EnrollmentService:
     ) -> Enrollment:
         """Ask a running enrollment to pause, resume or cancel; the projection before the change.
 
-        `NotFound` when the tenant has no such enrollment, `Conflict` when it has ended.
+        `NotFoundError` when the tenant has no such enrollment, `ConflictError` when it has ended.
         """
         enrollment = await self._store.enrollments.get(tenant_id, enrollment_id)
         if enrollment is None:
-            raise NotFound("enrollment", enrollment_id)
+            raise NotFoundError("enrollment", enrollment_id)
         if not enrollment.running:
-            raise Conflict(f"enrollment {enrollment_id!r} has ended ({enrollment.status})")
+            raise ConflictError(f"enrollment {enrollment_id!r} has ended ({enrollment.status})")
         try:
             if operation == "pause":
                 await journeys_client.pause(self._temporal, enrollment.id, reason)
@@ -128,6 +119,6 @@ class EnrollmentService:
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 # The projection has not caught up with a workflow that just ended.
-                raise Conflict(f"enrollment {enrollment_id!r} has ended") from exc
+                raise ConflictError(f"enrollment {enrollment_id!r} has ended") from exc
             raise
         return enrollment

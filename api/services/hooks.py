@@ -9,15 +9,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.services.ports import Clock, CodeProvisioner, utc_now
-from api.services.wecom_settings import WeComNotConfigured
+from api.services.wecom_settings import WeComNotConfiguredError
 from domain.channels import check_state
-from domain.errors import Conflict, DomainError, InvalidInput
+from domain.errors import ConflictError, DomainError, InvalidInputError
 from domain.hooks import STATE_PREFIX, Hook, HookSpec, hook_state
 from store.database import Store
 from store.ids import new_id
 
 
-class ProvisioningFailed(DomainError):
+class ProvisioningFailedError(DomainError):
     """WeCom refused or failed to make, change or remove a code; the message is ours alone."""
 
 
@@ -25,8 +25,8 @@ class ProvisioningFailed(DomainError):
 _SHOWN_CODE = re.compile(r"[a-z][a-z0-9_.]{0,39}")
 
 
-def _channel_failure(exc: Exception, doing: str) -> ProvisioningFailed | None:
-    """A clear `ProvisioningFailed` for a connector's channel error, None for anything else.
+def _channel_failure(exc: Exception, doing: str) -> ProvisioningFailedError | None:
+    """A clear `ProvisioningFailedError` for a connector's channel error, None for anything else.
 
     The connectors live outside the API's layer, so their channel errors are known by what they
     carry: a permanent one a machine-readable `code` (`wecom.40001`, `wecom.http_404`), a
@@ -34,11 +34,13 @@ def _channel_failure(exc: Exception, doing: str) -> ProvisioningFailed | None:
     anything else is a bug and goes on to the masked internal error.
     """
     if hasattr(exc, "retry_after"):
-        return ProvisioningFailed(f"WeCom could not {doing} the code just now; try again later")
+        return ProvisioningFailedError(
+            f"WeCom could not {doing} the code just now; try again later"
+        )
     if hasattr(exc, "code"):
         code = exc.code
         shown = f" ({code})" if isinstance(code, str) and _SHOWN_CODE.fullmatch(code) else ""
-        return ProvisioningFailed(f"WeCom refused to {doing} the code{shown}")
+        return ProvisioningFailedError(f"WeCom refused to {doing} the code{shown}")
     return None
 
 
@@ -54,9 +56,9 @@ class HookService:
 
     async def _ready(self, tenant_id: str) -> CodeProvisioner:
         if self._provisioner is None:
-            raise WeComNotConfigured("WeCom codes cannot be provisioned on this server")
+            raise WeComNotConfiguredError("WeCom codes cannot be provisioned on this server")
         if await self._store.wecom_credentials.get(tenant_id) is None:
-            raise WeComNotConfigured("connect WeCom first (configureWeCom)")
+            raise WeComNotConfiguredError("connect WeCom first (configureWeCom)")
         return self._provisioner
 
     async def create(self, tenant_id: str, spec: HookSpec, *, state: str | None = None) -> Hook:
@@ -115,11 +117,13 @@ class HookService:
     async def _check_custom_state(self, tenant_id: str, state: str) -> None:
         check_state(state)
         if state.startswith(STATE_PREFIX):
-            raise InvalidInput.single("state", f"{STATE_PREFIX!r} starts generated states only")
+            raise InvalidInputError.single(
+                "state", f"{STATE_PREFIX!r} starts generated states only"
+            )
         taken = await self._store.hooks.by_state(tenant_id, state)
         if taken is not None:
             # Checked before provisioning, so a taken state leaves no stray code on WeCom.
-            raise InvalidInput.single("state", f"hook {taken.id!r} already uses this state")
+            raise InvalidInputError.single("state", f"hook {taken.id!r} already uses this state")
 
     async def update(
         self,
@@ -133,20 +137,20 @@ class HookService:
         """Rename a hook, or change whom a channel code adds (join ways keep their groups)."""
         hook = await self._store.hooks.get(tenant_id, hook_id)
         if hook.archived:
-            raise Conflict(f"hook {hook_id!r} is deleted")
+            raise ConflictError(f"hook {hook_id!r} is deleted")
         changes: dict[str, Any] = {}
         if name is not None:
             if not name.strip() or len(name) > 80:
-                raise InvalidInput.single("name", "must be 1 to 80 characters")
+                raise InvalidInputError.single("name", "must be 1 to 80 characters")
             changes["name"] = name
         if staff_users is not None or remark is not None:
             if hook.kind != "contact_way":
-                raise InvalidInput.single("staffUsers", "only a contact_way has staff users")
+                raise InvalidInputError.single("staffUsers", "only a contact_way has staff users")
             users = hook.staff_users if staff_users is None else staff_users
             try:
                 HookSpec(name=hook.name, kind="contact_way", staff_users=users, remark=remark)
             except ValidationError as exc:
-                raise InvalidInput.from_validation_error(exc) from exc
+                raise InvalidInputError.from_validation_error(exc) from exc
             provisioner = await self._ready(tenant_id)
             try:
                 await provisioner.update_contact_way(

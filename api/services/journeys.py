@@ -5,8 +5,8 @@ its remaining problems are reported alongside it. Publishing validates the draft
 connector catalog and refuses while any problem remains. Published versions are immutable; they
 can be drawn (Mermaid, with live per-node counts) and compared with each other or the draft.
 
-Errors raised: `ValidationFailed` (the definition), `InvalidInput` (a name), `NotFound`,
-`Conflict` (stale revision, archived journey).
+Errors raised: `ValidationFailedError` (the definition), `InvalidInputError` (a name), `NotFoundError`,
+`ConflictError` (stale revision, archived journey).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from api.services.ports import ChannelCatalog, Clock, utc_now
 from domain.diagram import mermaid
 from domain.diff import JourneyDiff, diff
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import ConflictError, InvalidInputError, NotFoundError, ValidationFailedError
 from domain.journey import JourneyDefinition
 from domain.templates import TEMPLATES
 from domain.validation import Problem, parse_and_validate, validate_journey
@@ -28,20 +28,14 @@ MAX_NAME_LENGTH = 200
 
 
 def _name(name: str, path: str = "name") -> str:
-    """The journey name, or `InvalidInput` when it is blank or too long."""
+    """The journey name, or `InvalidInputError` when it is blank or too long."""
     if not name.strip():
-        raise InvalidInput.single(path, "a journey name must not be blank")
+        raise InvalidInputError.single(path, "a journey name must not be blank")
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput.single(path, f"a journey name has at most {MAX_NAME_LENGTH} characters")
+        raise InvalidInputError.single(
+            path, f"a journey name has at most {MAX_NAME_LENGTH} characters"
+        )
     return name
-
-
-class ValidationFailed(Exception):
-    """The definition has problems; `problems` names every one."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} problem(s) in the journey definition")
-        self.problems = problems
 
 
 class JourneyService:
@@ -68,13 +62,13 @@ class JourneyService:
     def _parse_draft(self, raw: Any) -> JourneyDefinition:
         definition, problems = self.validate(raw)
         if definition is None:
-            raise ValidationFailed(problems)
+            raise ValidationFailedError(problems)
         return definition
 
     async def create(
         self, tenant_id: str, name: str, *, description: str = "", definition: Any = None
     ) -> Journey:
-        """A new draft; `ValidationFailed` when `definition` does not even parse."""
+        """A new draft; `ValidationFailedError` when `definition` does not even parse."""
         name = _name(name)
         draft = None if definition is None else self._parse_draft(definition)
         return await self._store.journeys.create(
@@ -82,10 +76,10 @@ class JourneyService:
         )
 
     async def create_from_template(self, tenant_id: str, key: str, name: str) -> Journey:
-        """A new draft copied from a template; `NotFound` for an unknown template key."""
+        """A new draft copied from a template; `NotFoundError` for an unknown template key."""
         template = TEMPLATES.get(key)
         if template is None:
-            raise NotFound("template", key)
+            raise NotFoundError("template", key)
         name = _name(name)
         return await self._store.journeys.create(
             tenant_id, name, self._clock(), description=template.description, draft=template.build()
@@ -101,7 +95,7 @@ class JourneyService:
         name: str | None = None,
         description: str | None = None,
     ) -> Journey:
-        """Change the draft; `ValidationFailed`, `NotFound` or `Conflict` (stale revision)."""
+        """Change the draft; `ValidationFailedError`, `NotFoundError` or `ConflictError` (stale revision)."""
         if name is not None:
             name = _name(name)
         draft = None if definition is None else self._parse_draft(definition)
@@ -124,7 +118,7 @@ class JourneyService:
         )
 
     async def draft_problems(self, tenant_id: str, journey_id: str) -> list[Problem]:
-        """The problems of a journey's draft; `NotFound` when there is no such journey."""
+        """The problems of a journey's draft; `NotFoundError` when there is no such journey."""
         journey = await self._store.journeys.get(tenant_id, journey_id)
         return self.problems(journey.draft)
 
@@ -133,15 +127,15 @@ class JourneyService:
     ) -> Journey:
         """Validate the draft and publish it as the next version; the journey afterwards.
 
-        `ValidationFailed` while the draft has problems, `NotFound`, `Conflict` when archived.
+        `ValidationFailedError` while the draft has problems, `NotFoundError`, `ConflictError` when archived.
         `published_by` (an API key id) is recorded on the version.
         """
         journey = await self._store.journeys.get(tenant_id, journey_id)
         if journey.status == "archived":
-            raise Conflict(f"journey {journey_id!r} is archived; it cannot be published")
+            raise ConflictError(f"journey {journey_id!r} is archived; it cannot be published")
         problems = self.problems(journey.draft)
         if problems:
-            raise ValidationFailed(problems)
+            raise ValidationFailedError(problems)
         await self._store.journeys.publish(
             tenant_id,
             journey_id,

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from api.services.ports import Clock, utc_now
 from domain.enrollments import Transition
-from domain.errors import FieldProblem, InvalidInput, NotFound
+from domain.errors import FieldProblem, InvalidInputError, NotFoundError
 from store.database import Store
 from store.live import FeedBatch
 from store.timeline import TimelineEntry
@@ -61,13 +61,13 @@ class LiveService:
     ) -> AsyncIterator[Transition]:
         """The journey's transitions (or one enrollment's) recorded from `since` (default: now).
 
-        `NotFound` when the tenant has no such journey, or the enrollment id cannot be one of
+        `NotFoundError` when the tenant has no such journey, or the enrollment id cannot be one of
         the journey's; an enrollment that does not exist yet is waited for.
         """
         await self._store.journeys.get(tenant_id, journey_id)
         # enrollment ids are `{tenant}:{journey}:{customer}[:{key}]`
         if enrollment_id is not None and not enrollment_id.startswith(f"{tenant_id}:{journey_id}:"):
-            raise NotFound("enrollment", enrollment_id)
+            raise NotFoundError("enrollment", enrollment_id)
 
         def fetch(floor: datetime, limit: int) -> Awaitable[FeedBatch]:
             return self._store.live.transitions(
@@ -86,7 +86,7 @@ class LiveService:
         self, tenant_id: str, customer_id: str, *, since: datetime | None = None
     ) -> AsyncIterator[TimelineEntry]:
         """Events, deliveries (again on each status change) and transitions of the customer,
-        recorded from `since` (default: now). `NotFound` for an unknown customer."""
+        recorded from `since` (default: now). `NotFoundError` for an unknown customer."""
         customer = await self._store.customers.get(tenant_id, customer_id)
         # deliveries and transitions keep the customer id their enrollment started with
         customer_ids = await self._store.customers.with_merged(tenant_id, customer.id)
@@ -102,7 +102,7 @@ class LiveService:
         if since is None:
             return now
         if since.tzinfo is None:
-            raise InvalidInput([FieldProblem(path="since", message="must carry a time zone")])
+            raise InvalidInputError([FieldProblem(path="since", message="must carry a time zone")])
         return max(since, now - self._max_replay)
 
     async def _tail(self, fetch: Fetch, since: datetime | None) -> AsyncIterator[TimelineEntry]:

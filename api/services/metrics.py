@@ -12,7 +12,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from api.services.ports import Clock
-from domain.errors import FieldProblem, InvalidInput
+from domain.errors import FieldProblem, InvalidInputError
 from domain.journey import JourneyDefinition
 from domain.metrics import (
     AudienceCut,
@@ -48,11 +48,11 @@ class MetricsService:
 
     @staticmethod
     def scope(tenant_id: str, start: datetime, end: datetime) -> MetricsScope:
-        """The scope of `[start, end)`; `InvalidInput` (paths `from`/`to`) when it is not one."""
+        """The scope of `[start, end)`; `InvalidInputError` (paths `from`/`to`) when it is not one."""
         try:
             time_range = TimeRange(start=start, end=end)
         except ValidationError as exc:
-            raise InvalidInput(
+            raise InvalidInputError(
                 FieldProblem(
                     path=".".join(_ARGUMENT.get(str(part), str(part)) for part in item["loc"])
                     or "to",
@@ -64,16 +64,16 @@ class MetricsService:
 
     @staticmethod
     def journey_cut(journey_id: str, version: int | None, hook: str | None) -> JourneyCut:
-        """The cut of one journey; `InvalidInput` for a version below 1."""
+        """The cut of one journey; `InvalidInputError` for a version below 1."""
         if version is not None and version < 1:
-            raise InvalidInput.single("version", "versions are numbered from 1")
+            raise InvalidInputError.single("version", "versions are numbered from 1")
         return JourneyCut(journey_id=journey_id, version=version, hook=hook)
 
     async def journey_definition(
         self, scope: MetricsScope, journey_id: str, version: int | None
     ) -> JourneyDefinition:
         """The definition whose nodes order the funnel: the version's, else the live one's, else
-        the draft. `NotFound` when the journey (or that version) does not exist."""
+        the draft. `NotFoundError` when the journey (or that version) does not exist."""
         journey = await self._store.journeys.get(scope.tenant_id, journey_id)
         number = version if version is not None else journey.live_version
         if number is None:

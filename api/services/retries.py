@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from temporalio.service import RPCError
 
-from domain.errors import DomainError
+from domain.errors import DomainError, error_kind
 
 MAX_ERROR_TEXT = 300
 """Characters of an error's text kept on a failed event."""
@@ -36,9 +36,9 @@ def describe_failure(exc: BaseException) -> str:
     workflow service's or ours (never arbitrary exception text, which may quote connection
     strings or credentials), bounded."""
     if isinstance(exc, RPCError):
-        text = f"{type(exc).__name__} ({exc.status.name}): {exc.message}"
+        text = f"{error_kind(exc)} ({exc.status.name}): {exc.message}"
     elif isinstance(exc, DomainError):
-        text = f"{type(exc).__name__}: {exc}"
+        text = f"{error_kind(exc)}: {exc}"
     else:
-        text = type(exc).__name__
+        text = error_kind(exc)
     return text[:MAX_ERROR_TEXT]

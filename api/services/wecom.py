@@ -3,20 +3,20 @@ tenant's connection settings (`wecom_settings`). This module re-exports their pu
 
 from __future__ import annotations
 
-from api.services.hooks import HookService, ProvisioningFailed
+from api.services.hooks import HookService, ProvisioningFailedError
 from api.services.wecom_callbacks import (
     CALLBACK_PATH,
     FOLLOW_USER_ATTRIBUTE,
-    CallbackNotStored,
+    CallbackNotStoredError,
     CallbackReceipt,
-    CallbackRejected,
+    CallbackRejectedError,
     ReceiptStatus,
-    UnknownCallbackUrl,
+    UnknownCallbackUrlError,
     WeComCallbackService,
     callback_path,
 )
 from api.services.wecom_settings import (
-    WeComNotConfigured,
+    WeComNotConfiguredError,
     WeComSettingsInput,
     WeComSettingsService,
 )
@@ -24,15 +24,15 @@ from api.services.wecom_settings import (
 __all__ = [
     "CALLBACK_PATH",
     "FOLLOW_USER_ATTRIBUTE",
-    "CallbackNotStored",
+    "CallbackNotStoredError",
     "CallbackReceipt",
-    "CallbackRejected",
+    "CallbackRejectedError",
     "HookService",
-    "ProvisioningFailed",
+    "ProvisioningFailedError",
     "ReceiptStatus",
-    "UnknownCallbackUrl",
+    "UnknownCallbackUrlError",
     "WeComCallbackService",
-    "WeComNotConfigured",
+    "WeComNotConfiguredError",
     "WeComSettingsInput",
     "WeComSettingsService",
     "callback_path",

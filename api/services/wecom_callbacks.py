@@ -41,7 +41,7 @@ from typing import Literal
 
 from api.services.ingest import IngestResult, IngestService
 from api.services.ports import CallbackCodec, Clock, GroupDirectory, utc_now
-from api.services.wecom_settings import WeComNotConfigured
+from api.services.wecom_settings import WeComNotConfiguredError
 from domain import wecom_events
 from domain.channels import WeComCredentials
 from domain.customers import Customer
@@ -62,11 +62,11 @@ CONTACT_PREPARATION = "wecom.note_contact"
 customer before routing (so the welcome goes out from the right staff member)."""
 
 
-class UnknownCallbackUrl(DomainError):
+class UnknownCallbackUrlError(DomainError):
     """No tenant's callback URL ends in this id."""
 
 
-class CallbackRejected(DomainError):
+class CallbackRejectedError(DomainError):
     """The request does not check out (signature, encryption, addressee); nothing was kept.
 
     `signature` tells a bad signature (answered 403) from a malformed request (400)."""
@@ -77,7 +77,7 @@ class CallbackRejected(DomainError):
         self.signature = signature
 
 
-class CallbackNotStored(DomainError):
+class CallbackNotStoredError(DomainError):
     """Storing the callback's events failed; WeCom should send it again."""
 
 
@@ -143,7 +143,7 @@ class WeComCallbackService:
         """The codec and the tenant's credentials, read at most `credentials_ttl` seconds ago
         unless `fresh`."""
         if self._codec is None:
-            raise WeComNotConfigured("WeCom callbacks are not configured on this server")
+            raise WeComNotConfiguredError("WeCom callbacks are not configured on this server")
         now = self._monotonic()
         cached = self._by_callback.get(callback_id)
         if not fresh and cached is not None and now - cached[0] < self._credentials_ttl:
@@ -151,7 +151,7 @@ class WeComCallbackService:
         credentials = await self._store.wecom_credentials.by_callback_id(callback_id)
         if credentials is None:
             self._by_callback.pop(callback_id, None)
-            raise UnknownCallbackUrl("no such callback URL")
+            raise UnknownCallbackUrlError("no such callback URL")
         if len(self._by_callback) >= _MAX_CACHED:
             self._by_callback.clear()
         self._by_callback[callback_id] = (now, credentials)
@@ -162,7 +162,7 @@ class WeComCallbackService:
         return found is not None and found[1] is credentials
 
     async def check_url(self, callback_id: str) -> None:
-        """Raise `WeComNotConfigured` / `UnknownCallbackUrl` unless the URL is a tenant's."""
+        """Raise `WeComNotConfiguredError` / `UnknownCallbackUrlError` unless the URL is a tenant's."""
         await self._credentials(callback_id)
 
     async def verify_url(
@@ -182,7 +182,7 @@ class WeComCallbackService:
         codec, credentials = await self._credentials(callback_id)
         try:
             message = self._open(codec, credentials, msg_signature, timestamp, nonce, body)
-        except CallbackRejected:
+        except CallbackRejectedError:
             if not self._cached(callback_id, credentials):
                 raise
             # The tenant may have just changed its token, key or corp: check against the
@@ -224,7 +224,7 @@ class WeComCallbackService:
         except ValueError as exc:
             raise _rejected(exc) from exc
         if message.get("ToUserName", "").strip() != credentials.corp_id:
-            raise CallbackRejected("the message is addressed to another corp")
+            raise CallbackRejectedError("the message is addressed to another corp")
         return message
 
     async def _translate(
@@ -316,7 +316,7 @@ class WeComCallbackService:
         results = batch.results
         failed = [r for r in results if r.status == "failed"]
         if failed:
-            raise CallbackNotStored(_problems(failed))
+            raise CallbackNotStoredError(_problems(failed))
         rejected = [r for r in results if r.status == "rejected"]
         if rejected:
             detail = _problems(rejected)
@@ -381,9 +381,9 @@ class WeComCallbackService:
         await self._ingest.drain()
 
 
-def _rejected(exc: ValueError) -> CallbackRejected:
+def _rejected(exc: ValueError) -> CallbackRejectedError:
     reason = str(getattr(exc, "reason", "") or exc) or "rejected"
-    return CallbackRejected(reason, signature="signature" in reason)
+    return CallbackRejectedError(reason, signature="signature" in reason)
 
 
 def _problems(results: list[IngestResult]) -> str:

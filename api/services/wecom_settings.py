@@ -9,11 +9,11 @@ from typing import Any
 from pydantic import SecretStr, ValidationError
 
 from domain.channels import DEFAULT_BASE_URL, MassMessageLimit, WeComCredentials, new_callback_id
-from domain.errors import DomainError, InvalidInput
+from domain.errors import DomainError, InvalidInputError
 from store.database import Store
 
 
-class WeComNotConfigured(DomainError):
+class WeComNotConfiguredError(DomainError):
     """This server, or this tenant, has no WeCom connection to use."""
 
 
@@ -80,7 +80,7 @@ class WeComSettingsService:
             base_url not in self._allowed_base_urls
         ):
             allowed = ", ".join(sorted(self._allowed_base_urls))
-            raise InvalidInput.single("base_url", f"must be one of: {allowed}")
+            raise InvalidInputError.single("base_url", f"must be one of: {allowed}")
         data["base_url"] = base_url
         missing = []
         for name in _SECRETS:
@@ -92,7 +92,7 @@ class WeComSettingsService:
             else:
                 missing.append(name)
         if missing:
-            raise InvalidInput.single(", ".join(missing), retyped)
+            raise InvalidInputError.single(", ".join(missing), retyped)
         if settings.mass_message_limit is not None:
             data["mass_message_limit"] = settings.mass_message_limit
         elif existing is not None:
@@ -100,6 +100,6 @@ class WeComSettingsService:
         try:
             credentials = WeComCredentials.model_validate(data)
         except ValidationError as exc:
-            raise InvalidInput.from_validation_error(exc) from exc
+            raise InvalidInputError.from_validation_error(exc) from exc
         await self._store.wecom_credentials.put(credentials)
         return credentials

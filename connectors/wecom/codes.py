@@ -3,7 +3,7 @@
 The API creates and deletes them through its `CodeProvisioner` port, which `WeComConnector`
 satisfies by inheriting these methods; `group_members` (its `GroupDirectory` port) reads who is
 in a customer group and through which join way, which group callbacks do not say. Input WeCom would refuse (a `state` over 30 characters,
-more than 5 groups, a long room name or remark) raises `InvalidInput` before any call; WeCom's
+more than 5 groups, a long room name or remark) raises `InvalidInputError` before any call; WeCom's
 own refusals come out as the client's channel errors, which the API tells apart by their `code`
 (permanent) or `retry_after` (transient): keep those attributes on whatever is raised here.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from connectors.errors import TransientChannelError
 from connectors.wecom.client import WeComClient
 from domain.channels import ProvisionedCode, check_join_way, check_state
-from domain.errors import InvalidInput
+from domain.errors import InvalidInputError
 from domain.wecom_events import GroupMember
 
 MAX_CONTACT_WAY_USERS = 100
@@ -164,12 +164,12 @@ def required_str(answer: Mapping[str, Any], name: str, api: str) -> str:
 
 def _check_users(users: list[str]) -> None:
     if not 1 <= len(users) <= MAX_CONTACT_WAY_USERS or any(not user for user in users):
-        raise InvalidInput.single(
+        raise InvalidInputError.single(
             "users", f"must list 1 to {MAX_CONTACT_WAY_USERS} non-empty staff userids"
         )
 
 
 def _checked_remark(remark: str) -> str:
     if len(remark) > MAX_REMARK_LENGTH:
-        raise InvalidInput.single("remark", f"must be at most {MAX_REMARK_LENGTH} characters")
+        raise InvalidInputError.single("remark", f"must be at most {MAX_REMARK_LENGTH} characters")
     return remark

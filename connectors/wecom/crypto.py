@@ -7,7 +7,7 @@ The scheme, as published:
 - The plaintext is `random(16) + len(msg) as 4-byte big-endian + msg + receiveid` (the CorpID).
 - `msg_signature = sha1("".join(sorted([token, timestamp, nonce, encrypt])))` in hex.
 
-Everything that does not check out raises `CallbackRejected`, whose message is a short reason
+Everything that does not check out raises `CallbackVerificationError`, whose message is a short reason
 that never contains key material or plaintext.
 """
 
@@ -27,7 +27,7 @@ _RANDOM = 16
 _LENGTH = 4
 
 
-class CallbackRejected(ValueError):
+class CallbackVerificationError(ValueError):
     """A callback (or URL verification) failed a check; nothing from it may be processed."""
 
     def __init__(self, reason: str) -> None:
@@ -80,35 +80,35 @@ class WeComCrypto:
         return base64.b64encode(encryptor.update(body) + encryptor.finalize()).decode("ascii")
 
     def decrypt(self, encrypted: str) -> bytes:
-        """The message inside `encrypted`; `CallbackRejected` on any malformation or wrong CorpID."""
+        """The message inside `encrypted`; `CallbackVerificationError` on any malformation or wrong CorpID."""
         try:
             raw = base64.b64decode(encrypted, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise CallbackRejected("ciphertext is not base64") from exc
+            raise CallbackVerificationError("ciphertext is not base64") from exc
         if not raw or len(raw) % 16:
-            raise CallbackRejected("ciphertext length is not a multiple of the block size")
+            raise CallbackVerificationError("ciphertext length is not a multiple of the block size")
         decryptor = self._cipher().decryptor()
         padded = decryptor.update(raw) + decryptor.finalize()
         pad = padded[-1]
         if not 1 <= pad <= _BLOCK or pad > len(padded) or padded[-pad:] != bytes([pad]) * pad:
-            raise CallbackRejected("bad padding")
+            raise CallbackVerificationError("bad padding")
         body = padded[:-pad]
         if len(body) < _RANDOM + _LENGTH:
-            raise CallbackRejected("plaintext too short")
+            raise CallbackVerificationError("plaintext too short")
         (length,) = struct.unpack(">I", body[_RANDOM : _RANDOM + _LENGTH])
         start = _RANDOM + _LENGTH
         if start + length > len(body):
-            raise CallbackRejected("length field exceeds the plaintext")
+            raise CallbackVerificationError("length field exceeds the plaintext")
         message, receive_id = body[start : start + length], body[start + length :]
         if not hmac.compare_digest(receive_id, self._receive_id):
-            raise CallbackRejected("receiveid does not match")
+            raise CallbackVerificationError("receiveid does not match")
         return message
 
     def verify_and_decrypt(
         self, msg_signature: str, timestamp: str, nonce: str, encrypted: str
     ) -> bytes:
-        """Check `msg_signature` first (constant time), then decrypt; `CallbackRejected` if not."""
+        """Check `msg_signature` first (constant time), then decrypt; `CallbackVerificationError` if not."""
         expected = self.sign(timestamp, nonce, encrypted)
         if not hmac.compare_digest(expected.encode("ascii"), msg_signature.encode("utf-8")):
-            raise CallbackRejected("signature does not match")
+            raise CallbackVerificationError("signature does not match")
         return self.decrypt(encrypted)

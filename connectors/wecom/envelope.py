@@ -14,14 +14,14 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from connectors.wecom.crypto import CallbackRejected, WeComCrypto
+from connectors.wecom.crypto import CallbackVerificationError, WeComCrypto
 from domain.channels import WeComCredentials
 
 FieldValue = str | int | Sequence[str]
 
 
 def parse_flat_xml(body: bytes) -> dict[str, str]:
-    """Top-level children of the root as {tag: text}; `CallbackRejected` if malformed.
+    """Top-level children of the root as {tag: text}; `CallbackVerificationError` if malformed.
 
     An element with children (such as `MemChangeList` with its `Item`s) becomes the
     comma-joined texts of those children. A tag that appears twice is rejected as ambiguous.
@@ -29,11 +29,11 @@ def parse_flat_xml(body: bytes) -> dict[str, str]:
     try:
         root = fromstring(body, forbid_dtd=True)
     except (ParseError, DefusedXmlException, ValueError) as exc:
-        raise CallbackRejected("malformed XML") from exc
+        raise CallbackVerificationError("malformed XML") from exc
     fields: dict[str, str] = {}
     for child in root:
         if child.tag in fields:
-            raise CallbackRejected(f"duplicate element {child.tag}")
+            raise CallbackVerificationError(f"duplicate element {child.tag}")
         if len(child):
             fields[child.tag] = ",".join((item.text or "").strip() for item in child)
         else:
@@ -81,7 +81,7 @@ def open_callback(
     outer = parse_flat_xml(body)
     encrypted = outer.get("Encrypt")
     if not encrypted:
-        raise CallbackRejected("no Encrypt element")
+        raise CallbackVerificationError("no Encrypt element")
     return parse_flat_xml(crypto.verify_and_decrypt(msg_signature, timestamp, nonce, encrypted))
 
 
@@ -93,7 +93,7 @@ def verify_url(
     try:
         return plain.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CallbackRejected("echostr is not UTF-8") from exc
+        raise CallbackVerificationError("echostr is not UTF-8") from exc
 
 
 def crypto_for(credentials: WeComCredentials) -> WeComCrypto:
@@ -116,7 +116,7 @@ class CallbackCodec:
         nonce: str,
         echostr: str,
     ) -> str:
-        """The echostr to answer a URL verification with; `CallbackRejected` if it fails a check."""
+        """The echostr to answer a URL verification with; `CallbackVerificationError` if it fails a check."""
         return verify_url(crypto_for(credentials), msg_signature, timestamp, nonce, echostr)
 
     def open(
@@ -127,5 +127,5 @@ class CallbackCodec:
         nonce: str,
         body: bytes,
     ) -> dict[str, str]:
-        """The inner fields of a callback POST; `CallbackRejected` if it fails a check."""
+        """The inner fields of a callback POST; `CallbackVerificationError` if it fails a check."""
         return open_callback(crypto_for(credentials), msg_signature, timestamp, nonce, body)

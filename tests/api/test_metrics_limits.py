@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from connectors.registry import ConnectorRegistry
-from domain.errors import QueryTimeout
+from domain.errors import QueryTimeoutError
 from domain.metrics import AudienceCut, ChannelCut, JourneyCut, TimeRange
 from store.database import Store
 from tests.api.support import TenantKeys, gql, make_tenant
@@ -140,7 +140,7 @@ async def test_an_aggregation_over_its_time_answers_query_timeout(
     # The same data behind a 1 ms budget: SecantusDB (like MongoDB) stops the aggregation.
     hurried = Store(store.db, max_time_ms=1)
     span = TimeRange(start=T0, end=T0 + timedelta(days=30))
-    with pytest.raises(QueryTimeout, match="1 ms"):
+    with pytest.raises(QueryTimeoutError, match="1 ms"):
         await hurried.metrics.private_domain_users(tenant.tenant_id, span, AudienceCut())
 
     app = create_app(hurried, temporal_env.client, registry)

@@ -24,7 +24,7 @@ from api.services.wecom_callbacks import FOLLOW_USER_ATTRIBUTE, WeComCallbackSer
 from connectors.wecom.envelope import CallbackCodec
 from domain.channels import new_callback_id
 from domain.enrollments import Enrollment, enrollment_id
-from domain.errors import NotFound
+from domain.errors import NotFoundError
 from domain.events import Event
 from store.database import Store
 from tests.api.journeys import welcome_journey
@@ -207,7 +207,10 @@ def test_a_failure_records_the_errors_kind_never_arbitrary_exception_text() -> N
     secret = "mongodb://admin:s3cr3t@db.internal:27017"
     assert describe_failure(RuntimeError(f"cannot reach {secret}")) == "RuntimeError"
     assert describe_failure(ConnectionError(secret)) == "ConnectionError"
-    assert describe_failure(NotFound("customer", "cus_1")) == "NotFound: customer 'cus_1' not found"
+    assert (
+        describe_failure(NotFoundError("customer", "cus_1"))
+        == "NotFound: customer 'cus_1' not found"
+    )
 
 
 def _concurrent_journey() -> dict[str, Any]:

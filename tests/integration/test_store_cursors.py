@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInputError
 from store.database import Store
 
 
@@ -28,7 +28,7 @@ def forged(values: list[Any]) -> str:
 async def test_a_cursor_holding_an_operator_or_a_list_is_invalid_input(
     store: Store, values: list[Any]
 ) -> None:
-    with pytest.raises(InvalidInput) as raised:
+    with pytest.raises(InvalidInputError) as raised:
         await store.journeys.list("acme", cursor=forged(values))
 
     assert [p.path for p in raised.value.problems] == ["cursor"]
@@ -46,7 +46,7 @@ async def test_a_cursor_holding_an_operator_or_a_list_is_invalid_input(
 async def test_a_timeline_cursor_of_the_wrong_shape_is_invalid_input(
     store: Store, values: list[Any]
 ) -> None:
-    with pytest.raises(InvalidInput) as raised:
+    with pytest.raises(InvalidInputError) as raised:
         await store.timeline.for_customer("acme", "cus_1", cursor=forged(values))
 
     assert [p.path for p in raised.value.problems] == ["cursor"]

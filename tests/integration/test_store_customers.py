@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInputError, NotFoundError
 from domain.events import Event
 from store import customers as customer_store
 from store.customers import CustomerSearch
@@ -175,10 +175,10 @@ async def test_two_merged_customers_do_not_collide_on_the_identity_index(store: 
 
 
 async def test_resolving_without_a_valid_identity_is_invalid_input(store: Store) -> None:
-    with pytest.raises(InvalidInput) as error:
+    with pytest.raises(InvalidInputError) as error:
         await store.customers.resolve("acme", {"phone": "no digits"}, T0)
     assert [p.path for p in error.value.problems] == ["identity.phone"]
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInputError):
         await store.customers.resolve("acme", {}, T0)
 
 
@@ -205,12 +205,12 @@ async def test_update_profile_adds_and_removes_tags_and_attributes_at_once(store
 
 async def test_update_profile_rejects_dotted_attribute_names(store: Store) -> None:
     customer, _ = await store.customers.resolve("acme", {"unionid": "u-1"}, T0)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInputError):
         await store.customers.update_profile("acme", customer.id, T0, set_attributes={"a.b": 1})
 
 
 async def test_update_profile_of_an_unknown_customer_is_not_found(store: Store) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.customers.update_profile("acme", "cus_missing", T0, add_tags=["x"])
 
 
@@ -258,7 +258,7 @@ async def test_customer_pages_are_stable_while_customers_are_added(store: Store)
 
 
 async def test_a_garbled_cursor_is_invalid_input(store: Store) -> None:
-    with pytest.raises(InvalidInput) as error:
+    with pytest.raises(InvalidInputError) as error:
         await store.customers.list("acme", cursor="not-a-cursor!")
     assert error.value.problems[0].path == "cursor"
 

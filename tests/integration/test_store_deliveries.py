@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.deliveries import Delivery, delivery_key
-from domain.errors import NotFound
+from domain.errors import NotFoundError
 from store.database import Store
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
@@ -67,7 +67,7 @@ async def test_failed_attempts_are_counted_and_success_is_final(store: Store) ->
 
 
 async def test_marking_an_unknown_delivery_is_not_found(store: Store) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.deliveries.mark_succeeded("acme", "nope", T0)
 
 

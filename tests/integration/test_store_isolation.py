@@ -8,7 +8,7 @@ import pytest
 
 from domain.deliveries import Delivery
 from domain.enrollments import Enrollment, Transition, enrollment_id
-from domain.errors import NotFound
+from domain.errors import NotFoundError
 from domain.events import Event
 from domain.journey import EntryNode, EventTrigger, JourneyDefinition
 from domain.tenants import Tenant
@@ -72,25 +72,25 @@ async def test_another_tenant_sees_none_of_a_tenants_documents(store: Store) -> 
     other = "other"
     assert await store.tenants.find(other) is None
     assert await store.tenants.list_api_keys(other) == []
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.tenants.revoke_api_key(other, key.id, T0)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.customers.get(other, customer.id)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.customers.update_profile(other, customer.id, T0, add_tags=["x"])
     assert not await store.customers.set_first_touch_hook(other, customer.id, "h", T0)
     assert await store.customers.get_by_identity(other, "phone", "13800138000") is None
     assert (await store.customers.list(other, include_merged=True)).items == []
     assert (await store.customers.list(other, tag="vip")).items == []
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.journeys.get(other, journey.id)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.journeys.get_version(other, journey.id, version)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.journeys.update_draft(other, journey.id, 1, T0, name="x")
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.journeys.publish(other, journey.id, DEFINITION, [], T0)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.journeys.archive(other, journey.id, T0)
     assert (await store.journeys.list(other)).items == []
     assert await store.journeys.list_versions(other, journey.id) == []
@@ -103,7 +103,7 @@ async def test_another_tenant_sees_none_of_a_tenants_documents(store: Store) -> 
     assert await store.enrollments.running_for_customer(other, customer.id) == []
     assert (await store.enrollments.transitions_for_enrollment(other, eid)).items == []
     assert await store.deliveries.get(other, "k1") is None
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.deliveries.mark_succeeded(other, "k1", T0)
     assert (await store.deliveries.list_for_enrollment(other, eid)).items == []
     assert (await store.deliveries.list_for_customer(other, customer.id)).items == []

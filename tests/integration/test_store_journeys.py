@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.errors import Conflict, NotFound
+from domain.errors import ConflictError, NotFoundError
 from domain.journey import (
     Edge,
     EntryNode,
@@ -58,7 +58,7 @@ async def test_a_stale_revision_cannot_overwrite_the_draft(store: Store) -> None
         "acme", journey.id, 1, T0, draft=HOOKED, description="v2"
     )
 
-    with pytest.raises(Conflict):
+    with pytest.raises(ConflictError):
         await store.journeys.update_draft("acme", journey.id, 1, T0, name="lost update")
 
     assert edited.revision == 2
@@ -102,7 +102,7 @@ async def test_a_published_version_keeps_its_definition(store: Store) -> None:
         "wecom.contact_deleted_by_staff",
         "wecom.group_joined",
     ]
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.journeys.get_version("acme", journey.id, number + 1)
 
 
@@ -130,9 +130,9 @@ async def test_an_archived_journey_cannot_be_published(store: Store) -> None:
     journey = await store.journeys.create("acme", "j", T0, draft=HOOKED)
     await store.journeys.archive("acme", journey.id, T0)
 
-    with pytest.raises(Conflict):
+    with pytest.raises(ConflictError):
         await store.journeys.publish("acme", journey.id, HOOKED, [], T0)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.journeys.publish("acme", "jrn_missing", HOOKED, [], T0)
 
 

@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from domain.channels import WeComCredentials
 from store.database import Store
 from store.mongo import CHANNEL_CREDENTIALS, WEBHOOK_SECRETS
-from store.secretbox import SecretBox, SecretError, SecretUnreadable, UnknownSecretKey
+from store.secretbox import SecretBox, SecretError, SecretUnreadableError, UnknownSecretKeyError
 
 KEY_1 = bytes(range(32))
 KEY_2 = bytes(range(50, 82))
@@ -118,7 +118,7 @@ async def test_a_missing_key_is_named_and_start_up_reports_it_after_sealing_the_
     await mongo_db[CHANNEL_CREDENTIALS].insert_one(plain)
     store = store_with(mongo_db, {"k2": KEY_2}, "k2")
 
-    with pytest.raises(UnknownSecretKey) as caught:
+    with pytest.raises(UnknownSecretKeyError) as caught:
         await store.wecom_credentials.get("acme")
     assert caught.value.key_id == "k-lost"
     with pytest.raises(SecretError, match=r"\['k-lost'\]") as failed:
@@ -146,7 +146,7 @@ async def test_a_secret_copied_into_another_tenants_document_does_not_open(
         {"_id": "globex"}, {"$set": {"secret": acme["secret"]}}
     )
 
-    with pytest.raises(SecretUnreadable, match="tenant 'globex'"):
+    with pytest.raises(SecretUnreadableError, match="tenant 'globex'"):
         await store.wecom_credentials.get("globex")
 
 

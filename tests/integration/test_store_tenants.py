@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from domain.errors import Conflict, NotFound
+from domain.errors import ConflictError, NotFoundError
 from domain.tenants import Tenant, hash_api_key
 from store.database import Store
 
@@ -19,11 +19,11 @@ async def test_a_tenant_is_created_once(store: Store) -> None:
     tenant = Tenant(id="acme", name="ACME Coffee", created_at=T0)
     await store.tenants.create(tenant)
 
-    with pytest.raises(Conflict):
+    with pytest.raises(ConflictError):
         await store.tenants.create(tenant)
     assert await store.tenants.get("acme") == tenant
     assert (await store.tenants.get("acme")).timezone == "Asia/Shanghai"
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.tenants.get("nobody")
 
 
@@ -64,7 +64,7 @@ async def test_a_revoked_key_no_longer_authenticates(store: Store) -> None:
 async def test_a_key_cannot_be_revoked_through_another_tenant(store: Store) -> None:
     key, raw = await store.tenants.create_api_key("acme", "ci", "admin", T0)
 
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         await store.tenants.revoke_api_key("other", key.id, T0)
     assert await store.tenants.authenticate(raw) == key
     assert await store.tenants.list_api_keys("other") == []

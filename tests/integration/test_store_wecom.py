@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from domain.channels import WeComCredentials
-from domain.errors import Conflict
+from domain.errors import ConflictError
 from store.database import Store
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -62,7 +62,7 @@ async def test_putting_credentials_again_replaces_them(store: Store) -> None:
 async def test_a_callback_id_cannot_serve_two_tenants(store: Store) -> None:
     await store.wecom_credentials.put(credentials())
 
-    with pytest.raises(Conflict):
+    with pytest.raises(ConflictError):
         await store.wecom_credentials.put(credentials("globex"))
 
     assert await store.wecom_credentials.get("globex") is None

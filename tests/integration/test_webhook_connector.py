@@ -22,7 +22,7 @@ import pytest
 from pydantic import SecretStr
 
 from connectors.base import ActionRequest, CustomerContact
-from connectors.errors import InvalidActionParams, PermanentChannelError, TransientChannelError
+from connectors.errors import InvalidActionParamsError, PermanentChannelError, TransientChannelError
 from connectors.netguard import DestinationGuard
 from connectors.webhook import FixedSigningSecrets, WebhookConnector, verify_signature
 from runtime.processes import free_port
@@ -333,7 +333,7 @@ async def test_bad_params_are_rejected_before_any_request_is_sent(
     bad = request(receiver.url).model_copy(
         update={"params": {**request(receiver.url).params, **params}}
     )
-    with pytest.raises(InvalidActionParams) as caught:
+    with pytest.raises(InvalidActionParamsError) as caught:
         await connector.execute(bad)
     assert caught.value.code == "invalid_params"
     assert any(problem.startswith(field) for problem in caught.value.problems)

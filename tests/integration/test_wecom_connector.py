@@ -18,7 +18,7 @@ from connectors.wecom.client import WeComClient
 from connectors.wecom.connector import WeComConnector
 from connectors.wecom.simulator import WeComSimulator
 from domain.channels import MassMessageLimit, WeComCredentials, new_callback_id
-from domain.errors import InvalidInput
+from domain.errors import InvalidInputError
 from store.database import Store
 from tests.fixtures.secrets import TEST_SECRET_BOX
 
@@ -352,9 +352,9 @@ async def test_join_way_comes_with_its_qr_code(rig: Rig) -> None:
 
 
 async def test_codes_that_wecom_would_refuse_are_refused_before_calling(rig: Rig) -> None:
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInputError):
         await rig.connector.create_contact_way("acme", state="s" * 31, users=[STAFF])
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInputError):
         await rig.connector.create_join_way(
             "acme",
             state="ok",

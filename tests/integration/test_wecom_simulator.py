@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from connectors.wecom.crypto import CallbackRejected, WeComCrypto
+from connectors.wecom.crypto import CallbackVerificationError, WeComCrypto
 from connectors.wecom.envelope import open_callback, verify_url
 from connectors.wecom.simulator import WeComDriver, WeComSimulator
 from connectors.wecom.simulator.server import serve_asgi
@@ -489,7 +489,7 @@ class Receiver:
             fields = open_callback(
                 self.crypto, q["msg_signature"], q["timestamp"], q["nonce"], body
             )
-        except (CallbackRejected, KeyError):
+        except (CallbackVerificationError, KeyError):
             return PlainTextResponse("rejected", status_code=400)
         self.bodies.append(body)
         self.received.append(fields)

@@ -11,11 +11,11 @@ from pydantic import SecretStr
 from connectors import FixedSigningSecrets, default_registry
 from connectors.base import ActionRequest, Connector, CustomerContact
 from connectors.errors import (
-    InvalidActionParams,
+    InvalidActionParamsError,
     PermanentChannelError,
     TransientChannelError,
-    UnknownAction,
-    UnknownChannel,
+    UnknownActionError,
+    UnknownChannelError,
 )
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import NoopParams, SandboxConnector, SendMessageParams, render
@@ -55,7 +55,7 @@ def test_registry_returns_the_connector_registered_for_a_channel() -> None:
 
 def test_unknown_channel_is_a_permanent_error_naming_the_known_channels() -> None:
     registry = ConnectorRegistry([SandboxConnector()])
-    with pytest.raises(UnknownChannel) as caught:
+    with pytest.raises(UnknownChannelError) as caught:
         registry.get("wecom")
     assert isinstance(caught.value, PermanentChannelError)
     assert caught.value.code == "unknown_channel"
@@ -172,7 +172,7 @@ async def test_simulated_permanent_failure_raises_a_permanent_error() -> None:
     ],
 )
 async def test_bad_send_message_params_name_the_field(params: dict[str, Any], field: str) -> None:
-    with pytest.raises(InvalidActionParams) as caught:
+    with pytest.raises(InvalidActionParamsError) as caught:
         await SandboxConnector().execute(send(params))
     assert caught.value.code == "invalid_params"
     assert [problem.split(":")[0] for problem in caught.value.problems] == [field]
@@ -180,7 +180,7 @@ async def test_bad_send_message_params_name_the_field(params: dict[str, Any], fi
 
 
 async def test_invalid_params_messages_leave_out_the_offending_values() -> None:
-    with pytest.raises(InvalidActionParams) as caught:
+    with pytest.raises(InvalidActionParamsError) as caught:
         await SandboxConnector().execute(send({"text": "手机 13800000000" * 200}))
     assert "13800000000" not in str(caught.value)
 
@@ -190,12 +190,12 @@ async def test_noop_takes_no_params_and_does_nothing() -> None:
     outcome = await sandbox.execute(send({}, action="noop"))
     assert outcome.external_id is None
     assert sandbox.sent == []
-    with pytest.raises(InvalidActionParams):
+    with pytest.raises(InvalidActionParamsError):
         await sandbox.execute(send({"text": "hi"}, action="noop"))
 
 
 async def test_unknown_action_is_permanent_and_lists_the_channel_actions() -> None:
-    with pytest.raises(UnknownAction) as caught:
+    with pytest.raises(UnknownActionError) as caught:
         await SandboxConnector().execute(send({}, action="broadcast"))
     assert caught.value.code == "unknown_action"
     assert "noop, send_message" in str(caught.value)

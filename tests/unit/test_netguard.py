@@ -13,7 +13,7 @@ import pytest
 
 from connectors.netguard import (
     DestinationGuard,
-    DestinationNotAllowed,
+    DestinationNotAllowedError,
     GuardedTransport,
     address_refusal,
     literal_address,
@@ -180,7 +180,7 @@ async def test_every_resolved_address_must_be_allowed() -> None:
     )
     guard = DestinationGuard(resolver=resolver)
     assert await guard.resolve("public.test", 443) == ["93.184.215.14"]
-    with pytest.raises(DestinationNotAllowed) as caught:
+    with pytest.raises(DestinationNotAllowedError) as caught:
         await guard.resolve("mixed.test", 443)
     assert str(caught.value) == "destination not allowed: mixed.test"
     assert "10.0.0.5" in caught.value.detail  # for the log, never the message
@@ -190,14 +190,14 @@ async def test_an_allowed_host_may_resolve_anywhere_and_a_literal_is_not_resolve
     resolver = StubResolver({"receiver": [["10.0.0.5"]]})
     guard = DestinationGuard(["receiver"], resolver=resolver)
     assert await guard.resolve("receiver", 80) == ["10.0.0.5"]
-    with pytest.raises(DestinationNotAllowed):
+    with pytest.raises(DestinationNotAllowedError):
         await guard.resolve("127.0.0.1", 80)
     assert resolver.calls == ["receiver"]
 
 
 async def test_a_single_label_name_is_refused_before_it_is_resolved() -> None:
     resolver = StubResolver({"mongodb": [["93.184.215.14"]]})
-    with pytest.raises(DestinationNotAllowed):
+    with pytest.raises(DestinationNotAllowedError):
         await DestinationGuard(resolver=resolver).resolve("mongodb", 27017)
     assert resolver.calls == []
 
@@ -244,7 +244,7 @@ async def test_a_rebinding_name_is_connected_to_the_checked_address_then_refused
     transport = GuardedTransport(DestinationGuard(resolver=resolver), backend)
     async with httpx.AsyncClient(transport=transport) as client:
         first = await client.post("https://rebind.test/hook", content=b"{}")
-        with pytest.raises(DestinationNotAllowed):
+        with pytest.raises(DestinationNotAllowedError):
             await client.post("https://rebind.test/hook", content=b"{}")
 
     assert first.status_code == 200
@@ -260,7 +260,7 @@ async def test_no_connection_is_attempted_to_a_refused_address() -> None:
     backend = RecordingBackend()
     async with httpx.AsyncClient(transport=GuardedTransport(DestinationGuard(), backend)) as client:
         for url in ["http://169.254.169.254/latest/meta-data/", "http://[::ffff:127.0.0.1]:8000/"]:
-            with pytest.raises(DestinationNotAllowed):
+            with pytest.raises(DestinationNotAllowedError):
                 await client.get(url)
     assert backend.connected == []
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from runtime.secrets import DEV_KEY_FILE, SecretsNotConfigured, secret_box
+from runtime.secrets import DEV_KEY_FILE, SecretsNotConfiguredError, secret_box
 from runtime.settings import Settings, env_names
 from store.secretbox import SecretPlace, encode_key
 
@@ -69,7 +69,9 @@ def test_a_configured_mongodb_without_secrets_keys_refuses_to_start(
 ) -> None:
     monkeypatch.setenv("MONGODB_URI", "mongodb://mongo.internal:27017")
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    with pytest.raises(SecretsNotConfigured, match="SECRETS_KEYS is required with MONGODB_URI"):
+    with pytest.raises(
+        SecretsNotConfiguredError, match="SECRETS_KEYS is required with MONGODB_URI"
+    ):
         secret_box(Settings())
     assert not (tmp_path / DEV_KEY_FILE).exists()
 

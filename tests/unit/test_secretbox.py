@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from store.secretbox import (
     SecretBox,
     SecretPlace,
-    SecretUnreadable,
-    UnknownSecretKey,
+    SecretUnreadableError,
+    UnknownSecretKeyError,
     encode_key,
     parse_keys,
 )
@@ -56,7 +56,7 @@ def test_a_value_copied_to_another_place_does_not_open(elsewhere: SecretPlace) -
     box = SecretBox({"k1": KEY_1}, "k1")
     sealed = box.seal(SECRET, PLACE)
 
-    with pytest.raises(SecretUnreadable, match="fails authentication") as caught:
+    with pytest.raises(SecretUnreadableError, match="fails authentication") as caught:
         box.open(sealed, elsewhere)
     assert SECRET not in str(caught.value)
 
@@ -65,20 +65,20 @@ def test_a_tampered_ciphertext_or_nonce_does_not_open() -> None:
     box = SecretBox({"k1": KEY_1}, "k1")
     sealed = box.seal(SECRET, PLACE)
     flipped = bytes([sealed["ct"][0] ^ 1]) + sealed["ct"][1:]
-    with pytest.raises(SecretUnreadable):
+    with pytest.raises(SecretUnreadableError):
         box.open({**sealed, "ct": flipped}, PLACE)
-    with pytest.raises(SecretUnreadable):
+    with pytest.raises(SecretUnreadableError):
         box.open({**sealed, "nonce": bytes(12)}, PLACE)
-    with pytest.raises(SecretUnreadable):
+    with pytest.raises(SecretUnreadableError):
         box.open({**sealed, "v": 2}, PLACE)
-    with pytest.raises(SecretUnreadable):
+    with pytest.raises(SecretUnreadableError):
         box.open("plain", PLACE)
 
 
 def test_a_missing_key_id_is_named_and_the_ciphertext_is_not_shown() -> None:
     sealed = SecretBox({"k-old": KEY_1}, "k-old").seal(SECRET, PLACE)
 
-    with pytest.raises(UnknownSecretKey) as caught:
+    with pytest.raises(UnknownSecretKeyError) as caught:
         SecretBox({"k-new": KEY_2}, "k-new").open(sealed, PLACE)
 
     assert caught.value.key_id == "k-old"

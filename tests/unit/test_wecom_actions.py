@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from connectors.errors import InvalidActionParams, TransientChannelError
+from connectors.errors import InvalidActionParamsError, TransientChannelError
 from connectors.wecom.connector import WeComConnector
 from connectors.wecom.params import (
     MassMessageParams,
@@ -24,7 +24,7 @@ from domain.channels import (
     check_state,
     new_callback_id,
 )
-from domain.errors import InvalidInput
+from domain.errors import InvalidInputError
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
@@ -112,19 +112,19 @@ def test_credentials_secrets_are_secret_strings() -> None:
 
 def test_state_longer_than_thirty_characters_is_refused() -> None:
     assert check_state("douyin-ad-spring") == "douyin-ad-spring"
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInputError):
         check_state("x" * 31)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInputError):
         check_state("has space")
 
 
 def test_join_way_takes_one_to_five_groups_and_a_short_room_name() -> None:
     check_join_way(["wr1"] * 5, "VIP group")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInputError):
         check_join_way(["wr1"] * 6, None)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInputError):
         check_join_way([], None)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInputError):
         check_join_way(["wr1"], "x" * 41)
 
 
@@ -199,7 +199,7 @@ async def test_bad_params_fail_before_any_call() -> None:
         customer=CustomerContact(customer_id="c"),
     )
 
-    with pytest.raises(InvalidActionParams):
+    with pytest.raises(InvalidActionParamsError):
         await connector.execute(request)
 
 

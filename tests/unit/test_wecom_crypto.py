@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from connectors.wecom.crypto import CallbackRejected, WeComCrypto
+from connectors.wecom.crypto import CallbackVerificationError, WeComCrypto
 from connectors.wecom.envelope import (
     CallbackCodec,
     flat_xml,
@@ -198,7 +198,7 @@ def signed(encrypted: str) -> str:
 
 def rejected(encrypted: str, signature: str | None = None, c: WeComCrypto | None = None) -> str:
     """The reason `encrypted` is rejected (signed correctly unless told otherwise)."""
-    with pytest.raises(CallbackRejected) as caught:
+    with pytest.raises(CallbackVerificationError) as caught:
         (c or crypto()).verify_and_decrypt(
             signed(encrypted) if signature is None else signature, TIMESTAMP, NONCE, encrypted
         )
@@ -299,7 +299,7 @@ def test_length_field_larger_than_the_plaintext_is_rejected() -> None:
     ids=["empty", "unclosed", "mismatched", "text", "duplicate"],
 )
 def test_malformed_xml_is_rejected(body: bytes) -> None:
-    with pytest.raises(CallbackRejected):
+    with pytest.raises(CallbackVerificationError):
         parse_flat_xml(body)
 
 
@@ -313,7 +313,7 @@ def test_malformed_xml_is_rejected(body: bytes) -> None:
     ids=["entity_expansion", "external_entity", "external_dtd"],
 )
 def test_xml_with_a_dtd_or_entities_is_rejected(body: bytes) -> None:
-    with pytest.raises(CallbackRejected):
+    with pytest.raises(CallbackVerificationError):
         parse_flat_xml(body)
 
 
@@ -322,12 +322,12 @@ def test_encrypted_malformed_or_hostile_inner_xml_is_rejected() -> None:
     for inner in (b"<xml><A>", b'<!DOCTYPE xml [<!ENTITY a "x">]><xml><A>&a;</A></xml>'):
         encrypted = c.encrypt(inner)
         body = flat_xml({"Encrypt": encrypted}).encode()
-        with pytest.raises(CallbackRejected, match="malformed XML"):
+        with pytest.raises(CallbackVerificationError, match="malformed XML"):
             open_callback(c, c.sign(TIMESTAMP, NONCE, encrypted), TIMESTAMP, NONCE, body)
 
 
 def test_callback_without_an_encrypt_element_is_rejected() -> None:
-    with pytest.raises(CallbackRejected, match="no Encrypt"):
+    with pytest.raises(CallbackVerificationError, match="no Encrypt"):
         open_callback(
             crypto(), "0" * 40, TIMESTAMP, NONCE, b"<xml><ToUserName>x</ToUserName></xml>"
         )
@@ -336,10 +336,10 @@ def test_callback_without_an_encrypt_element_is_rejected() -> None:
 def test_echostr_that_fails_a_check_is_rejected() -> None:
     c = crypto()
     echostr = c.encrypt(b"1616140317555161061")
-    with pytest.raises(CallbackRejected):
+    with pytest.raises(CallbackVerificationError):
         verify_url(c, c.sign(TIMESTAMP, "other", echostr), TIMESTAMP, NONCE, echostr)
     not_utf8 = c.encrypt(b"\xff\xfe")
-    with pytest.raises(CallbackRejected, match="UTF-8"):
+    with pytest.raises(CallbackVerificationError, match="UTF-8"):
         verify_url(c, c.sign(TIMESTAMP, NONCE, not_utf8), TIMESTAMP, NONCE, not_utf8)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from domain import wecom_events
 from domain.hooks import HookSpec, hook_state
-from domain.wecom_events import UntranslatableCallback, translate
+from domain.wecom_events import UntranslatableCallbackError, translate
 
 CORP = "ww-test"
 
@@ -127,17 +127,17 @@ def test_a_retried_callback_gets_the_same_event_id() -> None:
 def test_a_known_kind_missing_the_customer_is_untranslatable() -> None:
     message = contact("add_external_contact")
     del message["ExternalUserID"]
-    with pytest.raises(UntranslatableCallback, match="ExternalUserID"):
+    with pytest.raises(UntranslatableCallbackError, match="ExternalUserID"):
         translate(message, CORP)
 
 
 def test_a_malformed_create_time_is_untranslatable() -> None:
-    with pytest.raises(UntranslatableCallback, match="CreateTime"):
+    with pytest.raises(UntranslatableCallbackError, match="CreateTime"):
         translate(contact("del_follow_user", CreateTime="yesterday"), CORP)
 
 
 def test_a_create_time_beyond_any_date_is_untranslatable_not_a_crash() -> None:
-    with pytest.raises(UntranslatableCallback, match="out of range"):
+    with pytest.raises(UntranslatableCallbackError, match="out of range"):
         translate(contact("del_follow_user", CreateTime="9" * 30), CORP)
 
 
@@ -147,7 +147,7 @@ def test_a_create_time_beyond_any_date_is_untranslatable_not_a_crash() -> None:
     + ["17\u00b2"],
 )
 def test_a_create_time_in_other_digits_is_untranslatable(create_time: str) -> None:
-    with pytest.raises(UntranslatableCallback, match="CreateTime"):
+    with pytest.raises(UntranslatableCallbackError, match="CreateTime"):
         translate(contact("del_follow_user", CreateTime=create_time), CORP)
 
 

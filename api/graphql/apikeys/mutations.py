@@ -10,8 +10,7 @@ import strawberry
 from api.auth import Permission
 from api.graphql.apikeys.types import ApiKey, ApiKeyRole, CreatedApiKey
 from api.graphql.common import (
-    ConflictResult,
-    FieldError,
+    Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -19,7 +18,7 @@ from api.graphql.common import (
 )
 from api.graphql.context import Info
 from api.services.ports import utc_now
-from domain import errors
+from domain.errors import ConflictError, InvalidInputError, NotFoundError
 
 CreateApiKeyResult = Annotated[
     CreatedApiKey | InvalidInput | Forbidden,
@@ -31,7 +30,7 @@ CreateApiKeyResult = Annotated[
     ),
 ]
 RevokeApiKeyResult = Annotated[
-    ApiKey | NotFound | ConflictResult | Forbidden,
+    ApiKey | NotFound | Conflict | Forbidden,
     strawberry.union(
         "RevokeApiKeyResult",
         description="`ApiKey`, now revoked (also when it already was); `NotFound` for an unknown "
@@ -53,10 +52,6 @@ class CreateApiKeyInput:
     )
 
 
-def _invalid(error: errors.InvalidInput) -> InvalidInput:
-    return InvalidInput(message=str(error), errors=[FieldError.of(p) for p in error.problems])
-
-
 @strawberry.type
 class ApiKeyMutations:
     @described_mutation(
@@ -74,8 +69,8 @@ class ApiKeyMutations:
             key, raw = await info.context.services.api_keys.create(
                 info.context.tenant_id, input.name, input.role.role, input.expires_at
             )
-        except errors.InvalidInput as exc:
-            return _invalid(exc)
+        except InvalidInputError as exc:
+            return InvalidInput.of(exc)
         return CreatedApiKey(api_key=ApiKey.of(key, utc_now()), secret=raw)
 
     @described_mutation(
@@ -93,8 +88,8 @@ class ApiKeyMutations:
             return Forbidden.of(Permission.MANAGE_API_KEYS)
         try:
             key = await info.context.services.api_keys.revoke(info.context.tenant_id, id)
-        except errors.NotFound as exc:
+        except NotFoundError as exc:
             return NotFound.of(exc)
-        except errors.Conflict as exc:
-            return ConflictResult.of(exc)
+        except ConflictError as exc:
+            return Conflict.of(exc)
         return ApiKey.of(key, utc_now())

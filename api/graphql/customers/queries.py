@@ -11,7 +11,7 @@ from api.graphql.common import After, Connection, First, described_field, page_l
 from api.graphql.context import Info
 from api.graphql.customers.types import Customer
 from api.graphql.enrollments.types import EnrollmentStatus
-from domain.errors import NotFound
+from domain.errors import NotFoundError
 from store.customers import CustomerSearch
 
 
@@ -107,7 +107,7 @@ class CustomerQueries:
     ) -> Customer | None:
         try:
             model = await info.context.services.store.customers.get(info.context.tenant_id, id)
-        except NotFound:
+        except NotFoundError:
             return None
         return Customer.of(model)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from api.auth import Permission
-from api.graphql.common import FieldError, Forbidden, InvalidInput, NotFound, described_mutation
+from api.graphql.common import Forbidden, InvalidInput, NotFound, described_mutation
 from api.graphql.context import Info
 from api.graphql.deadletters.types import (
     DeadLetterRetried,
@@ -75,9 +75,7 @@ class DeadLetterMutations:
             return Forbidden.of(Permission.INGEST_EVENTS)
         if not event_ids or len(event_ids) > MAX_RETRIES_PER_CALL:
             message = f"send 1 to {MAX_RETRIES_PER_CALL} ids, not {len(event_ids)}"
-            return InvalidInput(
-                message=message, errors=[FieldError(path="eventIds", message=message)]
-            )
+            return InvalidInput.single("eventIds", message)
         retried = await info.context.services.dead_letters.retry(
             info.context.tenant_id, list(event_ids)
         )

@@ -8,12 +8,11 @@ from typing import Annotated, cast
 import strawberry
 
 from api.auth import Permission
-from api.graphql.common import ConflictResult, Forbidden, NotFound, described_mutation
+from api.graphql.common import Conflict, Forbidden, NotFound, described_mutation
 from api.graphql.context import Info
 from api.graphql.enrollments.types import Enrollment
 from api.services.enrollments import Operation
-from api.services.enrollments import ReentryNotAllowed as ReentryNotAllowedError
-from domain import errors
+from domain.errors import ConflictError, NotFoundError, ReentryNotAllowedError
 from workflows.client import EnrollOutcome
 
 ENROLLMENT_ID = "The enrollment (workflow) id."
@@ -33,7 +32,7 @@ class Enrolled:
 
 
 EnrollCustomerResult = Annotated[
-    Enrolled | NotFound | ConflictResult | Forbidden,
+    Enrolled | NotFound | Conflict | Forbidden,
     strawberry.union(
         "EnrollCustomerResult",
         description="`Enrolled` (started, or already enrolled); `NotFound` for an unknown "
@@ -57,7 +56,7 @@ class ReentryNotAllowed:
 
 
 ReenrollCustomerResult = Annotated[
-    Enrolled | ReentryNotAllowed | NotFound | ConflictResult | Forbidden,
+    Enrolled | ReentryNotAllowed | NotFound | Conflict | Forbidden,
     strawberry.union(
         "ReenrollCustomerResult",
         description="`Enrolled` when a new enrollment was started; `ReentryNotAllowed` when the "
@@ -66,7 +65,7 @@ ReenrollCustomerResult = Annotated[
     ),
 ]
 EnrollmentOperationResult = Annotated[
-    Enrollment | NotFound | ConflictResult | Forbidden,
+    Enrollment | NotFound | Conflict | Forbidden,
     strawberry.union(
         "EnrollmentOperationResult",
         description="`Enrollment` as it was before the change (the workflow applies it "
@@ -89,10 +88,10 @@ async def _enroll(
         return ReentryNotAllowed(
             message=str(exc), policy=exc.policy, enrollment_id=exc.enrollment_id
         )
-    except errors.NotFound as exc:
+    except NotFoundError as exc:
         return NotFound.of(exc)
-    except errors.Conflict as exc:
-        return ConflictResult.of(exc)
+    except ConflictError as exc:
+        return Conflict.of(exc)
     return Enrolled(enrollment_id=outcome.enrollment_id, outcome=outcome.status)
 
 
@@ -105,10 +104,10 @@ async def _operate(
         model = await info.context.services.enrollments.operate(
             info.context.tenant_id, id, operation, reason
         )
-    except errors.NotFound as exc:
+    except NotFoundError as exc:
         return NotFound.of(exc)
-    except errors.Conflict as exc:
-        return ConflictResult.of(exc)
+    except ConflictError as exc:
+        return Conflict.of(exc)
     return Enrollment.of(model)
 
 

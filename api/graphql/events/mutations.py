@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from api.auth import Permission
-from api.graphql.common import FieldError, Forbidden, InvalidInput, described_mutation
+from api.graphql.common import Forbidden, InvalidInput, described_mutation
 from api.graphql.context import Info
 from api.graphql.events.types import EventInput, IngestEventsPayload
 
@@ -46,9 +46,7 @@ class EventMutations:
             return Forbidden.of(Permission.INGEST_EVENTS)
         if not events or len(events) > MAX_EVENTS_PER_MUTATION:
             message = f"send 1 to {MAX_EVENTS_PER_MUTATION} events, not {len(events)}"
-            return InvalidInput(
-                message=message, errors=[FieldError(path="events", message=message)]
-            )
+            return InvalidInput.single("events", message)
         results = await info.context.services.ingest.ingest(
             info.context.tenant_id, [event.raw() for event in events]
         )

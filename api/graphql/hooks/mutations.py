@@ -10,8 +10,7 @@ from pydantic import ValidationError
 
 from api.auth import Permission
 from api.graphql.common import (
-    ConflictResult,
-    FieldError,
+    Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -20,13 +19,13 @@ from api.graphql.common import (
 from api.graphql.context import Info
 from api.graphql.hooks.types import Hook, HookKind, WeComSettings, WeComUnavailable
 from api.services.wecom import (
-    ProvisioningFailed,
-    WeComNotConfigured,
+    ProvisioningFailedError,
+    WeComNotConfiguredError,
     WeComSettingsInput,
     callback_path,
 )
-from domain import errors
 from domain.channels import MassMessageLimit
+from domain.errors import ConflictError, InvalidInputError, NotFoundError
 from domain.hooks import Hook as HookModel
 from domain.hooks import HookSpec
 
@@ -40,7 +39,7 @@ CreateHookResult = Annotated[
     ),
 ]
 UpdateHookResult = Annotated[
-    Hook | InvalidInput | NotFound | ConflictResult | WeComUnavailable | Forbidden,
+    Hook | InvalidInput | NotFound | Conflict | WeComUnavailable | Forbidden,
     strawberry.union(
         "UpdateHookResult",
         description="`Hook` as updated; `InvalidInput` for a bad name or staff list (or staff "
@@ -58,7 +57,7 @@ DeleteHookResult = Annotated[
     ),
 ]
 ConfigureWeComResult = Annotated[
-    WeComSettings | InvalidInput | ConflictResult | Forbidden,
+    WeComSettings | InvalidInput | Conflict | Forbidden,
     strawberry.union(
         "ConfigureWeComResult",
         description="`WeComSettings` as stored; `InvalidInput` for malformed settings or "
@@ -155,24 +154,16 @@ class ConfigureWeComInput:
     )
 
 
-def _invalid(error: errors.InvalidInput) -> InvalidInput:
-    return InvalidInput(message=str(error), errors=[FieldError.of(p) for p in error.problems])
-
-
-def _invalid_value(message: str) -> InvalidInput:
-    return InvalidInput(message=message, errors=[FieldError(path="", message=message)])
-
-
 async def _provisioned(change: Awaitable[HookModel]) -> Hook | InvalidInput | WeComUnavailable:
     """The hook `change` makes or changes on WeCom, or the input or WeCom failure it meets."""
     try:
         return Hook.of(await change)
-    except errors.InvalidInput as exc:
-        return _invalid(exc)
-    except (WeComNotConfigured, ProvisioningFailed) as exc:
+    except InvalidInputError as exc:
+        return InvalidInput.of(exc)
+    except (WeComNotConfiguredError, ProvisioningFailedError) as exc:
         return WeComUnavailable(message=str(exc))
     except ValueError as exc:
-        return _invalid_value(str(exc))
+        return InvalidInput.single("", str(exc))
 
 
 def _admin_only() -> Forbidden:
@@ -206,7 +197,7 @@ class HookMutations:
                 remark=input.remark,
             )
         except ValidationError as exc:
-            return _invalid(errors.InvalidInput.from_validation_error(exc))
+            return InvalidInput.of(InvalidInputError.from_validation_error(exc))
         return await _provisioned(
             info.context.services.hooks.create(info.context.tenant_id, spec, state=input.state)
         )
@@ -247,10 +238,10 @@ class HookMutations:
                     info.context.tenant_id, id, name=name, staff_users=staff_users, remark=remark
                 )
             )
-        except errors.NotFound as exc:
+        except NotFoundError as exc:
             return NotFound.of(exc)
-        except errors.Conflict as exc:
-            return ConflictResult.of(exc)
+        except ConflictError as exc:
+            return Conflict.of(exc)
 
     @described_mutation(
         "Remove the code from WeCom; the hook stays on record, archived, so customers it "
@@ -265,9 +256,9 @@ class HookMutations:
             return Forbidden.of(Permission.EDIT_JOURNEYS)
         try:
             model = await info.context.services.hooks.delete(info.context.tenant_id, id)
-        except errors.NotFound as exc:
+        except NotFoundError as exc:
             return NotFound.of(exc)
-        except (WeComNotConfigured, ProvisioningFailed) as exc:
+        except (WeComNotConfiguredError, ProvisioningFailedError) as exc:
             return WeComUnavailable(message=str(exc))
         return Hook.of(model)
 
@@ -285,14 +276,10 @@ class HookMutations:
         limit = None
         if input.mass_message_limit is not None:
             if input.mass_message_limit not in _LIMITS:
-                return InvalidInput(
-                    message="unknown mass message limit",
-                    errors=[
-                        FieldError(
-                            path="massMessageLimit",
-                            message="must be per_month, per_week_7 or per_day_1",
-                        )
-                    ],
+                return InvalidInput.single(
+                    "massMessageLimit",
+                    "must be per_month, per_week_7 or per_day_1",
+                    summary="unknown mass message limit",
                 )
             limit = _LIMITS[input.mass_message_limit]
         settings = WeComSettingsInput(
@@ -308,8 +295,8 @@ class HookMutations:
             credentials = await info.context.services.wecom_settings.configure(
                 info.context.tenant_id, settings
             )
-        except errors.InvalidInput as exc:
-            return _invalid(exc)
-        except errors.Conflict as exc:
-            return ConflictResult.of(exc)
+        except InvalidInputError as exc:
+            return InvalidInput.of(exc)
+        except ConflictError as exc:
+            return Conflict.of(exc)
         return WeComSettings.of(credentials, callback_path(credentials.callback_id))

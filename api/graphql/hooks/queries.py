@@ -11,7 +11,7 @@ from api.graphql.common import After, Connection, First, described_field, page_l
 from api.graphql.context import Info
 from api.graphql.hooks.types import Hook, WeComSettings
 from api.services.wecom import callback_path
-from domain.errors import NotFound
+from domain.errors import NotFoundError
 
 
 @strawberry.type
@@ -50,7 +50,7 @@ class HookQueries:
     ) -> Hook | None:
         try:
             model = await info.context.services.store.hooks.get(info.context.tenant_id, id)
-        except NotFound:
+        except NotFoundError:
             return None
         return Hook.of(model)
 

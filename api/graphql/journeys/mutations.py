@@ -15,8 +15,7 @@ from strawberry.scalars import JSON
 
 from api.auth import Permission
 from api.graphql.common import (
-    ConflictResult,
-    FieldError,
+    Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -26,8 +25,7 @@ from api.graphql.common import (
 from api.graphql.context import Info
 from api.graphql.journeys.inputs import JourneyDefinitionInput, to_raw
 from api.graphql.journeys.types import Journey
-from api.services.journeys import ValidationFailed as ValidationFailedError
-from domain import errors
+from domain.errors import ConflictError, InvalidInputError, NotFoundError, ValidationFailedError
 from store.journeys import Journey as JourneyModel
 
 CreateJourneyResult = Annotated[
@@ -44,13 +42,13 @@ CreateFromTemplateResult = Annotated[
     ),
 ]
 UpdateJourneyResult = Annotated[
-    Journey | ValidationFailed | InvalidInput | NotFound | ConflictResult | Forbidden,
+    Journey | ValidationFailed | InvalidInput | NotFound | Conflict | Forbidden,
     strawberry.union(
         "UpdateJourneyResult", description="The updated journey, or why it was not updated."
     ),
 ]
 PublishJourneyResult = Annotated[
-    Journey | ValidationFailed | NotFound | ConflictResult | Forbidden,
+    Journey | ValidationFailed | NotFound | Conflict | Forbidden,
     strawberry.union(
         "PublishJourneyResult",
         description="The journey with its new live version, or why it was not published.",
@@ -76,9 +74,7 @@ DuplicateJourneyResult = Annotated[
     ),
 ]
 
-_Outcome: TypeAlias = (
-    Journey | ValidationFailed | InvalidInput | NotFound | ConflictResult | Forbidden
-)
+_Outcome: TypeAlias = Journey | ValidationFailed | InvalidInput | NotFound | Conflict | Forbidden
 
 JourneyId = Annotated[strawberry.ID, strawberry.argument(description="The journey id.")]
 JSON_DEFINITION = (
@@ -101,14 +97,10 @@ class CreateJourneyInput:
 def _definition(definition: JSON | None, typed: JourneyDefinitionInput | None) -> Any:
     """The raw definition from either form; `InvalidInput` when both are given."""
     if definition is not None and typed is not None:
-        raise errors.InvalidInput.single(
+        raise InvalidInputError.single(
             "typedDefinition", "give the definition as `definition` or `typedDefinition`, not both"
         )
     return to_raw(typed) if typed is not None else definition
-
-
-def _invalid(error: errors.InvalidInput) -> InvalidInput:
-    return InvalidInput(message=str(error), errors=[FieldError.of(p) for p in error.problems])
 
 
 async def _write(info: Info, change: Callable[[], Awaitable[JourneyModel]]) -> _Outcome:
@@ -119,12 +111,12 @@ async def _write(info: Info, change: Callable[[], Awaitable[JourneyModel]]) -> _
         return Journey.of(await change())
     except ValidationFailedError as exc:
         return ValidationFailed.of(exc.problems)
-    except errors.InvalidInput as exc:
-        return _invalid(exc)
-    except errors.NotFound as exc:
+    except InvalidInputError as exc:
+        return InvalidInput.of(exc)
+    except NotFoundError as exc:
         return NotFound.of(exc)
-    except errors.Conflict as exc:
-        return ConflictResult.of(exc)
+    except ConflictError as exc:
+        return Conflict.of(exc)
 
 
 @strawberry.type

@@ -23,7 +23,7 @@ from api.graphql.journeys.types import (
     JourneyTemplate,
     ValidationReport,
 )
-from domain import errors
+from domain.errors import NotFoundError
 from domain.journey import JourneyStatus as JourneyStatusValue
 from domain.templates import TEMPLATES
 
@@ -69,7 +69,7 @@ class JourneyQueries:
     ) -> Journey | None:
         try:
             model = await info.context.services.store.journeys.get(info.context.tenant_id, id)
-        except errors.NotFound:
+        except NotFoundError:
             return None
         return Journey.of(model)
 
@@ -92,7 +92,7 @@ class JourneyQueries:
             return ValidationReport.of(problems)
         try:
             problems = await journeys.draft_problems(info.context.tenant_id, str(source.journey_id))
-        except errors.NotFound as exc:
+        except NotFoundError as exc:
             return NotFound.of(exc)
         return ValidationReport.of(problems)
 

@@ -13,7 +13,7 @@ from api.graphql.common import NotFound, Problem, described_field
 from api.graphql.context import Info
 from domain import diff as domain_diff
 from domain.diagram import mermaid
-from domain.errors import NotFound as NotFoundError
+from domain.errors import NotFoundError
 from domain.journey import Edge
 from domain.templates import JourneyTemplate as TemplateModel
 from domain.validation import Problem as DomainProblem

@@ -24,7 +24,7 @@ from api.graphql.customers.types import TimelineEntry
 from api.graphql.enrollments.types import Transition
 from api.graphql.errors import internal_error
 from api.graphql.operations.types import BulkOperation
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInputError, NotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +62,9 @@ async def _public(stream: AsyncIterator[T]) -> AsyncGenerator[T, None]:
     try:
         async for item in stream:
             yield item
-    except NotFound as exc:
+    except NotFoundError as exc:
         raise GraphQLError(str(exc), extensions={"code": "NOT_FOUND"}) from exc
-    except InvalidInput as exc:
+    except InvalidInputError as exc:
         problems = [{"path": p.path, "message": p.message} for p in exc.problems]
         raise GraphQLError(
             str(exc), extensions={"code": "BAD_USER_INPUT", "problems": problems}

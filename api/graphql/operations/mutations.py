@@ -9,8 +9,7 @@ from strawberry.scalars import JSON
 
 from api.auth import Permission
 from api.graphql.common import (
-    ConflictResult,
-    FieldError,
+    Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -19,7 +18,7 @@ from api.graphql.common import (
 from api.graphql.context import Info
 from api.graphql.events.types import EventIngestResult
 from api.graphql.operations.types import BulkOperation
-from domain import errors
+from domain.errors import ConflictError, InvalidInputError, NotFoundError
 from store.operations import OperationKind
 
 JourneyArg = Annotated[
@@ -39,7 +38,7 @@ StartOperationResult = Annotated[
     ),
 ]
 SendTestEventResult = Annotated[
-    EventIngestResult | InvalidInput | NotFound | ConflictResult | Forbidden,
+    EventIngestResult | InvalidInput | NotFound | Conflict | Forbidden,
     strawberry.union(
         "SendTestEventResult",
         description="`EventIngestResult` of the stored and routed event; `InvalidInput` for a "
@@ -67,7 +66,7 @@ async def _start(
             version=version,
             reason=reason,
         )
-    except errors.NotFound as exc:
+    except NotFoundError as exc:
         return NotFound.of(exc)
     return BulkOperation.of(model)
 
@@ -138,20 +137,17 @@ class OperationMutations:
             return Forbidden.of(Permission.INGEST_EVENTS)
         if properties is not None and not isinstance(properties, dict):
             message = "properties must be a JSON object"
-            return InvalidInput(
-                message=message, errors=[FieldError(path="properties", message=message)]
-            )
+            return InvalidInput.single("properties", message)
         try:
             result = await info.context.services.operations.send_test_event(
                 info.context.tenant_id, customer_id, type, properties or {}
             )
-        except errors.NotFound as exc:
+        except NotFoundError as exc:
             return NotFound.of(exc)
-        except errors.Conflict as exc:
-            return ConflictResult.of(exc)
+        except ConflictError as exc:
+            return Conflict.of(exc)
         if result.status == "rejected":
-            return InvalidInput(
-                message="the event is malformed",
-                errors=[FieldError.of(problem) for problem in result.errors],
+            return InvalidInput.of(
+                InvalidInputError(result.errors), message="the event is malformed"
             )
         return EventIngestResult.of(result)

@@ -9,22 +9,21 @@ import strawberry
 
 from api.auth import Permission
 from api.graphql.common import (
-    ConflictResult,
-    FieldError,
+    Conflict,
     Forbidden,
     InvalidInput,
     described_mutation,
 )
 from api.graphql.context import Info
 from api.graphql.webhooks.types import WebhookSecretRotated, WebhookSettings
-from domain import errors
+from domain.errors import ConflictError, InvalidInputError
 from domain.webhooks import DEFAULT_OVERLAP, MAX_OVERLAP
 
 _DEFAULT_HOURS = int(DEFAULT_OVERLAP.total_seconds() // 3600)
 _MAX_HOURS = int(MAX_OVERLAP.total_seconds() // 3600)
 
 RotateWebhookSecretResult = Annotated[
-    WebhookSecretRotated | InvalidInput | ConflictResult | Forbidden,
+    WebhookSecretRotated | InvalidInput | Conflict | Forbidden,
     strawberry.union(
         "RotateWebhookSecretResult",
         description="`WebhookSecretRotated` with the new secret (shown only there); "
@@ -59,10 +58,10 @@ class WebhookMutations:
             secret, made = await info.context.services.webhooks.rotate(
                 info.context.tenant_id, timedelta(hours=overlap_hours)
             )
-        except errors.InvalidInput as exc:
-            return InvalidInput(message=str(exc), errors=[FieldError.of(p) for p in exc.problems])
-        except errors.Conflict as exc:
-            return ConflictResult.of(exc)
+        except InvalidInputError as exc:
+            return InvalidInput.of(exc)
+        except ConflictError as exc:
+            return Conflict.of(exc)
         return WebhookSecretRotated(
             secret=secret.get_secret_value(), settings=WebhookSettings.of(made)
         )
