@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pymongo import monitoring
 
+from domain.customers import EXTERNAL_USERID, PHONE
 from domain.deliveries import Delivery
 from domain.enrollments import Enrollment
 from runtime.embedded import EmbeddedStack
@@ -83,7 +84,7 @@ async def seed_customer_page(store: Store, tenant_id: str, count: int, at: datet
     an enrollment in each of `PAGE_JOURNEYS`, waiting at `await_order` with 1 pending delivery."""
     for n in range(count):
         customer, _ = await store.customers.resolve(
-            tenant_id, {"phone": f"139{n:08d}", "wecom_external_userid": f"wm-{n}"}, at
+            tenant_id, {PHONE: f"139{n:08d}", EXTERNAL_USERID: f"wm-{n}"}, at
         )
         await store.customers.update_profile(
             tenant_id, customer.id, at, add_tags=["source:douyin", f"stage:{n % 3}"]

@@ -31,15 +31,25 @@ IdentityKind = str
 """An identity kind: one of the well-known kinds in this module's docstring, or another
 lowercase name."""
 
+EXTERNAL_USERID = "wecom_external_userid"
+"""The identity kind of a WeCom external contact."""
+UNIONID = "unionid"
+OPENID = "openid"
+PHONE = "phone"
+EMAIL = "email"
+EXTERNAL_ID = "external_id"
+DOUYIN_OPENID = "douyin_openid"
+TAOBAO_NICK = "taobao_nick"
+
 WELL_KNOWN_IDENTITY_KINDS: tuple[str, ...] = (
-    "wecom_external_userid",
-    "unionid",
-    "openid",
-    "phone",
-    "email",
-    "external_id",
-    "douyin_openid",
-    "taobao_nick",
+    EXTERNAL_USERID,
+    UNIONID,
+    OPENID,
+    PHONE,
+    EMAIL,
+    EXTERNAL_ID,
+    DOUYIN_OPENID,
+    TAOBAO_NICK,
 )
 
 IDENTITY_KIND_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
@@ -59,14 +69,14 @@ def normalize_identity(kind: str, value: str) -> str:
     if not _KIND_RE.match(kind):
         raise ValueError(f"identity kind {kind!r} must match {IDENTITY_KIND_PATTERN}")
     cleaned = value.strip()
-    if kind == "phone":
+    if kind == PHONE:
         cleaned = _phone_digits(cleaned)
         match = _CHINA_MOBILE_WITH_COUNTRY_CODE.match(cleaned)
         if match:
             cleaned = match.group(1)
         if not cleaned:
             raise ValueError("a phone number needs digits")
-    elif kind == "email":
+    elif kind == EMAIL:
         cleaned = cleaned.lower()
         if "@" not in cleaned:
             raise ValueError("an e-mail address needs an @")

@@ -26,6 +26,10 @@ from pydantic import (
 from domain.customers import Identity, identities_from_mapping, normalize_identity
 from domain.errors import InvalidInputError
 
+ORDER_PAID = "order.paid"
+"""The event a shop sends when an order is paid: the conversion goal of the templates and the
+purchase metrics."""
+
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 MAX_EVENT_TYPE_LENGTH = 64
 MAX_PROPERTIES_BYTES = 32 * 1024

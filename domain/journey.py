@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.conditions import FactCondition, PropertyCondition
-from domain.wecom_events import CONTACT_DELETED_BY_CUSTOMER, CONTACT_DELETED_BY_STAFF
+from domain.wecom_events import CONTACT_ADDED, CONTACT_DELETED_BY_CUSTOMER, CONTACT_DELETED_BY_STAFF
 
 NodeId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
@@ -41,7 +41,7 @@ class HookTrigger(_Model):
 
     type: Literal["hook"] = "hook"
     hook: str = Field(min_length=1, max_length=30, description="The channel code's `state`.")
-    event_type: str = Field(default="wecom.contact_added", min_length=1)
+    event_type: str = Field(default=CONTACT_ADDED, min_length=1)
 
 
 class ManualTrigger(_Model):

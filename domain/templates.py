@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from domain.conditions import LastEventCondition, PropertyCondition
+from domain.events import ORDER_PAID
 from domain.journey import (
     ActionNode,
     BranchNode,
@@ -238,7 +239,7 @@ def canonical_journey(
             "Member-day reminder, day 7",
         ),
         ExitNode(id="exit_not_converted", name="Onboarded, no order", reason="not_converted"),
-        GoalNode(id="first_order", name="First order paid", event_type="order.paid"),
+        GoalNode(id="first_order", name="First order paid", event_type=ORDER_PAID),
         UpdateProfileNode(
             id="tag_customer",
             name="Tag as customer",
@@ -252,7 +253,7 @@ def canonical_journey(
             "Replenishment touch (mass-message task)",
             "Running low? Restock today with free delivery: https://shop.example/c/restock",
         ),
-        wait_for("wait_repurchase", "order.paid", 14 * day, "Bought again? (14 days)"),
+        wait_for("wait_repurchase", ORDER_PAID, 14 * day, "Bought again? (14 days)"),
         UpdateProfileNode(
             id="tag_repeat",
             name="Tag as repeat buyer",

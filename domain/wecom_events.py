@@ -39,6 +39,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.customers import EXTERNAL_USERID
 from domain.events import EventIn
 
 CONTACT_ADDED = "wecom.contact_added"
@@ -59,8 +60,9 @@ EVENT_TYPES: tuple[str, ...] = (
     MASS_MESSAGE_RESULT,
 )
 
-EXTERNAL_USERID = "wecom_external_userid"
-"""The identity kind of a WeCom external contact."""
+FOLLOW_USER_ATTRIBUTE = "wecom_follow_user"
+"""The customer attribute naming the staff member who added them: noted from WeCom's contact
+callbacks, read by the WeCom connector as its default sender."""
 
 # The fields that tell one callback from another; WeCom retries resend them unchanged.
 _KEY_FIELDS = (

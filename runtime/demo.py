@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 import httpx
 
+from domain.customers import EXTERNAL_USERID
+from domain.events import ORDER_PAID
 from runtime.simulated_wecom import SimulatedCorp
 
 Step = Literal["join", "pay", "delete"]
@@ -108,8 +110,8 @@ class DemoPlayer:
         """The shop reports an order (`POST /v1/events`)."""
         event = {
             "id": f"demo-order-{uuid.uuid4().hex}",
-            "type": "order.paid",
-            "identity": {"wecom_external_userid": actor.external_userid},
+            "type": ORDER_PAID,
+            "identity": {EXTERNAL_USERID: actor.external_userid},
             "timestamp": datetime.now(UTC).isoformat(),
             "properties": {"total": total},
         }

@@ -6,7 +6,6 @@ from __future__ import annotations
 from api.services.hooks import HookService, ProvisioningFailedError
 from api.services.wecom_callbacks import (
     CALLBACK_PATH,
-    FOLLOW_USER_ATTRIBUTE,
     CallbackNotStoredError,
     CallbackReceipt,
     CallbackRejectedError,
@@ -23,7 +22,6 @@ from api.services.wecom_settings import (
 
 __all__ = [
     "CALLBACK_PATH",
-    "FOLLOW_USER_ATTRIBUTE",
     "CallbackNotStoredError",
     "CallbackReceipt",
     "CallbackRejectedError",

@@ -47,16 +47,13 @@ from domain.channels import WeComCredentials
 from domain.customers import Customer
 from domain.errors import DomainError
 from domain.events import Event, EventIn
-from domain.wecom_events import GroupMember
+from domain.wecom_events import FOLLOW_USER_ATTRIBUTE, GroupMember
 from store.callbacks import HandledCallback
 from store.database import Store
 
 logger = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/v1/callbacks/wecom/{callback_id}"
-FOLLOW_USER_ATTRIBUTE = "wecom_follow_user"
-"""The customer attribute naming the staff member who added them (the WeCom connector's
-default sender)."""
 CONTACT_PREPARATION = "wecom.note_contact"
 """The preparation WeCom's events are stored with: note the staff member and hook on the
 customer before routing (so the welcome goes out from the right staff member)."""

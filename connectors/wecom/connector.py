@@ -42,10 +42,10 @@ from domain.channels import (
     WELCOME_CODE_TTL_SECONDS,
     allowance_for,
 )
+from domain.customers import EXTERNAL_USERID
+from domain.wecom_events import FOLLOW_USER_ATTRIBUTE
 
 CHANNEL = "wecom"
-EXTERNAL_USERID = "wecom_external_userid"
-FOLLOW_USER_ATTRIBUTE = "wecom_follow_user"
 WELCOME_ALREADY_SENT = 41051
 WELCOME_BUSY = 41096
 

@@ -20,12 +20,13 @@ from temporalio.testing import WorkflowEnvironment
 from activities.models import JOURNEYS_TASK_QUEUE, EnrollmentRef
 from api.services.ingest import IngestService
 from api.services.retries import RetryPolicy, describe_failure
-from api.services.wecom_callbacks import FOLLOW_USER_ATTRIBUTE, WeComCallbackService
+from api.services.wecom_callbacks import WeComCallbackService
 from connectors.wecom.envelope import CallbackCodec
 from domain.channels import new_callback_id
 from domain.enrollments import Enrollment, enrollment_id
 from domain.errors import NotFoundError
 from domain.events import Event
+from domain.wecom_events import FOLLOW_USER_ATTRIBUTE
 from store.database import Store
 from tests.api.journeys import welcome_journey
 from tests.api.support import (

@@ -16,11 +16,11 @@ from starlette.applications import Starlette
 from temporalio.testing import WorkflowEnvironment
 
 from api.services.ingest import IngestService
-from api.services.wecom_callbacks import FOLLOW_USER_ATTRIBUTE
 from domain import wecom_events
 from domain.channels import WeComCredentials, new_callback_id
 from domain.customers import Customer
 from domain.hooks import Hook
+from domain.wecom_events import FOLLOW_USER_ATTRIBUTE
 from store.database import Store
 from tests.api.support import TenantKeys
 from tests.api.test_wecom_callbacks import (

@@ -25,20 +25,21 @@ from api.graphql.common import (
 from api.graphql.context import Info
 from api.graphql.enrollments.types import Delivery, Enrollment, EnrollmentStatus, Transition
 from api.graphql.events.types import Event
+from domain import customers as kinds
 from domain.customers import Customer as CustomerModel
 from domain.enrollments import EnrollmentStatus as StatusValue
 from store.timeline import TimelineEntry as TimelineEntryModel
 from store.timeline import TimelineKind as TimelineKindValue
 
 IDENTITY_CHANNELS: dict[str, str] = {
-    "wecom_external_userid": "wecom",
-    "unionid": "wechat",
-    "openid": "wechat",
-    "phone": "sms",
-    "email": "email",
-    "external_id": "crm",
-    "douyin_openid": "douyin",
-    "taobao_nick": "taobao",
+    kinds.EXTERNAL_USERID: "wecom",
+    kinds.UNIONID: "wechat",
+    kinds.OPENID: "wechat",
+    kinds.PHONE: "sms",
+    kinds.EMAIL: "email",
+    kinds.EXTERNAL_ID: "crm",
+    kinds.DOUYIN_OPENID: "douyin",
+    kinds.TAOBAO_NICK: "taobao",
 }
 
 

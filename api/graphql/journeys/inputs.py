@@ -18,6 +18,7 @@ from strawberry.scalars import JSON
 from strawberry.types.unset import UnsetType
 
 from domain.node_kinds import REGISTRY
+from domain.wecom_events import CONTACT_ADDED
 
 DURATION = "An ISO 8601 duration, e.g. `PT30M` or `P2D`."
 NODE_ID = "Unique within the journey; letters, digits and `_ . : -`, at most 64 characters."
@@ -144,7 +145,7 @@ class EventTriggerInput:
 class HookTriggerInput:
     hook: str = strawberry.field(description="The channel code's `state`, at most 30 characters.")
     event_type: str = strawberry.field(
-        default="wecom.contact_added", description="The event that carries the hook's `state`."
+        default=CONTACT_ADDED, description="The event that carries the hook's `state`."
     )
 
 
