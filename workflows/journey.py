@@ -11,7 +11,7 @@ state when the server suggests it.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TypeVar
+from typing import TypeVar, assert_never
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -25,18 +25,22 @@ with workflow.unsafe.imports_passed_through():
         ActionFinished,
         Cancel,
         Command,
+        Complete,
         Engine,
         EngineState,
         EventReceived,
         EventRef,
         FactsLoaded,
         LoadFacts,
+        MarkConverted,
         RecordTransition,
         RunAction,
         Start,
         Stimulus,
         TimerFired,
         UpdateProfile,
+        WaitForEvent,
+        WaitUntil,
         new_state,
         next_wake,
         run_key,
@@ -263,14 +267,21 @@ class JourneyWorkflow:
                     pending.append(follow_up)
 
     async def _execute(self, command: Command) -> Stimulus | None:
-        if isinstance(command, RunAction):
-            return await self._run_action(command)
-        if isinstance(command, LoadFacts):
-            return await self._load_facts(command)
-        if isinstance(command, UpdateProfile):
-            await self._update_profile(command)
-        # timers, event waits, transitions, conversion and completion live in the state
-        return None
+        """Carry out one command; a new command kind fails type checking until handled here."""
+        match command:
+            case RunAction():
+                return await self._run_action(command)
+            case LoadFacts():
+                return await self._load_facts(command)
+            case UpdateProfile():
+                await self._update_profile(command)
+                return None
+            case RecordTransition() | WaitUntil() | WaitForEvent() | MarkConverted() | Complete():
+                # transitions went to `_progress`; waits, conversion and completion live in
+                # the state (`_wait_for_something` waits on it, `run` ends on it)
+                return None
+            case _:
+                assert_never(command)
 
     async def _run_action(self, command: RunAction) -> Stimulus:
         try:
