@@ -1,4 +1,5 @@
-"""Metrics types. Definitions live in the descriptions, so a console can show them as help.
+"""Metrics types. Their descriptions are built from `domain.metrics.definitions` (each metric
+written once there), so a console can show the definitions as help.
 
 Objects resolve their parts lazily: a response that selects only `levers` runs one aggregation.
 Breakdown rows (per hook, per channel) share one grouped aggregation per part.
@@ -17,33 +18,21 @@ from api.graphql.common import described_field
 from api.services.metrics import MetricsScope, MetricsService
 from domain import metrics as m
 from domain.journey import JourneyDefinition
+from domain.metrics import definitions as d
 
 T = TypeVar("T")
 
 ENTERED = "Customers who entered (the cohort every lever of this object divides by): {cohort}"
-HOOK_COHORT = (
-    "customers whose first touch (the customer record's creation) fell in [from, to), "
-    "through this hook when one is given."
-)
-JOURNEY_COHORT = (
-    "customers with an enrollment in the journey (and version) started in [from, to), entering "
-    "at their earliest such start."
-)
-CHANNEL_COHORT = (
-    "customers with a successful delivery on the channel created in [from, to), entering at "
-    "the first one."
-)
-RETENTION = (
-    "Day-N retention (N = 7, 30, 90): of the customers who entered in a week, the share active "
-    "on day N: at least one event of their own (any event but a contact deletion) in days "
-    "N-6..N after entering, and still reachable (their last WeCom contact event before the end "
-    "of day N is not a deletion). Only customers whose day N has ended count (`eligible`)."
-)
-USERS = (
-    "Private-domain users: customers first touched before `to` with a reachable identity at "
-    "`to`: a WeCom contact whose last contact event is not a deletion, an OpenID (Official "
-    "Account follower or mini-program user), or a phone with SMS consent."
-)
+"""Each cohort field's description, filled with the cohort's formula (`d.*_COHORT`)."""
+
+
+def _entered(cohort: d.Definition) -> str:
+    return ENTERED.format(cohort=f"{cohort.formula}.")
+
+
+def _rate(definition: d.Definition, *more: str) -> Any:
+    """A field described by a metric's definition (and `more` sentences)."""
+    return strawberry.field(description=" ".join([definition.description, *more]))
 
 
 class _Once(Generic[T]):
@@ -59,14 +48,7 @@ class _Once(Generic[T]):
         return await self._task
 
 
-@strawberry.type(
-    description=(
-        "The levers of a cohort over [from, to). A paid order is an `order.paid` event of a "
-        "cohort customer after they entered and before `to`; its revenue is `properties.total`, "
-        "else `properties.amount` (a number or numeric string; anything else counts 0). Rates "
-        "are null when their denominator is 0."
-    )
-)
+@strawberry.type(description="The levers of a cohort over [from, to). " + d.PAID_ORDER.description)
 class Levers:
     entered: int = strawberry.field(
         description="Customers who entered: the cohort of the object holding these levers."
@@ -75,22 +57,11 @@ class Levers:
     repeat_buyers: int = strawberry.field(description="Cohort customers with ≥ 2 paid orders.")
     orders: int = strawberry.field(description="Paid orders of the cohort.")
     revenue: float = strawberry.field(description="Revenue of those paid orders.")
-    conversion_rate: float | None = strawberry.field(
-        description="Conversion rate: buyers ÷ entered."
-    )
-    repurchase_rate: float | None = strawberry.field(
-        description="Repurchase rate (复购率): repeatBuyers ÷ buyers."
-    )
-    purchase_frequency: float | None = strawberry.field(
-        description="Purchase frequency (复购频次): orders ÷ buyers."
-    )
-    aov: float | None = strawberry.field(description="AOV (客单价): revenue ÷ orders.")
-    arpu: float | None = strawberry.field(
-        description=(
-            "ARPU: revenue ÷ entered = conversionRate * purchaseFrequency * aov (same cohort, "
-            "same orders; 0 when nobody bought, null when nobody entered)."
-        )
-    )
+    conversion_rate: float | None = _rate(d.CONVERSION_RATE)
+    repurchase_rate: float | None = _rate(d.REPURCHASE_RATE)
+    purchase_frequency: float | None = _rate(d.PURCHASE_FREQUENCY)
+    aov: float | None = _rate(d.AOV)
+    arpu: float | None = _rate(d.ARPU)
 
     @classmethod
     def of(cls, counts: m.CommerceCounts | None) -> Levers:
@@ -114,9 +85,7 @@ class RetentionPoint:
     day: int = strawberry.field(description="N: 7, 30 or 90.")
     eligible: int = strawberry.field(description="Customers whose day N has ended.")
     retained: int = strawberry.field(description="Eligible customers active and reachable.")
-    rate: float | None = strawberry.field(
-        description="retained ÷ eligible; a fraction from 0 to 1, null when `eligible` is 0."
-    )
+    rate: float | None = _rate(d.RETENTION_RATE)
 
     @classmethod
     def of(cls, point: m.RetentionPoint) -> RetentionPoint:
@@ -138,7 +107,7 @@ class RetentionCohort:
         )
 
 
-@strawberry.type(description=RETENTION)
+@strawberry.type(description=d.RETENTION.description)
 class Retention:
     overall: list[RetentionPoint] = strawberry.field(
         description="Every weekly cohort of the range summed, per day."
@@ -165,12 +134,12 @@ class AudienceMetrics:
     scope: strawberry.Private[MetricsScope]
     cut: strawberry.Private[m.AudienceCut]
 
-    @described_field(USERS)
+    @described_field(d.PRIVATE_DOMAIN_USERS.description)
     async def private_domain_users(self) -> int:
         found = await self.service.private_domain_users(self.scope, self.cut)
         return found.get(None, 0)
 
-    @described_field(ENTERED.format(cohort=HOOK_COHORT) + " With the levers computed over them.")
+    @described_field(_entered(d.FIRST_TOUCH_COHORT) + " With the levers computed over them.")
     async def levers(self) -> Levers:
         return Levers.of((await self.service.levers(self.scope, self.cut)).get(None))
 
@@ -187,12 +156,12 @@ class HookMetrics:
     )
     shared: strawberry.Private[dict[str, _Once[Any]]]
 
-    @described_field(USERS)
+    @described_field(d.PRIVATE_DOMAIN_USERS.description)
     async def private_domain_users(self) -> int:
         found: dict[str | None, int] = await self.shared["users"].get()
         return found.get(self.hook, 0)
 
-    @described_field(ENTERED.format(cohort=HOOK_COHORT))
+    @described_field(_entered(d.FIRST_TOUCH_COHORT))
     async def levers(self) -> Levers:
         found: dict[str | None, m.CommerceCounts] = await self.shared["levers"].get()
         return Levers.of(found.get(self.hook))
@@ -243,9 +212,7 @@ class ChannelDeliveries:
     succeeded: int = strawberry.field(description="Of them, performed by the channel.")
     failed: int = strawberry.field(description="Of them, failed (their last attempt).")
     pending: int = strawberry.field(description="Of them, not finished yet.")
-    success_rate: float | None = strawberry.field(
-        description="succeeded ÷ total; a fraction from 0 to 1, null when `total` is 0."
-    )
+    success_rate: float | None = _rate(d.DELIVERY_SUCCESS_RATE)
     customers_reached: int = strawberry.field(
         description="Distinct customers with at least one successful delivery."
     )
@@ -268,7 +235,7 @@ class ChannelMetrics:
     deliveries: ChannelDeliveries = strawberry.field(description="Deliveries by status.")
     shared: strawberry.Private[_Once[dict[str | None, m.CommerceCounts]]]
 
-    @described_field(ENTERED.format(cohort=CHANNEL_COHORT))
+    @described_field(_entered(d.CHANNEL_COHORT))
     async def levers(self) -> Levers:
         return Levers.of((await self.shared.get()).get(self.channel))
 
@@ -312,17 +279,9 @@ class JourneyConversion:
     converted: int = strawberry.field(
         description="Of them, enrollments that reached a goal (at any time so far)."
     )
-    conversion_rate: float | None = strawberry.field(
-        description="converted ÷ started; a fraction from 0 to 1, null when `started` is 0."
-    )
-    median_seconds_to_convert: float | None = strawberry.field(
-        description="Median of (converted at - started at) over converted enrollments, in "
-        "seconds (the mean of the middle two for an even count); null when none converted."
-    )
-    mean_seconds_to_convert: float | None = strawberry.field(
-        description="Mean of (converted at - started at) over converted enrollments, in "
-        "seconds; null when none converted."
-    )
+    conversion_rate: float | None = _rate(d.JOURNEY_CONVERSION_RATE)
+    median_seconds_to_convert: float | None = _rate(d.MEDIAN_TIME_TO_CONVERT, "In seconds.")
+    mean_seconds_to_convert: float | None = _rate(d.MEAN_TIME_TO_CONVERT, "In seconds.")
 
     @classmethod
     def of(cls, conversion: m.JourneyConversion) -> JourneyConversion:
@@ -344,10 +303,7 @@ class FunnelEdge:
     )
     target: str = strawberry.field(description="The node it led to.")
     count: int = strawberry.field(description="Transitions along it.")
-    rate: float | None = strawberry.field(
-        description="count ÷ the node's entered (visits); a fraction from 0 to 1, null when "
-        "`entered` is 0."
-    )
+    rate: float | None = _rate(d.SHARE_OF_VISITS)
 
 
 @strawberry.type(description="Enrollments that ended at a node, for one reason.")
@@ -356,16 +312,10 @@ class FunnelExit:
         description="Why (`converted`, `completed`, an exit node's reason, `cancelled`...)."
     )
     count: int = strawberry.field(description="Enrollments that ended so.")
-    rate: float | None = strawberry.field(
-        description="count ÷ the node's entered (visits); a fraction from 0 to 1, null when "
-        "`entered` is 0."
-    )
+    rate: float | None = _rate(d.SHARE_OF_VISITS)
 
 
-@strawberry.type(
-    description="One node of the funnel, over the enrollments started in the range. A visit "
-    "ends in one of proceeded, exited, or still there: proceeded + exited ≤ entered."
-)
+@strawberry.type(description="One node of the funnel. " + d.FUNNEL.description)
 class FunnelNode:
     node_id: str = strawberry.field(description="The node's id.")
     kind: str = strawberry.field(
@@ -374,26 +324,17 @@ class FunnelNode:
     name: str | None = strawberry.field(description="The node's display name.")
     entered: int = strawberry.field(description="Visits: transitions into it (loops count).")
     enrollments: int = strawberry.field(description="Distinct enrollments that entered it.")
-    reach_rate: float | None = strawberry.field(
-        description="enrollments ÷ enrollments started (the funnel's share reaching the node); "
-        "a fraction from 0 to 1, null when none started."
-    )
+    reach_rate: float | None = _rate(d.REACH_RATE)
     proceeded: int = strawberry.field(description="Visits that moved on to another node.")
-    proceed_rate: float | None = strawberry.field(
-        description="proceeded ÷ entered; a fraction from 0 to 1, null when `entered` is 0."
-    )
+    proceed_rate: float | None = _rate(d.PROCEED_RATE)
     edges: list[FunnelEdge] = strawberry.field(description="proceeded, by edge.")
     exited: int = strawberry.field(description="Enrollments that ended at this node.")
-    exit_rate: float | None = strawberry.field(
-        description="exited ÷ entered; a fraction from 0 to 1, null when `entered` is 0."
-    )
+    exit_rate: float | None = _rate(d.EXIT_RATE)
     exits: list[FunnelExit] = strawberry.field(description="exited, by reason.")
     converted: int = strawberry.field(
         description="Enrollments that entered it and reached a goal at or after first entering it."
     )
-    conversion_rate: float | None = strawberry.field(
-        description="converted ÷ enrollments; a fraction from 0 to 1, null when `enrollments` is 0."
-    )
+    conversion_rate: float | None = _rate(d.NODE_CONVERSION_RATE)
 
     @classmethod
     def of(cls, funnel: m.Funnel, node: m.FunnelNode) -> FunnelNode:
@@ -440,22 +381,19 @@ class JourneyMetrics:
     cut: strawberry.Private[m.JourneyCut]
     definition: strawberry.Private[JourneyDefinition]
 
-    @described_field(
-        "Journey conversion: enrollments started in the range that reached a goal ÷ "
-        "enrollments started, and the time it took."
-    )
+    @described_field(d.JOURNEY_CONVERSION_RATE.description + " With the time it took.")
     async def enrollments(self) -> JourneyConversion:
         return JourneyConversion.of(await self.service.conversion(self.scope, self.cut))
 
     @described_field(
-        "Funnel per node, in the version's node order (the live version's, or the draft's, "
+        "Funnel per node (see `FunnelNode`), in the version's node order (the live version's, or the draft's, "
         "when no version is given); nodes of other versions follow."
     )
     async def funnel(self) -> list[FunnelNode]:
         funnel = await self.service.funnel(self.scope, self.cut, self.definition)
         return [FunnelNode.of(funnel, node) for node in funnel.nodes]
 
-    @described_field(ENTERED.format(cohort=JOURNEY_COHORT))
+    @described_field(_entered(d.JOURNEY_COHORT))
     async def levers(self) -> Levers:
         return Levers.of((await self.service.levers(self.scope, self.cut)).get(None))
 
