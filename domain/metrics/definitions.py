@@ -76,6 +76,29 @@ CHANNEL_COHORT = Definition(
     "the first one",
 )
 
+# --- counts the rates divide ---------------------------------------------------------------------
+
+ENTERED = Definition("Entered", "the customers who entered (the cohort of the object holding them)")
+BUYERS = Definition("Buyers", "cohort customers with ≥ 1 paid order after entering")
+REPEAT_BUYERS = Definition("Repeat buyers", "cohort customers with ≥ 2 paid orders after entering")
+ORDERS = Definition("Orders", "the paid orders of the cohort")
+REVENUE = Definition("Revenue", "the revenue of those paid orders")
+STARTED = Definition("Started", "enrollments started in [from, to)")
+CONVERTED = Definition(
+    "Converted", "of the enrollments started, those that reached a goal (at any time so far)"
+)
+ELIGIBLE = Definition("Eligible", "cohort customers whose day N has ended")
+RETAINED = Definition("Retained", "eligible customers active and reachable on day N")
+VISITS = Definition("Entered", "transitions into the node, its visits (loops count each time)")
+NODE_ENROLLMENTS = Definition("Enrollments", "distinct enrollments that entered the node")
+NODE_CONVERTED = Definition(
+    "Converted",
+    "enrollments that entered the node and reached a goal at or after first entering it",
+)
+CUSTOMERS_REACHED = Definition(
+    "Customers reached", "distinct customers with at least one successful delivery"
+)
+
 # --- commerce levers ---------------------------------------------------------------------------
 
 PAID_ORDER = Definition(

@@ -24,11 +24,11 @@ def safe_div(numerator: float, denominator: float) -> float | None:
 class CommerceCounts(Frozen):
     """Raw counts of a cohort and its paid orders; the levers are derived from them."""
 
-    entered: int = Field(ge=0, description="Customers in the cohort.")
-    buyers: int = Field(ge=0, description="Customers with ≥ 1 paid order after entering.")
-    repeat_buyers: int = Field(ge=0, description="Customers with ≥ 2 paid orders.")
-    orders: int = Field(ge=0)
-    revenue: float = Field(ge=0)
+    entered: int = Field(ge=0, description=d.ENTERED.description)
+    buyers: int = Field(ge=0, description=d.BUYERS.description)
+    repeat_buyers: int = Field(ge=0, description=d.REPEAT_BUYERS.description)
+    orders: int = Field(ge=0, description=d.ORDERS.description)
+    revenue: float = Field(ge=0, description=d.REVENUE.description)
 
     @classmethod
     def empty(cls) -> CommerceCounts:
@@ -78,8 +78,8 @@ def arpu_from_factors(
 class JourneyConversion(Frozen):
     """Enrollments started in the range, how many reached a goal, and how long it took."""
 
-    started: int = Field(ge=0)
-    converted: int = Field(ge=0)
+    started: int = Field(ge=0, description=d.STARTED.description)
+    converted: int = Field(ge=0, description=d.CONVERTED.description)
     median_time_to_convert: timedelta | None = Field(
         default=None, description=d.MEDIAN_TIME_TO_CONVERT.description
     )
@@ -97,8 +97,8 @@ class RetentionPoint(Frozen):
     """Day-N retention of a cohort (or of several, summed); see `definitions.RETENTION`."""
 
     day: int
-    eligible: int = Field(ge=0, description="Cohort members whose day N has ended.")
-    retained: int = Field(ge=0)
+    eligible: int = Field(ge=0, description=d.ELIGIBLE.description)
+    retained: int = Field(ge=0, description=d.RETAINED.description)
 
     @property
     @defined(d.RETENTION_RATE)
@@ -147,11 +147,11 @@ class FunnelNode(Frozen):
     node_id: str
     kind: str
     name: str | None = None
-    entered: int = Field(ge=0, description="Transitions into the node (visits; loops count).")
-    enrollments: int = Field(ge=0, description="Distinct enrollments that entered it.")
+    entered: int = Field(ge=0, description=d.VISITS.description)
+    enrollments: int = Field(ge=0, description=d.NODE_ENROLLMENTS.description)
     proceeded: list[EdgeCount] = Field(default_factory=list)
     exited: list[ExitCount] = Field(default_factory=list)
-    converted: int = Field(ge=0, description="Enrollments that converted after entering it.")
+    converted: int = Field(ge=0, description=d.NODE_CONVERTED.description)
 
     @property
     def proceeded_total(self) -> int:
@@ -182,7 +182,7 @@ class FunnelNode(Frozen):
 class Funnel(Frozen):
     """Per-node counts of a journey's enrollments started in a range, in definition order."""
 
-    started: int = Field(ge=0, description="Enrollments started in the range.")
+    started: int = Field(ge=0, description=d.STARTED.description)
     nodes: list[FunnelNode]
 
     @defined(d.REACH_RATE)
@@ -198,7 +198,7 @@ class DeliveryCounts(Frozen):
     succeeded: int = Field(ge=0)
     failed: int = Field(ge=0)
     pending: int = Field(ge=0)
-    customers_reached: int = Field(ge=0, description="Distinct customers with a success.")
+    customers_reached: int = Field(ge=0, description=d.CUSTOMERS_REACHED.description)
 
     @property
     @defined(d.DELIVERY_SUCCESS_RATE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel
 
 from api.graphql.schema import schema
 from domain.metrics import CommerceCounts, DeliveryCounts, Funnel, FunnelNode, JourneyConversion
@@ -30,6 +31,29 @@ SAME_DEFINITION = [
     (DeliveryCounts.success_rate, "ChannelDeliveries", "successRate", d.DELIVERY_SUCCESS_RATE),
 ]
 
+# (domain model, its field, GraphQL type, GraphQL field, definition)
+SAME_COUNT = [
+    (CommerceCounts, "entered", "Levers", "entered", d.ENTERED),
+    (CommerceCounts, "buyers", "Levers", "buyers", d.BUYERS),
+    (CommerceCounts, "repeat_buyers", "Levers", "repeatBuyers", d.REPEAT_BUYERS),
+    (CommerceCounts, "orders", "Levers", "orders", d.ORDERS),
+    (CommerceCounts, "revenue", "Levers", "revenue", d.REVENUE),
+    (JourneyConversion, "started", "JourneyConversion", "started", d.STARTED),
+    (JourneyConversion, "converted", "JourneyConversion", "converted", d.CONVERTED),
+    (RetentionPointModel, "eligible", "RetentionPoint", "eligible", d.ELIGIBLE),
+    (RetentionPointModel, "retained", "RetentionPoint", "retained", d.RETAINED),
+    (FunnelNode, "entered", "FunnelNode", "entered", d.VISITS),
+    (FunnelNode, "enrollments", "FunnelNode", "enrollments", d.NODE_ENROLLMENTS),
+    (FunnelNode, "converted", "FunnelNode", "converted", d.NODE_CONVERTED),
+    (
+        DeliveryCounts,
+        "customers_reached",
+        "ChannelDeliveries",
+        "customersReached",
+        d.CUSTOMERS_REACHED,
+    ),
+]
+
 
 @pytest.mark.parametrize(
     ("attribute", "type_name", "field", "definition"),
@@ -42,6 +66,20 @@ def test_a_rate_and_its_schema_field_are_described_by_one_definition(
     graphql_type = schema._schema.type_map[type_name]
 
     assert attribute.__doc__ == definition.description
+    assert graphql_type.fields[field].description == definition.description
+
+
+@pytest.mark.parametrize(
+    ("model", "name", "type_name", "field", "definition"),
+    SAME_COUNT,
+    ids=[f"{t}.{f}" for _, _, t, f, _ in SAME_COUNT],
+)
+def test_a_count_and_its_schema_field_are_described_by_one_definition(
+    model: type[BaseModel], name: str, type_name: str, field: str, definition: d.Definition
+) -> None:
+    graphql_type = schema._schema.type_map[type_name]
+
+    assert model.model_fields[name].description == definition.description
     assert graphql_type.fields[field].description == definition.description
 
 

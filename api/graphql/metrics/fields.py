@@ -22,7 +22,7 @@ def cohort_entered(cohort: d.Definition) -> str:
 
 
 def defined_field(definition: d.Definition, *more: str) -> Any:
-    """A field described by a metric's definition (and `more` sentences)."""
+    """A field described by a metric's (or a count's) definition, and `more` sentences."""
     return strawberry.field(description=" ".join([definition.description, *more]))
 
 

@@ -19,10 +19,8 @@ from domain.metrics import definitions as d
     description="A journey's enrollments started in the range and how many reached a goal."
 )
 class JourneyConversion:
-    started: int = strawberry.field(description="Enrollments started in [from, to).")
-    converted: int = strawberry.field(
-        description="Of them, enrollments that reached a goal (at any time so far)."
-    )
+    started: int = defined_field(d.STARTED)
+    converted: int = defined_field(d.CONVERTED)
     conversion_rate: float | None = defined_field(d.JOURNEY_CONVERSION_RATE)
     median_seconds_to_convert: float | None = defined_field(d.MEDIAN_TIME_TO_CONVERT, "In seconds.")
     mean_seconds_to_convert: float | None = defined_field(d.MEAN_TIME_TO_CONVERT, "In seconds.")
@@ -66,8 +64,8 @@ class FunnelNode:
         description="The node kind; `unknown` for a node of another version of the journey."
     )
     name: str | None = strawberry.field(description="The node's display name.")
-    entered: int = strawberry.field(description="Visits: transitions into it (loops count).")
-    enrollments: int = strawberry.field(description="Distinct enrollments that entered it.")
+    entered: int = defined_field(d.VISITS)
+    enrollments: int = defined_field(d.NODE_ENROLLMENTS)
     reach_rate: float | None = defined_field(d.REACH_RATE)
     proceeded: int = strawberry.field(description="Visits that moved on to another node.")
     proceed_rate: float | None = defined_field(d.PROCEED_RATE)
@@ -75,9 +73,7 @@ class FunnelNode:
     exited: int = strawberry.field(description="Enrollments that ended at this node.")
     exit_rate: float | None = defined_field(d.EXIT_RATE)
     exits: list[FunnelExit] = strawberry.field(description="exited, by reason.")
-    converted: int = strawberry.field(
-        description="Enrollments that entered it and reached a goal at or after first entering it."
-    )
+    converted: int = defined_field(d.NODE_CONVERTED)
     conversion_rate: float | None = defined_field(d.NODE_CONVERSION_RATE)
 
     @classmethod

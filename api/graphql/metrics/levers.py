@@ -10,16 +10,16 @@ from api.graphql.metrics.fields import defined_field
 from domain import metrics as m
 from domain.metrics import definitions as d
 
+_DAYS = ", ".join(str(day) for day in d.RETENTION_DAYS)
+
 
 @strawberry.type(description="The levers of a cohort over [from, to). " + d.PAID_ORDER.description)
 class Levers:
-    entered: int = strawberry.field(
-        description="Customers who entered: the cohort of the object holding these levers."
-    )
-    buyers: int = strawberry.field(description="Cohort customers with ≥ 1 paid order.")
-    repeat_buyers: int = strawberry.field(description="Cohort customers with ≥ 2 paid orders.")
-    orders: int = strawberry.field(description="Paid orders of the cohort.")
-    revenue: float = strawberry.field(description="Revenue of those paid orders.")
+    entered: int = defined_field(d.ENTERED)
+    buyers: int = defined_field(d.BUYERS)
+    repeat_buyers: int = defined_field(d.REPEAT_BUYERS)
+    orders: int = defined_field(d.ORDERS)
+    revenue: float = defined_field(d.REVENUE)
     conversion_rate: float | None = defined_field(d.CONVERSION_RATE)
     repurchase_rate: float | None = defined_field(d.REPURCHASE_RATE)
     purchase_frequency: float | None = defined_field(d.PURCHASE_FREQUENCY)
@@ -45,9 +45,9 @@ class Levers:
 
 @strawberry.type(description="Retention on day N of a cohort (or of all cohorts, summed).")
 class RetentionPoint:
-    day: int = strawberry.field(description="N: 7, 30 or 90.")
-    eligible: int = strawberry.field(description="Customers whose day N has ended.")
-    retained: int = strawberry.field(description="Eligible customers active and reachable.")
+    day: int = strawberry.field(description=f"N: one of {_DAYS}.")
+    eligible: int = defined_field(d.ELIGIBLE)
+    retained: int = defined_field(d.RETAINED)
     rate: float | None = defined_field(d.RETENTION_RATE)
 
     @classmethod
@@ -59,7 +59,7 @@ class RetentionPoint:
 class RetentionCohort:
     week_start: datetime = strawberry.field(description="Monday 00:00 UTC of the entry week.")
     entered: int = strawberry.field(description="Customers who entered that week.")
-    points: list[RetentionPoint] = strawberry.field(description="Day 7, 30 and 90.")
+    points: list[RetentionPoint] = strawberry.field(description=f"Days {_DAYS}.")
 
     @classmethod
     def of(cls, cohort: m.RetentionCohort) -> RetentionCohort:

@@ -112,9 +112,7 @@ class ChannelDeliveries:
     failed: int = strawberry.field(description="Of them, failed (their last attempt).")
     pending: int = strawberry.field(description="Of them, not finished yet.")
     success_rate: float | None = defined_field(d.DELIVERY_SUCCESS_RATE)
-    customers_reached: int = strawberry.field(
-        description="Distinct customers with at least one successful delivery."
-    )
+    customers_reached: int = defined_field(d.CUSTOMERS_REACHED)
 
     @classmethod
     def of(cls, counts: m.DeliveryCounts) -> ChannelDeliveries:
