@@ -1,8 +1,9 @@
 """Channel connectors behind one `Connector` protocol (see `connectors.base`).
 
 `default_registry` assembles the channels this build ships; the composition root (`runtime/`)
-makes the webhook connector (with the signing secret and the deployment's destination
-allow-list, `connectors.netguard`), closes it on the way out, and passes it in.
+makes the webhook connector (with the source of the tenants' signing secrets and the
+deployment's destination allow-list, `connectors.netguard`), closes it on the way out, and passes
+it in.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from connectors.errors import (
 from connectors.netguard import DestinationGuard
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import SandboxConnector
-from connectors.webhook import WebhookConnector
+from connectors.webhook import FixedSigningSecrets, SigningSecrets, WebhookConnector
 from connectors.wecom import WeComClient, WeComConnector
 
 __all__ = [
@@ -31,8 +32,10 @@ __all__ = [
     "ConnectorRegistry",
     "CustomerContact",
     "DestinationGuard",
+    "FixedSigningSecrets",
     "InvalidActionParams",
     "PermanentChannelError",
+    "SigningSecrets",
     "TransientChannelError",
     "UnknownAction",
     "UnknownChannel",

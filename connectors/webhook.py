@@ -16,12 +16,19 @@ Action `post` (params: `url`, `payload`, `headers`, `timeout_seconds`) sends one
      "trigger": {"id": ..., "type": ..., "properties": {...}} | null,  # the last matched event
      "payload": <the node's payload>}
 
+Signing: each tenant has its own secret (`SigningSecrets`, asked at send time). The signature
+header lists one `sha256=<hex>` per secret that signs, comma-separated, the current secret's
+first: `sha256=<new>,sha256=<old>` while a rotation's overlap window lasts (the replaced secret
+keeps signing until it ends), only `sha256=<new>` after it.
+
 Verifying a delivery (receivers): take the raw request body bytes exactly as received, compute
-HMAC-SHA256 with the shared secret over `<timestamp>.<body>` (the timestamp header's ASCII, one
-dot, then the body bytes), and compare its lowercase hex digest with the signature after
-`sha256=` in constant time. Reject timestamps more than a few minutes from your clock to stop
-replays, and de-duplicate on `Idempotency-Key`: a retry re-sends the same body with a fresh
-timestamp and signature. `verify_signature` below does all but the de-duplication.
+HMAC-SHA256 with your copy of the tenant's secret over `<timestamp>.<body>` (the timestamp
+header's ASCII, one dot, then the body bytes), and accept the delivery when its lowercase hex
+digest equals, in constant time, ANY of the signatures listed after `sha256=` (ignore other
+schemes). So a receiver switches to the new secret whenever it likes within the window. Reject
+timestamps more than a few minutes from your clock to stop replays, and de-duplicate on
+`Idempotency-Key`: a retry re-sends the same body with a fresh timestamp and signature.
+`verify_signature` below does all but the de-duplication.
 
 Answers: 2xx succeed (a JSON `id` in an uncompressed response of at most 64 KiB becomes the
 outcome's `external_id`; reading stops at 64 KiB, and other answers' bodies are not read); 408,
@@ -47,10 +54,11 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -171,6 +179,26 @@ class PostParams(BaseModel):
         return headers
 
 
+class SigningSecrets(Protocol):
+    """Where the connector gets a tenant's signing secrets at send time (a port)."""
+
+    async def signing_secrets(self, tenant_id: str, now: datetime) -> Sequence[SecretStr]:
+        """The secrets that sign `tenant_id`'s delivery sent at `now`, current first; at
+        least one."""
+        ...
+
+
+class FixedSigningSecrets:
+    """The same secrets for every tenant (tools and tests)."""
+
+    def __init__(self, *secrets: SecretStr) -> None:
+        self._secrets = list(secrets)
+
+    async def signing_secrets(self, tenant_id: str, now: datetime) -> Sequence[SecretStr]:
+        """The given secrets, whatever the tenant and time."""
+        return self._secrets
+
+
 def sign(secret: SecretStr | str, timestamp: str, body: bytes) -> str:
     """The signature header value for `body` sent at `timestamp`: `sha256=<hex>`."""
     key = (secret.get_secret_value() if isinstance(secret, SecretStr) else secret).encode()
@@ -186,8 +214,9 @@ def verify_signature(
     tolerance: float = 300.0,
     now: float | None = None,
 ) -> bool:
-    """Whether `signature` signs `body` at `timestamp` and the timestamp is within `tolerance`
-    seconds of `now` (default: the current time). For receivers of webhook deliveries."""
+    """Whether any signature the header `signature` lists (`sha256=<hex>,sha256=<hex>`) signs
+    `body` at `timestamp` with `secret`, and the timestamp is within `tolerance` seconds of
+    `now` (default: the current time). For receivers of webhook deliveries."""
     try:
         sent_at = int(timestamp)
     except ValueError:
@@ -195,7 +224,11 @@ def verify_signature(
     current = time.time() if now is None else now
     if abs(current - sent_at) > tolerance:
         return False
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+    expected = sign(secret, timestamp, body)
+    listed = [part.strip() for part in signature.split(",")]
+    # Every listed one is compared, so the time taken does not tell which matched.
+    matches = [hmac.compare_digest(expected, candidate) for candidate in listed]
+    return any(matches)
 
 
 def _retry_after(response: httpx.Response, now: float) -> float | None:
@@ -203,7 +236,7 @@ def _retry_after(response: httpx.Response, now: float) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = parsedate_to_datetime(value)
@@ -262,7 +295,7 @@ class WebhookConnector:
 
     def __init__(
         self,
-        secret: SecretStr,
+        secrets: SigningSecrets,
         guard: DestinationGuard | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -277,7 +310,7 @@ class WebhookConnector:
         self._client = httpx.AsyncClient(
             transport=GuardedTransport(self.guard), trust_env=False, follow_redirects=False
         )
-        self._secret = secret
+        self._secrets = secrets
         self._clock = clock
 
     async def aclose(self) -> None:
@@ -329,7 +362,7 @@ class WebhookConnector:
             "Accept-Encoding": "identity",
             IDEMPOTENCY_HEADER: quote(request.idempotency_key, safe=_HEADER_SAFE),
             TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(self._secret, timestamp, body),
+            SIGNATURE_HEADER: await self._signature(request.tenant_id, now, timestamp, body),
         }
         host = params.url.host or "?"
         content: bytes | None = None
@@ -359,6 +392,12 @@ class WebhookConnector:
             logger.warning("webhook to %s failed: %s: %s", host, type(exc).__name__, exc)
             raise TransientChannelError(f"webhook to {host} failed: {type(exc).__name__}") from exc
         return self._outcome(response, content, host, now)
+
+    async def _signature(self, tenant_id: str, now: float, timestamp: str, body: bytes) -> str:
+        secrets = await self._secrets.signing_secrets(tenant_id, datetime.fromtimestamp(now, UTC))
+        if not secrets:
+            raise PermanentChannelError("no webhook signing secret", code="no_signing_secret")
+        return ",".join(sign(secret, timestamp, body) for secret in secrets)
 
     def _outcome(
         self, response: httpx.Response, content: bytes | None, host: str, now: float

@@ -14,6 +14,8 @@
                                the tenant's keys (id, role, name, dates; never secrets)
     omnijourney revoke-api-key TENANT KEY_ID [--allow-last-admin]
                                revoke a key (the last usable admin key only with the flag)
+    omnijourney rotate-webhook-secret --tenant TENANT [--overlap-hours H]
+                               make the tenant's new webhook signing secret and print it once
     omnijourney export-schema  print the GraphQL schema (SDL)
 
 Settings come from the environment (see README, "Configuration").
@@ -33,18 +35,29 @@ from typing import Any, get_args
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound
 from domain.tenants import ApiKeyRole, Tenant
+from domain.webhooks import DEFAULT_OVERLAP, check_overlap
 from runtime.demo import play
 from runtime.embedded import EmbeddedStack
 from runtime.resources import open_resources
+from runtime.secrets import SecretsNotConfigured, secret_box
 from runtime.seed import seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
 from store.database import Store
+from store.secretbox import SecretError
 
 SIMULATED_TASK_MAX_AGE = timedelta(minutes=1)
+DEFAULT_OVERLAP_HOURS = int(DEFAULT_OVERLAP.total_seconds() // 3600)
+ADMIN_COMMANDS = (
+    "create-tenant",
+    "create-api-key",
+    "list-api-keys",
+    "revoke-api-key",
+    "rotate-webhook-secret",
+)
 
 
 def _banner(
@@ -209,6 +222,8 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         if await store.tenants.find(args.tenant_id) is None:
             print(f"omnijourney: no tenant {args.tenant_id!r}", file=sys.stderr)
             return 2
+        if args.command == "rotate-webhook-secret":
+            return await _rotate_webhook_secret(settings, mongo, args, now)
         if args.command == "list-api-keys":
             return await _list_keys(store, args.tenant_id, now)
         if args.command == "revoke-api-key":
@@ -225,6 +240,30 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     finally:
         await mongo.close()
+
+
+async def _rotate_webhook_secret(
+    settings: Settings,
+    mongo: AsyncMongoClient[dict[str, Any]],
+    args: argparse.Namespace,
+    now: datetime,
+) -> int:
+    try:
+        overlap = check_overlap(timedelta(hours=args.overlap_hours), "--overlap-hours")
+        store = Store(mongo[settings.mongodb_database], secret_box(settings))
+        secret, info = await store.webhook_secrets.rotate(args.tenant_id, now, overlap)
+    except (InvalidInput, Conflict, SecretError, SecretsNotConfigured) as exc:
+        print(f"omnijourney: {_first_line(exc)}", file=sys.stderr)
+        return 2
+    if info.previous_valid_until is not None:
+        overlap_note = (
+            f"the replaced secret also signs until {info.previous_valid_until:%Y-%m-%d %H:%M} UTC"
+        )
+    else:
+        overlap_note = "the replaced secret, if any, no longer signs"
+    print(f"webhook signing secret for tenant {args.tenant_id} ({overlap_note}); shown only now:")
+    print(secret.get_secret_value())
+    return 0
 
 
 async def _list_keys(store: Store, tenant_id: str, now: datetime) -> int:
@@ -335,6 +374,16 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also revoke the tenant's last usable admin key (refused by default)",
     )
+    rotate = commands.add_parser(
+        "rotate-webhook-secret", help="make a tenant's new webhook signing secret, print it once"
+    )
+    rotate.add_argument("--tenant", dest="tenant_id", required=True, help="the tenant")
+    rotate.add_argument(
+        "--overlap-hours",
+        type=float,
+        default=DEFAULT_OVERLAP_HOURS,
+        help=f"how long the replaced secret keeps signing, 0 to 168 (default {DEFAULT_OVERLAP_HOURS})",
+    )
     return root
 
 
@@ -350,17 +399,22 @@ def main(argv: list[str] | None = None) -> int:
     # httpx logs every request's full URL at INFO, and WeCom's take the app secret (gettoken)
     # or an access token in the query.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, settings_level(settings)))
-    if args.command in ("run", "demo"):
-        wanted = args.command == "demo" or args.demo
-        if wanted:
-            for name in ("activities.channel", "connectors.wecom.client"):
-                logging.getLogger(name).setLevel(max(logging.WARNING, settings_level(settings)))
-        return cmd_run(settings, DemoOptions(args.customers, args.seconds) if wanted else None)
-    if args.command in ("create-tenant", "create-api-key", "list-api-keys", "revoke-api-key"):
-        return asyncio.run(_admin(settings, args))
-    if args.command == "api":
-        return cmd_serve(settings, api=True, worker=False)
-    return cmd_serve(settings, api=False, worker=True)
+    try:
+        if args.command in ("run", "demo"):
+            wanted = args.command == "demo" or args.demo
+            if wanted:
+                for name in ("activities.channel", "connectors.wecom.client"):
+                    logging.getLogger(name).setLevel(max(logging.WARNING, settings_level(settings)))
+            return cmd_run(settings, DemoOptions(args.customers, args.seconds) if wanted else None)
+        if args.command in ADMIN_COMMANDS:
+            return asyncio.run(_admin(settings, args))
+        if args.command == "api":
+            return cmd_serve(settings, api=True, worker=False)
+        return cmd_serve(settings, api=False, worker=True)
+    except (SecretsNotConfigured, SecretError) as exc:
+        # A configuration problem (no SECRETS_KEYS, a key taken away): say so, no traceback.
+        print(f"omnijourney: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -11,12 +11,12 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from connectors.netguard import DestinationGuard
+from store.secretbox import parse_keys
 
-DEV_WEBHOOK_SIGNING_SECRET = "dev-only-insecure-webhook-secret"  # noqa: S105 - a labelled dev default
 RESULT_POLL_INTERVAL = 30.0
 DEMO_RESULT_POLL_INTERVAL = 2.0
 
@@ -24,9 +24,14 @@ DEMO_RESULT_POLL_INTERVAL = 2.0
 class Settings(BaseSettings):
     """Configuration of the api, the worker and the embedded stack."""
 
-    # An empty variable counts as unset, so `MONGODB_URI=` selects the embedded server.
+    # An empty variable counts as unset, so `MONGODB_URI=` selects the embedded server. Errors
+    # hide the input: it holds MONGODB_URI's credentials and the SECRETS_KEYS.
     model_config = SettingsConfigDict(
-        case_sensitive=False, env_ignore_empty=True, extra="ignore", frozen=True
+        case_sensitive=False,
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
     )
 
     mongodb_uri: SecretStr | None = Field(
@@ -60,10 +65,23 @@ class Settings(BaseSettings):
     embedded_mongodb_port: int = Field(
         default=27018, ge=1, le=65535, description="Port of the embedded SecantusDB server."
     )
-    webhook_signing_secret: SecretStr = Field(
-        default=SecretStr(DEV_WEBHOOK_SIGNING_SECRET),
-        description="HMAC secret that signs and verifies webhooks. The default is for local "
-        "development only; set a real one in production.",
+    webhook_signing_secret: SecretStr | None = Field(
+        default=None,
+        description="Deprecated: webhooks are signed with per-tenant secrets "
+        "(`rotateWebhookSecret`). When set, a tenant without a secret of its own starts with "
+        "this one (so existing receivers keep verifying) until an admin rotates it.",
+    )
+    secrets_keys: SecretStr | None = Field(
+        default=None,
+        description="Keys sealing stored secrets (AES-256-GCM), a JSON object of key id -> "
+        'base64 32-byte key, e.g. {"2027-01": "..."}. Unset: with the embedded MongoDB a '
+        "dev-only key file under DATA_DIR; required when MONGODB_URI is set.",
+    )
+    secrets_primary_key_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The key id of SECRETS_KEYS that new secrets are sealed under (and that "
+        "start-up re-seals older ones to); may be unset when SECRETS_KEYS holds one key.",
     )
     webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -161,6 +179,31 @@ class Settings(BaseSettings):
             raise ValueError(f"channel rate limits must be positive activities/s, got {bad}")
         return value
 
+    @model_validator(mode="after")
+    def _usable_secrets_keys(self) -> Settings:
+        if self.secrets_keys is None:
+            if self.secrets_primary_key_id is not None:
+                raise ValueError("SECRETS_PRIMARY_KEY_ID is set but SECRETS_KEYS is not")
+            return self
+        try:
+            keys = parse_keys(self.secrets_keys.get_secret_value())
+        except ValueError as exc:
+            # `from None`: the error chain would show the variable's value.
+            raise ValueError(f"SECRETS_KEYS {exc}") from None
+        primary = self.secrets_primary_key_id
+        if primary is None and len(keys) > 1:
+            raise ValueError("SECRETS_PRIMARY_KEY_ID must name one of several SECRETS_KEYS")
+        if primary is not None and primary not in keys:
+            raise ValueError(f"SECRETS_PRIMARY_KEY_ID {primary!r} is not a key of SECRETS_KEYS")
+        return self
+
+    def secret_keys(self) -> tuple[dict[str, bytes], str] | None:
+        """SECRETS_KEYS as key id -> key, and the primary key id; None when unset."""
+        if self.secrets_keys is None:
+            return None
+        keys = parse_keys(self.secrets_keys.get_secret_value())
+        return keys, self.secrets_primary_key_id or next(iter(keys))
+
     @property
     def uses_embedded_mongodb(self) -> bool:
         """Whether no MongoDB address is configured, so the embedded server is needed."""
@@ -170,11 +213,6 @@ class Settings(BaseSettings):
     def uses_embedded_temporal(self) -> bool:
         """Whether no Temporal address is configured, so the embedded dev server is needed."""
         return self.temporal_address is None
-
-    @property
-    def uses_dev_webhook_secret(self) -> bool:
-        """Whether the webhook secret is still the insecure development default."""
-        return self.webhook_signing_secret.get_secret_value() == DEV_WEBHOOK_SIGNING_SECRET
 
     def result_poll_interval(self, *, simulated: bool) -> float:
         """WECOM_RESULT_POLL_INTERVAL, or its default for a process with or without the simulator."""

@@ -34,6 +34,7 @@ WECOM_ALLOWANCES = "wecom_allowances"
 WECOM_TRANSFERS = "wecom_transfers"
 HOOKS = "hooks"
 WECOM_CALLBACKS = "wecom_callbacks"
+WEBHOOK_SECRETS = "webhook_secrets"
 
 DUPLICATE_KEY = 11000
 DEFAULT_MAX_TIME_MS = 15_000

@@ -259,7 +259,7 @@ class NotFound:
     )
     kind: str = strawberry.field(
         description="What was looked for: `journey`, `journey version`, `customer`, "
-        "`enrollment`, `hook`, `operation`, `template`, `delivery`, `api key`."
+        "`enrollment`, `hook`, `operation`, `template`, `delivery`, `api key`, `dead letter`."
     )
     id: str = strawberry.field(description="The id that was looked for, as the client sent it.")
 

@@ -44,7 +44,7 @@ class _TooLarge(Exception):
 
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _TooLarge
     body = bytearray()
     async for chunk in request.stream():

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from connectors.base import ActionRequest, CustomerContact
 from connectors.errors import InvalidActionParams, PermanentChannelError, TransientChannelError
 from connectors.netguard import DestinationGuard
-from connectors.webhook import WebhookConnector, verify_signature
+from connectors.webhook import FixedSigningSecrets, WebhookConnector, verify_signature
 from runtime.processes import free_port
 
 SECRET = SecretStr("whsec-test-0123456789")
@@ -112,7 +112,9 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 async def connector() -> AsyncIterator[WebhookConnector]:
-    async with WebhookConnector(SECRET, LOOPBACK_ALLOWED, clock=lambda: NOW) as webhook:
+    async with WebhookConnector(
+        FixedSigningSecrets(SECRET), LOOPBACK_ALLOWED, clock=lambda: NOW
+    ) as webhook:
         yield webhook
 
 
@@ -219,6 +221,15 @@ async def test_rate_limit_is_transient_with_the_retry_after_delay(
     with pytest.raises(TransientChannelError) as caught:
         await connector.execute(request(receiver.url))
     assert caught.value.retry_after == 7.0
+
+
+async def test_a_retry_after_of_other_digits_is_ignored_not_a_crash(
+    receiver: Receiver, connector: WebhookConnector
+) -> None:
+    receiver.script.append(Reply(status=429, body=b"", headers={"Retry-After": "\xb2"}))
+    with pytest.raises(TransientChannelError) as caught:
+        await connector.execute(request(receiver.url))
+    assert caught.value.retry_after is None
 
 
 async def test_retry_after_given_as_an_http_date_becomes_seconds_from_now(

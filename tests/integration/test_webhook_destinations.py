@@ -16,7 +16,7 @@ import pytest
 
 from connectors.errors import PermanentChannelError, TransientChannelError
 from connectors.netguard import DestinationGuard
-from connectors.webhook import WebhookConnector
+from connectors.webhook import FixedSigningSecrets, WebhookConnector
 from runtime.processes import free_port
 from tests.integration.test_webhook_connector import NOW, SECRET, Receiver, request
 
@@ -45,7 +45,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def connector(guard: DestinationGuard | None = None) -> WebhookConnector:
-    return WebhookConnector(SECRET, guard, clock=lambda: NOW)
+    return WebhookConnector(FixedSigningSecrets(SECRET), guard, clock=lambda: NOW)
 
 
 def port_of(receiver: Receiver) -> int:

@@ -71,8 +71,9 @@ def test_app_environment_names_are_all_settings_fields(
     assert isinstance(environment, dict)
     unknown = set(environment) - set(env_names())
     assert not unknown, f"{service} sets variables Settings does not read: {sorted(unknown)}"
-    # Without these the app would start embedded servers inside the container.
-    assert {"MONGODB_URI", "TEMPORAL_ADDRESS", "WEBHOOK_SIGNING_SECRET"} <= set(environment)
+    # Without these the app would start embedded servers inside the container (or, without
+    # SECRETS_KEYS, refuse to start).
+    assert {"MONGODB_URI", "TEMPORAL_ADDRESS", "SECRETS_KEYS"} <= set(environment)
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)

@@ -8,7 +8,7 @@ import pydantic
 import pytest
 from pydantic import SecretStr
 
-from connectors import default_registry
+from connectors import FixedSigningSecrets, default_registry
 from connectors.base import ActionRequest, Connector, CustomerContact
 from connectors.errors import (
     InvalidActionParams,
@@ -70,7 +70,7 @@ def test_registering_two_connectors_for_one_channel_is_refused() -> None:
 
 
 async def test_default_registry_ships_sandbox_and_webhook_with_their_action_catalog() -> None:
-    async with WebhookConnector(SecretStr("s3cret")) as webhook:
+    async with WebhookConnector(FixedSigningSecrets(SecretStr("s3cret"))) as webhook:
         registry = default_registry(webhook)
     assert registry.names() == ["sandbox", "webhook"]
     catalog = registry.catalog()

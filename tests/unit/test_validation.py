@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field, SecretStr
 
 from connectors.netguard import DestinationGuard
-from connectors.webhook import PostParams, WebhookConnector
+from connectors.webhook import FixedSigningSecrets, PostParams, WebhookConnector
 from connectors.wecom import WeComConnector
 from domain.conditions import TagCondition
 from domain.journey import (
@@ -367,7 +367,7 @@ def test_a_webhook_to_a_public_host_validates() -> None:
 
 async def test_the_deployment_allow_list_lets_on_premise_receivers_validate() -> None:
     guard = DestinationGuard(["10.20.0.0/16", "receiver"])
-    async with WebhookConnector(SecretStr("s"), guard) as webhook:
+    async with WebhookConnector(FixedSigningSecrets(SecretStr("s")), guard) as webhook:
         catalog: ActionCatalog = {"webhook": {"post": webhook.actions["post"].params_model}}
         for allowed in ["http://10.20.1.2/hook", "http://receiver:9000/", "http://RECEIVER./"]:
             assert validate_journey(_with_action(post("n", url=allowed)), catalog) == [], allowed

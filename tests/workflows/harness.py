@@ -22,7 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
-from connectors import DestinationGuard, WebhookConnector, default_registry
+from connectors import DestinationGuard, FixedSigningSecrets, WebhookConnector, default_registry
 from connectors.registry import ConnectorRegistry
 from connectors.wecom import WeComClient, WeComConnector
 from connectors.wecom.simulator import WeComSimulator
@@ -33,6 +33,7 @@ from domain.enrollments import Enrollment, Transition
 from domain.events import Event
 from domain.journey import JourneyDefinition
 from store.database import Store
+from tests.fixtures.secrets import TEST_SECRET_BOX
 from workflows import client as journeys
 from workflows.journey import JourneyWorkflow
 from workflows.models import JourneyResult
@@ -191,10 +192,10 @@ async def bench(db: AsyncDatabase[Any], client: Client) -> AsyncIterator[Bench]:
     """Store with indexes, a registry, and running workers; leftover enrollments terminated."""
     from runtime.worker import build_workers
 
-    store = Store(db)
+    store = Store(db, TEST_SECRET_BOX)
     await store.ensure_indexes()
     sim = WeComSimulator(corp_id="ww-bench", secret=WECOM_SECRET)
-    webhook = WebhookConnector(WEBHOOK_SECRET, WEBHOOK_ALLOWED)
+    webhook = WebhookConnector(FixedSigningSecrets(WEBHOOK_SECRET), WEBHOOK_ALLOWED)
     async with httpx.AsyncClient() as http, webhook, sim.serve() as base_url:
         registry = default_registry(webhook)
         wecom = WeComClient(http, store.wecom_credentials)
