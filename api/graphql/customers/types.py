@@ -23,7 +23,8 @@ from api.graphql.common import (
     page_limit,
 )
 from api.graphql.context import Info
-from api.graphql.enrollments.types import Delivery, Enrollment, EnrollmentStatus, Transition
+from api.graphql.enrollments.steps import Delivery, Transition
+from api.graphql.enrollments.types import Enrollment, EnrollmentStatus
 from api.graphql.events.types import Event
 from domain import customers as kinds
 from domain.customers import Customer as CustomerModel

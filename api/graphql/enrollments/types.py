@@ -1,4 +1,5 @@
-"""Enrollment types: the projection, its transitions, its deliveries and its workflow history."""
+"""Enrollment types: the projection and its earlier runs. What it did (`Transition`,
+`Delivery`) is `steps`; its workflow history's types are `api.graphql.history.types`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry.scalars import JSON
 
 from api.graphql.common import (
     After,
@@ -18,12 +18,11 @@ from api.graphql.common import (
     page_limit,
 )
 from api.graphql.context import Info
+from api.graphql.enrollments.steps import Delivery, Transition
+from api.graphql.history.types import EnrollmentHistoryResult, enrollment_history
 from api.graphql.journeys.types import Journey
-from api.services import history as histories
 from api.services.history import temporal_ui_url
-from domain.deliveries import Delivery as DeliveryModel
 from domain.enrollments import Enrollment as EnrollmentModel
-from domain.enrollments import Transition as TransitionModel
 from domain.enrollments import WaitInfo
 from domain.errors import NotFound
 
@@ -70,245 +69,6 @@ class Wait:
     @classmethod
     def of(cls, wait: WaitInfo) -> Wait:
         return cls(kind=wait.kind, until=wait.until, event_type=wait.event_type)
-
-
-@strawberry.type(description="One step of an enrollment: from a node to another along an edge.")
-class Transition:
-    seq: int = strawberry.field(description="Step number within the enrollment's run, from 0.")
-    from_node: str | None = strawberry.field(description="The node left; null for the entry.")
-    to_node: str | None = strawberry.field(description="The node reached; null when it ended.")
-    label: str = strawberry.field(
-        description="The edge taken (`next`, `matched`, `timed_out`, a branch label...)."
-    )
-    at: datetime = strawberry.field(description="When the step was taken (workflow time).")
-    reason: str | None = strawberry.field(description="Why, when the step ended the enrollment.")
-    enrollment_id: str = strawberry.field(description="The enrollment it belongs to.")
-    journey_id: str = strawberry.field(description="The journey.")
-    version: int = strawberry.field(description="The journey version.")
-
-    @classmethod
-    def of(cls, model: TransitionModel) -> Transition:
-        return cls(
-            seq=model.seq,
-            from_node=model.from_node,
-            to_node=model.to_node,
-            label=model.label,
-            at=model.at,
-            reason=model.reason,
-            enrollment_id=model.enrollment_id,
-            journey_id=model.journey_id,
-            version=model.version,
-        )
-
-
-@strawberry.type(description="One channel action performed (or attempted) for an enrollment step.")
-class Delivery:
-    idempotency_key: str = strawberry.field(
-        description="`<enrollment>/<node>/<visit>`: the action is performed at most once per key."
-    )
-    enrollment_id: str = strawberry.field(description="The enrollment it was performed for.")
-    journey_id: str = strawberry.field(description="The journey.")
-    node_id: str = strawberry.field(description="The action node.")
-    channel: str = strawberry.field(description="The channel (`sandbox`, `webhook`, `wecom`...).")
-    action: str = strawberry.field(description="The channel's action (`send_message`...).")
-    status: str = strawberry.field(description="`pending`, `succeeded` or `failed`.")
-    attempts: int = strawberry.field(description="Finished attempts, failed or not.")
-    external_id: str | None = strawberry.field(
-        description="The channel's id for what it did (message id, task id)."
-    )
-    error: str | None = strawberry.field(description="The last failure's message, if any.")
-    detail: JSON = strawberry.field(description="What the channel reported, as JSON.")
-    created_at: datetime = strawberry.field(description="When it was first attempted.")
-    updated_at: datetime = strawberry.field(description="When its status last changed.")
-
-    @classmethod
-    def of(cls, model: DeliveryModel) -> Delivery:
-        return cls(
-            idempotency_key=model.idempotency_key,
-            enrollment_id=model.enrollment_id,
-            journey_id=model.journey_id,
-            node_id=model.node_id,
-            channel=model.channel,
-            action=model.action,
-            status=model.status,
-            attempts=model.attempts,
-            external_id=model.external_id,
-            error=model.error,
-            detail=JSON(dict(model.detail)),
-            created_at=model.created_at,
-            updated_at=model.updated_at,
-        )
-
-
-@strawberry.enum(
-    description="What a step of a workflow history is: the workflow's start and end "
-    "(`WORKFLOW_*`, `CONTINUED_AS_NEW`), activities (`ACTIVITY_*`), timers (`TIMER_*`), signals "
-    "and updates received, the node and status it recorded (`STATE_RECORDED`), and workflow "
-    "tasks that failed (e.g. a nondeterminism error after a code change)."
-)
-class HistoryStepKind(Enum):
-    WORKFLOW_STARTED = strawberry.enum_value(
-        "WORKFLOW_STARTED", description="The enrollment's workflow run started."
-    )
-    WORKFLOW_COMPLETED = strawberry.enum_value(
-        "WORKFLOW_COMPLETED",
-        description="The run ended normally; the summary carries the final status and reason.",
-    )
-    WORKFLOW_FAILED = strawberry.enum_value(
-        "WORKFLOW_FAILED", description="The run ended with an error; the summary carries it."
-    )
-    WORKFLOW_TERMINATED = strawberry.enum_value(
-        "WORKFLOW_TERMINATED",
-        description="The run was terminated from outside (e.g. with the Temporal CLI or UI).",
-    )
-    WORKFLOW_CANCELLED = strawberry.enum_value(
-        "WORKFLOW_CANCELLED", description="The run ended by honouring a Temporal cancellation."
-    )
-    WORKFLOW_TIMED_OUT = strawberry.enum_value(
-        "WORKFLOW_TIMED_OUT", description="The run hit its Temporal execution timeout."
-    )
-    CONTINUED_AS_NEW = strawberry.enum_value(
-        "CONTINUED_AS_NEW",
-        description="The run handed over to a fresh run of the same enrollment (to keep the "
-        "history short); read that run by its id for what followed.",
-    )
-    CANCEL_REQUESTED = strawberry.enum_value(
-        "CANCEL_REQUESTED", description="A Temporal cancellation of the run was requested."
-    )
-    ACTIVITY_SCHEDULED = strawberry.enum_value(
-        "ACTIVITY_SCHEDULED",
-        description="An activity (a channel action, a store call) was scheduled; see `activity`.",
-    )
-    ACTIVITY_COMPLETED = strawberry.enum_value(
-        "ACTIVITY_COMPLETED",
-        description="An activity succeeded; `attempt` says on which try.",
-    )
-    ACTIVITY_FAILED = strawberry.enum_value(
-        "ACTIVITY_FAILED",
-        description="An activity failed for good (retries exhausted or a non-retryable error); "
-        "the summary carries the error.",
-    )
-    ACTIVITY_TIMED_OUT = strawberry.enum_value(
-        "ACTIVITY_TIMED_OUT", description="An activity ran out of time on its last attempt."
-    )
-    ACTIVITY_CANCELLED = strawberry.enum_value(
-        "ACTIVITY_CANCELLED", description="An activity was cancelled before it finished."
-    )
-    TIMER_STARTED = strawberry.enum_value(
-        "TIMER_STARTED",
-        description="A timer was started (a wait node, an event-wait deadline, quiet hours); "
-        "the summary gives its duration.",
-    )
-    TIMER_FIRED = strawberry.enum_value("TIMER_FIRED", description="A timer ran out.")
-    TIMER_CANCELLED = strawberry.enum_value(
-        "TIMER_CANCELLED",
-        description="A timer was dropped before it fired (e.g. the awaited event arrived first).",
-    )
-    SIGNAL_RECEIVED = strawberry.enum_value(
-        "SIGNAL_RECEIVED",
-        description="A signal reached the workflow: a customer event, pause, resume or cancel.",
-    )
-    STATE_RECORDED = strawberry.enum_value(
-        "STATE_RECORDED",
-        description="The workflow recorded its current node and status (search attributes).",
-    )
-    UPDATE = strawberry.enum_value(
-        "UPDATE", description="A Temporal update was accepted or completed."
-    )
-    WORKFLOW_TASK_FAILED = strawberry.enum_value(
-        "WORKFLOW_TASK_FAILED",
-        description="The workflow code failed to make progress (e.g. a nondeterminism error "
-        "after a code change); Temporal retries it, so the enrollment is stuck until fixed.",
-    )
-
-
-@strawberry.type(
-    description="One readable step of the workflow history (workflow-task bookkeeping, markers "
-    "and activity starts are left out; they are in the raw events)."
-)
-class HistoryStep:
-    event_id: int = strawberry.field(description="The Temporal history event it comes from.")
-    at: datetime = strawberry.field(description="When Temporal recorded it.")
-    kind: HistoryStepKind = strawberry.field(description="What the step is.")
-    summary: str = strawberry.field(
-        description="One line for people, e.g. `activity channel.sandbox.send_message (node "
-        "welcome) failed on attempt 2: ...`, `timer fired after 3d`, `signal event received: "
-        "order.paid (event o1)`."
-    )
-    activity: str | None = strawberry.field(
-        description="For activity steps: the activity, channel actions named "
-        "`channel.<channel>.<action> (node <id>)`."
-    )
-    attempt: int | None = strawberry.field(
-        description="For finished activities: the attempt it finished on."
-    )
-    failure: str | None = strawberry.field(description="The failure message, if the step failed.")
-
-    @classmethod
-    def of(cls, step: histories.HistoryStep) -> HistoryStep:
-        return cls(
-            event_id=step.event_id,
-            at=step.at,
-            kind=HistoryStepKind(step.kind),
-            summary=step.summary,
-            activity=step.activity,
-            attempt=step.attempt,
-            failure=step.failure,
-        )
-
-
-@strawberry.type(
-    description="One run of the enrollment's Temporal workflow, read from the Temporal server. "
-    "A long enrollment continues as new now and then; each run has its own history, and "
-    "`continuedFromRunId` names the run before this one (ask `history(runId: ...)` for it)."
-)
-class EnrollmentHistory:
-    workflow_id: str = strawberry.field(description="The workflow id (the enrollment id).")
-    run_id: str = strawberry.field(description="This run's id.")
-    continued_from_run_id: str | None = strawberry.field(
-        description="The run this one continued (continue-as-new); null for the first run."
-    )
-    namespace: str = strawberry.field(description="The Temporal namespace.")
-    event_count: int = strawberry.field(description="History events in this run.")
-    steps: list[HistoryStep] = strawberry.field(description="The readable steps, in order.")
-    raw_events: JSON | None = strawberry.field(
-        description="The run's history events as Temporal's JSON (protobuf JSON mapping), when "
-        "`includeRawEvents` is true; else null."
-    )
-    temporal_ui_url: str | None = strawberry.field(
-        description="This run's history in the Temporal Web UI; null when no UI is configured."
-    )
-
-    @classmethod
-    def of(cls, history: histories.EnrollmentHistory) -> EnrollmentHistory:
-        return cls(
-            workflow_id=history.workflow_id,
-            run_id=history.run_id,
-            continued_from_run_id=history.continued_from_run_id,
-            namespace=history.namespace,
-            event_count=history.event_count,
-            steps=[HistoryStep.of(step) for step in history.steps],
-            raw_events=None if history.raw_events is None else JSON(history.raw_events),
-            temporal_ui_url=history.ui_url,
-        )
-
-
-@strawberry.type(
-    description="Temporal has no history to show: the workflow never started, its retention "
-    "period has passed, or the server could not be reached."
-)
-class HistoryUnavailable:
-    message: str = strawberry.field(description="Which of these it is.")
-
-
-EnrollmentHistoryResult = Annotated[
-    EnrollmentHistory | HistoryUnavailable,
-    strawberry.union(
-        "EnrollmentHistoryResult",
-        description="`EnrollmentHistory` of one workflow run, or `HistoryUnavailable` when "
-        "Temporal has none to show.",
-    ),
-]
 
 
 @strawberry.type(
@@ -522,15 +282,6 @@ class Enrollment:
             ),
         ] = None,
     ) -> EnrollmentHistoryResult:
-        services = info.context.services
-        try:
-            found = await histories.enrollment_history(
-                services.temporal,
-                self.id,
-                run_id=run_id,
-                include_raw_events=include_raw_events,
-                ui_base_url=services.temporal_ui_url,
-            )
-        except histories.HistoryUnavailable as exc:
-            return HistoryUnavailable(message=str(exc))
-        return EnrollmentHistory.of(found)
+        return await enrollment_history(
+            info, self.id, run_id=run_id, include_raw_events=include_raw_events
+        )

@@ -21,7 +21,7 @@ from graphql import GraphQLError
 from api.auth import Permission
 from api.graphql.context import Info
 from api.graphql.customers.types import TimelineEntry
-from api.graphql.enrollments.types import Transition
+from api.graphql.enrollments.steps import Transition
 from api.graphql.errors import internal_error
 from api.graphql.operations.types import BulkOperation
 from domain.errors import InvalidInputError, NotFoundError

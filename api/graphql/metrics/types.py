@@ -1,159 +1,27 @@
-"""Metrics types. Definitions live in the descriptions, so a console can show them as help.
+"""Metrics types. Their descriptions are built from `domain.metrics.definitions` (each metric
+written once there), so a console can show the definitions as help.
 
 Objects resolve their parts lazily: a response that selects only `levers` runs one aggregation.
-Breakdown rows (per hook, per channel) share one grouped aggregation per part.
+Breakdown rows (per hook, per channel) share one grouped aggregation per part (`Once`). The
+parts are `levers` (levers and retention) and `journeys` (a journey's conversion and funnel).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import strawberry
 
 from api.graphql.common import described_field
+from api.graphql.metrics.fields import Once, cohort_entered, defined_field
+from api.graphql.metrics.journeys import JourneyMetrics
+from api.graphql.metrics.levers import Levers, Retention
 from api.services.metrics import MetricsScope, MetricsService
 from domain import metrics as m
-from domain.journey import JourneyDefinition
+from domain.metrics import definitions as d
 
-T = TypeVar("T")
-
-ENTERED = "Customers who entered (the cohort every lever of this object divides by): {cohort}"
-HOOK_COHORT = (
-    "customers whose first touch (the customer record's creation) fell in [from, to), "
-    "through this hook when one is given."
-)
-JOURNEY_COHORT = (
-    "customers with an enrollment in the journey (and version) started in [from, to), entering "
-    "at their earliest such start."
-)
-CHANNEL_COHORT = (
-    "customers with a successful delivery on the channel created in [from, to), entering at "
-    "the first one."
-)
-RETENTION = (
-    "Day-N retention (N = 7, 30, 90): of the customers who entered in a week, the share active "
-    "on day N: at least one event of their own (any event but a contact deletion) in days "
-    "N-6..N after entering, and still reachable (their last WeCom contact event before the end "
-    "of day N is not a deletion). Only customers whose day N has ended count (`eligible`)."
-)
-USERS = (
-    "Private-domain users: customers first touched before `to` with a reachable identity at "
-    "`to`: a WeCom contact whose last contact event is not a deletion, an OpenID (Official "
-    "Account follower or mini-program user), or a phone with SMS consent."
-)
-
-
-class _Once(Generic[T]):
-    """One aggregation shared by the rows of a breakdown, run at most once per response."""
-
-    def __init__(self, load: Callable[[], Awaitable[T]]) -> None:
-        self._load = load
-        self._task: asyncio.Future[T] | None = None
-
-    async def get(self) -> T:
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._load())
-        return await self._task
-
-
-@strawberry.type(
-    description=(
-        "The levers of a cohort over [from, to). A paid order is an `order.paid` event of a "
-        "cohort customer after they entered and before `to`; its revenue is `properties.total`, "
-        "else `properties.amount` (a number or numeric string; anything else counts 0). Rates "
-        "are null when their denominator is 0."
-    )
-)
-class Levers:
-    entered: int = strawberry.field(
-        description="Customers who entered: the cohort of the object holding these levers."
-    )
-    buyers: int = strawberry.field(description="Cohort customers with ≥ 1 paid order.")
-    repeat_buyers: int = strawberry.field(description="Cohort customers with ≥ 2 paid orders.")
-    orders: int = strawberry.field(description="Paid orders of the cohort.")
-    revenue: float = strawberry.field(description="Revenue of those paid orders.")
-    conversion_rate: float | None = strawberry.field(
-        description="Conversion rate: buyers ÷ entered."
-    )
-    repurchase_rate: float | None = strawberry.field(
-        description="Repurchase rate (复购率): repeatBuyers ÷ buyers."
-    )
-    purchase_frequency: float | None = strawberry.field(
-        description="Purchase frequency (复购频次): orders ÷ buyers."
-    )
-    aov: float | None = strawberry.field(description="AOV (客单价): revenue ÷ orders.")
-    arpu: float | None = strawberry.field(
-        description=(
-            "ARPU: revenue ÷ entered = conversionRate * purchaseFrequency * aov (same cohort, "
-            "same orders; 0 when nobody bought, null when nobody entered)."
-        )
-    )
-
-    @classmethod
-    def of(cls, counts: m.CommerceCounts | None) -> Levers:
-        c = counts or m.CommerceCounts.empty()
-        return cls(
-            entered=c.entered,
-            buyers=c.buyers,
-            repeat_buyers=c.repeat_buyers,
-            orders=c.orders,
-            revenue=c.revenue,
-            conversion_rate=c.conversion_rate,
-            repurchase_rate=c.repurchase_rate,
-            purchase_frequency=c.purchase_frequency,
-            aov=c.aov,
-            arpu=c.arpu,
-        )
-
-
-@strawberry.type(description="Retention on day N of a cohort (or of all cohorts, summed).")
-class RetentionPoint:
-    day: int = strawberry.field(description="N: 7, 30 or 90.")
-    eligible: int = strawberry.field(description="Customers whose day N has ended.")
-    retained: int = strawberry.field(description="Eligible customers active and reachable.")
-    rate: float | None = strawberry.field(
-        description="retained ÷ eligible; a fraction from 0 to 1, null when `eligible` is 0."
-    )
-
-    @classmethod
-    def of(cls, point: m.RetentionPoint) -> RetentionPoint:
-        return cls(day=point.day, eligible=point.eligible, retained=point.retained, rate=point.rate)
-
-
-@strawberry.type(description="Customers who entered in one week, and their retention.")
-class RetentionCohort:
-    week_start: datetime = strawberry.field(description="Monday 00:00 UTC of the entry week.")
-    entered: int = strawberry.field(description="Customers who entered that week.")
-    points: list[RetentionPoint] = strawberry.field(description="Day 7, 30 and 90.")
-
-    @classmethod
-    def of(cls, cohort: m.RetentionCohort) -> RetentionCohort:
-        return cls(
-            week_start=cohort.week_start,
-            entered=cohort.entered,
-            points=[RetentionPoint.of(p) for p in cohort.points],
-        )
-
-
-@strawberry.type(description=RETENTION)
-class Retention:
-    overall: list[RetentionPoint] = strawberry.field(
-        description="Every weekly cohort of the range summed, per day."
-    )
-    cohorts: list[RetentionCohort] = strawberry.field(
-        description="One per entry week, oldest first."
-    )
-
-    @classmethod
-    def of(cls, cohorts: list[m.RetentionCohort] | None) -> Retention:
-        found = cohorts or []
-        return cls(
-            overall=[RetentionPoint.of(p) for p in m.overall_retention(found)],
-            cohorts=[RetentionCohort.of(c) for c in found],
-        )
+__all__ = ["AudienceMetrics", "ChannelMetricsList", "HookMetricsList", "JourneyMetrics"]
 
 
 @strawberry.type(description="Customers first touched in a range (optionally through one hook).")
@@ -165,12 +33,12 @@ class AudienceMetrics:
     scope: strawberry.Private[MetricsScope]
     cut: strawberry.Private[m.AudienceCut]
 
-    @described_field(USERS)
+    @described_field(d.PRIVATE_DOMAIN_USERS.description)
     async def private_domain_users(self) -> int:
         found = await self.service.private_domain_users(self.scope, self.cut)
         return found.get(None, 0)
 
-    @described_field(ENTERED.format(cohort=HOOK_COHORT) + " With the levers computed over them.")
+    @described_field(cohort_entered(d.FIRST_TOUCH_COHORT) + " With the levers computed over them.")
     async def levers(self) -> Levers:
         return Levers.of((await self.service.levers(self.scope, self.cut)).get(None))
 
@@ -185,14 +53,14 @@ class HookMetrics:
         description="The hook (channel code `state`) recorded as the customers' first touch; "
         "null for customers no hook brought in."
     )
-    shared: strawberry.Private[dict[str, _Once[Any]]]
+    shared: strawberry.Private[dict[str, Once[Any]]]
 
-    @described_field(USERS)
+    @described_field(d.PRIVATE_DOMAIN_USERS.description)
     async def private_domain_users(self) -> int:
         found: dict[str | None, int] = await self.shared["users"].get()
         return found.get(self.hook, 0)
 
-    @described_field(ENTERED.format(cohort=HOOK_COHORT))
+    @described_field(cohort_entered(d.FIRST_TOUCH_COHORT))
     async def levers(self) -> Levers:
         found: dict[str | None, m.CommerceCounts] = await self.shared["levers"].get()
         return Levers.of(found.get(self.hook))
@@ -224,10 +92,10 @@ class HookMetricsList:
         async def known_levers() -> dict[str | None, m.CommerceCounts]:
             return levers
 
-        shared: dict[str, _Once[Any]] = {
-            "levers": _Once(known_levers),
-            "users": _Once(lambda: service.private_domain_users(scope, cut)),
-            "retention": _Once(lambda: service.retention(scope, cut)),
+        shared: dict[str, Once[Any]] = {
+            "levers": Once(known_levers),
+            "users": Once(lambda: service.private_domain_users(scope, cut)),
+            "retention": Once(lambda: service.retention(scope, cut)),
         }
         keys = sorted(levers, key=lambda k: (k is None, k or ""))
         return cls(
@@ -243,12 +111,8 @@ class ChannelDeliveries:
     succeeded: int = strawberry.field(description="Of them, performed by the channel.")
     failed: int = strawberry.field(description="Of them, failed (their last attempt).")
     pending: int = strawberry.field(description="Of them, not finished yet.")
-    success_rate: float | None = strawberry.field(
-        description="succeeded ÷ total; a fraction from 0 to 1, null when `total` is 0."
-    )
-    customers_reached: int = strawberry.field(
-        description="Distinct customers with at least one successful delivery."
-    )
+    success_rate: float | None = defined_field(d.DELIVERY_SUCCESS_RATE)
+    customers_reached: int = defined_field(d.CUSTOMERS_REACHED)
 
     @classmethod
     def of(cls, counts: m.DeliveryCounts) -> ChannelDeliveries:
@@ -266,9 +130,9 @@ class ChannelDeliveries:
 class ChannelMetrics:
     channel: str = strawberry.field(description="The channel (`wecom`, `sms`, `webhook`...).")
     deliveries: ChannelDeliveries = strawberry.field(description="Deliveries by status.")
-    shared: strawberry.Private[_Once[dict[str | None, m.CommerceCounts]]]
+    shared: strawberry.Private[Once[dict[str | None, m.CommerceCounts]]]
 
-    @described_field(ENTERED.format(cohort=CHANNEL_COHORT))
+    @described_field(cohort_entered(d.CHANNEL_COHORT))
     async def levers(self) -> Levers:
         return Levers.of((await self.shared.get()).get(self.channel))
 
@@ -292,7 +156,7 @@ class ChannelMetricsList:
         cut: m.ChannelCut,
         deliveries: list[m.DeliveryCounts],
     ) -> ChannelMetricsList:
-        shared = _Once(lambda: service.levers(scope, cut))
+        shared = Once(lambda: service.levers(scope, cut))
         return cls(
             from_=scope.range.start,
             to=scope.range.end,
@@ -302,163 +166,3 @@ class ChannelMetricsList:
                 for d in deliveries
             ],
         )
-
-
-@strawberry.type(
-    description="A journey's enrollments started in the range and how many reached a goal."
-)
-class JourneyConversion:
-    started: int = strawberry.field(description="Enrollments started in [from, to).")
-    converted: int = strawberry.field(
-        description="Of them, enrollments that reached a goal (at any time so far)."
-    )
-    conversion_rate: float | None = strawberry.field(
-        description="converted ÷ started; a fraction from 0 to 1, null when `started` is 0."
-    )
-    median_seconds_to_convert: float | None = strawberry.field(
-        description="Median of (converted at - started at) over converted enrollments, in "
-        "seconds (the mean of the middle two for an even count); null when none converted."
-    )
-    mean_seconds_to_convert: float | None = strawberry.field(
-        description="Mean of (converted at - started at) over converted enrollments, in "
-        "seconds; null when none converted."
-    )
-
-    @classmethod
-    def of(cls, conversion: m.JourneyConversion) -> JourneyConversion:
-        median, mean = conversion.median_time_to_convert, conversion.mean_time_to_convert
-        return cls(
-            started=conversion.started,
-            converted=conversion.converted,
-            conversion_rate=conversion.conversion_rate,
-            median_seconds_to_convert=None if median is None else median.total_seconds(),
-            mean_seconds_to_convert=None if mean is None else mean.total_seconds(),
-        )
-
-
-@strawberry.type(description="Visits that left a node along one edge.")
-class FunnelEdge:
-    label: str = strawberry.field(
-        description="The edge label (`next`, `matched`, `timed_out`, a branch rule id, or "
-        "`goal:<event type>` when a goal event pulled the enrollment out)."
-    )
-    target: str = strawberry.field(description="The node it led to.")
-    count: int = strawberry.field(description="Transitions along it.")
-    rate: float | None = strawberry.field(
-        description="count ÷ the node's entered (visits); a fraction from 0 to 1, null when "
-        "`entered` is 0."
-    )
-
-
-@strawberry.type(description="Enrollments that ended at a node, for one reason.")
-class FunnelExit:
-    reason: str = strawberry.field(
-        description="Why (`converted`, `completed`, an exit node's reason, `cancelled`...)."
-    )
-    count: int = strawberry.field(description="Enrollments that ended so.")
-    rate: float | None = strawberry.field(
-        description="count ÷ the node's entered (visits); a fraction from 0 to 1, null when "
-        "`entered` is 0."
-    )
-
-
-@strawberry.type(
-    description="One node of the funnel, over the enrollments started in the range. A visit "
-    "ends in one of proceeded, exited, or still there: proceeded + exited ≤ entered."
-)
-class FunnelNode:
-    node_id: str = strawberry.field(description="The node's id.")
-    kind: str = strawberry.field(
-        description="The node kind; `unknown` for a node of another version of the journey."
-    )
-    name: str | None = strawberry.field(description="The node's display name.")
-    entered: int = strawberry.field(description="Visits: transitions into it (loops count).")
-    enrollments: int = strawberry.field(description="Distinct enrollments that entered it.")
-    reach_rate: float | None = strawberry.field(
-        description="enrollments ÷ enrollments started (the funnel's share reaching the node); "
-        "a fraction from 0 to 1, null when none started."
-    )
-    proceeded: int = strawberry.field(description="Visits that moved on to another node.")
-    proceed_rate: float | None = strawberry.field(
-        description="proceeded ÷ entered; a fraction from 0 to 1, null when `entered` is 0."
-    )
-    edges: list[FunnelEdge] = strawberry.field(description="proceeded, by edge.")
-    exited: int = strawberry.field(description="Enrollments that ended at this node.")
-    exit_rate: float | None = strawberry.field(
-        description="exited ÷ entered; a fraction from 0 to 1, null when `entered` is 0."
-    )
-    exits: list[FunnelExit] = strawberry.field(description="exited, by reason.")
-    converted: int = strawberry.field(
-        description="Enrollments that entered it and reached a goal at or after first entering it."
-    )
-    conversion_rate: float | None = strawberry.field(
-        description="converted ÷ enrollments; a fraction from 0 to 1, null when `enrollments` is 0."
-    )
-
-    @classmethod
-    def of(cls, funnel: m.Funnel, node: m.FunnelNode) -> FunnelNode:
-        return cls(
-            node_id=node.node_id,
-            kind=node.kind,
-            name=node.name,
-            entered=node.entered,
-            enrollments=node.enrollments,
-            reach_rate=funnel.reach_rate(node),
-            proceeded=node.proceeded_total,
-            proceed_rate=node.proceed_rate,
-            edges=[
-                FunnelEdge(
-                    label=e.label,
-                    target=e.target,
-                    count=e.count,
-                    rate=m.safe_div(e.count, node.entered),
-                )
-                for e in node.proceeded
-            ],
-            exited=node.exited_total,
-            exit_rate=node.exit_rate,
-            exits=[
-                FunnelExit(reason=x.reason, count=x.count, rate=m.safe_div(x.count, node.entered))
-                for x in node.exited
-            ],
-            converted=node.converted,
-            conversion_rate=node.conversion_rate,
-        )
-
-
-@strawberry.type(description="One journey (optionally one version, one hook) over a range.")
-class JourneyMetrics:
-    journey_id: strawberry.ID = strawberry.field(description="The journey.")
-    version: int | None = strawberry.field(description="The version asked for; null for all.")
-    hook: str | None = strawberry.field(
-        description="Only customers this first-touch hook brought in, when given."
-    )
-    from_: datetime = strawberry.field(name="from", description="Start of the range (inclusive).")
-    to: datetime = strawberry.field(description="End of the range (exclusive).")
-    service: strawberry.Private[MetricsService]
-    scope: strawberry.Private[MetricsScope]
-    cut: strawberry.Private[m.JourneyCut]
-    definition: strawberry.Private[JourneyDefinition]
-
-    @described_field(
-        "Journey conversion: enrollments started in the range that reached a goal ÷ "
-        "enrollments started, and the time it took."
-    )
-    async def enrollments(self) -> JourneyConversion:
-        return JourneyConversion.of(await self.service.conversion(self.scope, self.cut))
-
-    @described_field(
-        "Funnel per node, in the version's node order (the live version's, or the draft's, "
-        "when no version is given); nodes of other versions follow."
-    )
-    async def funnel(self) -> list[FunnelNode]:
-        funnel = await self.service.funnel(self.scope, self.cut, self.definition)
-        return [FunnelNode.of(funnel, node) for node in funnel.nodes]
-
-    @described_field(ENTERED.format(cohort=JOURNEY_COHORT))
-    async def levers(self) -> Levers:
-        return Levers.of((await self.service.levers(self.scope, self.cut)).get(None))
-
-    @described_field("Retention of the journey's customers, per week of entering the journey.")
-    async def retention(self) -> Retention:
-        return Retention.of((await self.service.retention(self.scope, self.cut)).get(None))

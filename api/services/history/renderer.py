@@ -1,124 +1,25 @@
-"""An enrollment's Temporal workflow history, fetched from the server and told as readable steps.
+"""Temporal history events told as readable steps: one handler per event type (`_HANDLERS`),
+each adding a step of a `StepKind`.
 
-The MongoDB projection says where an enrollment is; the workflow history says how it got there,
-event by event, as Temporal recorded it. Ops read it to answer "why": a timer that fired, a
-channel activity that failed on its third attempt, the signal that woke a wait. Workflow-task
-bookkeeping and markers are left out of the steps (they stay in the raw events):
-
-| history event                         | step kind            | summary (example)                                  |
-|---------------------------------------|----------------------|----------------------------------------------------|
-| workflow execution started            | `WORKFLOW_STARTED`   | workflow JourneyWorkflow started on journeys        |
-| activity task scheduled               | `ACTIVITY_SCHEDULED` | activity channel.sandbox.send_message (node welcome) scheduled |
-| activity task completed / failed / timed out / cancelled | `ACTIVITY_*` | ... completed on attempt 1: delivery succeeded |
-| timer started / fired / cancelled     | `TIMER_*`            | timer started: 3d / timer fired after 3d            |
-| signal received                       | `SIGNAL_RECEIVED`    | signal event received: order.paid (event o1)        |
-| search attributes upserted            | `STATE_RECORDED`     | now at node await_order (active)                    |
-| update accepted / completed           | `UPDATE`             | update X accepted                                   |
-| workflow task failed                  | `WORKFLOW_TASK_FAILED` | workflow task failed (cause): message (e.g. nondeterminism) |
-| completed / failed / terminated / cancelled / timed out / continued as new | `WORKFLOW_*`, `CONTINUED_AS_NEW` | workflow completed: exited (bought) |
-
-Payloads are decoded with the client's data converter (codec included); one that does not decode
-is left out of the summary rather than failing the history. A long enrollment continues as new,
-so its history is a chain of runs: this reads one run (the latest unless a run id is given) and
-names the run it continued from.
+The renderer walks one run's events in order, remembering what later events refer back to (an
+activity's name and attempt, a timer's duration). Workflow-task bookkeeping, markers and
+activity starts make no step (they stay in the raw events). Payloads are decoded with the
+client's data converter (codec included); one that does not decode is left out of the summary
+rather than failing the history.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
-from urllib.parse import quote
+from datetime import UTC, timedelta
+from typing import Any
 
-from google.protobuf.json_format import MessageToDict
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import Client
 from temporalio.converter import DataConverter, PayloadConverter
-from temporalio.service import RPCError, RPCStatusCode
 
-log = logging.getLogger(__name__)
-
-StepKind = Literal[
-    "WORKFLOW_STARTED",
-    "WORKFLOW_COMPLETED",
-    "WORKFLOW_FAILED",
-    "WORKFLOW_TERMINATED",
-    "WORKFLOW_CANCELLED",
-    "WORKFLOW_TIMED_OUT",
-    "CONTINUED_AS_NEW",
-    "CANCEL_REQUESTED",
-    "ACTIVITY_SCHEDULED",
-    "ACTIVITY_COMPLETED",
-    "ACTIVITY_FAILED",
-    "ACTIVITY_TIMED_OUT",
-    "ACTIVITY_CANCELLED",
-    "TIMER_STARTED",
-    "TIMER_FIRED",
-    "TIMER_CANCELLED",
-    "SIGNAL_RECEIVED",
-    "STATE_RECORDED",
-    "UPDATE",
-    "WORKFLOW_TASK_FAILED",
-]
-
-
-class HistoryUnavailable(Exception):
-    """Temporal has no history to show (retention expired, never started, or unreachable)."""
-
-
-@dataclass(frozen=True)
-class HistoryStep:
-    """One readable step of a workflow history."""
-
-    event_id: int
-    at: datetime
-    kind: StepKind
-    summary: str
-    activity: str | None = None
-    attempt: int | None = None
-    failure: str | None = None
-
-
-@dataclass(frozen=True)
-class EnrollmentHistory:
-    """One run of an enrollment's workflow, as steps (and, when asked, the raw events)."""
-
-    workflow_id: str
-    run_id: str
-    continued_from_run_id: str | None
-    steps: list[HistoryStep]
-    raw_events: list[dict[str, Any]] | None = None
-    ui_url: str | None = None
-    event_count: int = 0
-    namespace: str = "default"
-
-
-def temporal_ui_url(
-    base: str | None, namespace: str, workflow_id: str, run_id: str | None = None
-) -> str | None:
-    """The Temporal Web UI page of a workflow (of one run's history when `run_id` is given)."""
-    if not base:
-        return None
-    url = f"{base.rstrip('/')}/namespaces/{quote(namespace, safe='')}/workflows/"
-    url += quote(workflow_id, safe="")
-    return f"{url}/{quote(run_id, safe='')}/history" if run_id else url
-
-
-def human_duration(duration: timedelta) -> str:
-    """`3d`, `2h30m`, `45s`, `29.97s`: the largest units first, nothing for zero parts."""
-    total = duration.total_seconds()
-    if total < 60 and total != int(total):
-        return f"{total:.2f}".rstrip("0").rstrip(".") + "s"
-    seconds = round(total)
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, seconds = divmod(seconds, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts) or "0s"
+from api.services.history.steps import HistoryStep, human_duration
+from api.services.history.steps import StepKind as K
 
 
 class _Renderer:
@@ -141,7 +42,7 @@ class _Renderer:
             return None
         return values[0] if values else None
 
-    def _add(self, event: HistoryEvent, kind: StepKind, summary: str, **extra: Any) -> None:
+    def _add(self, event: HistoryEvent, kind: K, summary: str, **extra: Any) -> None:
         at = event.event_time.ToDatetime(tzinfo=UTC)
         self.steps.append(HistoryStep(event.event_id, at, kind, summary, **extra))
 
@@ -156,7 +57,7 @@ class _Renderer:
         if attrs.continued_execution_run_id:
             self.continued_from = attrs.continued_execution_run_id
             summary += f", continuing run {attrs.continued_execution_run_id}"
-        self._add(event, "WORKFLOW_STARTED", summary)
+        self._add(event, K.WORKFLOW_STARTED, summary)
 
     async def _activity_scheduled(self, event: HistoryEvent) -> None:
         attrs = event.activity_task_scheduled_event_attributes
@@ -170,7 +71,7 @@ class _Renderer:
         self._activities[event.event_id] = name
         self._add(
             event,
-            "ACTIVITY_SCHEDULED",
+            K.ACTIVITY_SCHEDULED,
             f"activity {name} scheduled on {attrs.task_queue.name}",
             activity=name,
         )
@@ -195,7 +96,7 @@ class _Renderer:
             if failure:
                 summary += f" ({failure})"
         self._add(
-            event, "ACTIVITY_COMPLETED", summary, activity=name, attempt=attempt, failure=failure
+            event, K.ACTIVITY_COMPLETED, summary, activity=name, attempt=attempt, failure=failure
         )
 
     async def _activity_failed(self, event: HistoryEvent) -> None:
@@ -204,7 +105,7 @@ class _Renderer:
         message = attrs.failure.message
         self._add(
             event,
-            "ACTIVITY_FAILED",
+            K.ACTIVITY_FAILED,
             f"activity {name} failed on attempt {attempt}: {message}",
             activity=name,
             attempt=attempt,
@@ -216,7 +117,7 @@ class _Renderer:
         name, attempt = self._activity(attrs.scheduled_event_id)
         self._add(
             event,
-            "ACTIVITY_TIMED_OUT",
+            K.ACTIVITY_TIMED_OUT,
             f"activity {name} timed out on attempt {attempt}",
             activity=name,
             attempt=attempt,
@@ -228,7 +129,7 @@ class _Renderer:
         name, attempt = self._activity(attrs.scheduled_event_id)
         self._add(
             event,
-            "ACTIVITY_CANCELLED",
+            K.ACTIVITY_CANCELLED,
             f"activity {name} cancelled",
             activity=name,
             attempt=attempt,
@@ -237,17 +138,17 @@ class _Renderer:
     async def _timer_started(self, event: HistoryEvent) -> None:
         duration = event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
         self._timers[event.event_id] = duration
-        self._add(event, "TIMER_STARTED", f"timer started: {human_duration(duration)}")
+        self._add(event, K.TIMER_STARTED, f"timer started: {human_duration(duration)}")
 
     async def _timer_fired(self, event: HistoryEvent) -> None:
         duration = self._timers.get(event.timer_fired_event_attributes.started_event_id)
         after = "" if duration is None else f" after {human_duration(duration)}"
-        self._add(event, "TIMER_FIRED", f"timer fired{after}")
+        self._add(event, K.TIMER_FIRED, f"timer fired{after}")
 
     async def _timer_cancelled(self, event: HistoryEvent) -> None:
         duration = self._timers.get(event.timer_canceled_event_attributes.started_event_id)
         of = "" if duration is None else f" ({human_duration(duration)})"
-        self._add(event, "TIMER_CANCELLED", f"timer cancelled{of}: the wait ended early")
+        self._add(event, K.TIMER_CANCELLED, f"timer cancelled{of}: the wait ended early")
 
     async def _signalled(self, event: HistoryEvent) -> None:
         attrs = event.workflow_execution_signaled_event_attributes
@@ -259,7 +160,7 @@ class _Renderer:
                 summary += f": {inner['type']} (event {inner.get('id')})"
             elif value.get("reason"):
                 summary += f": {value['reason']}"
-        self._add(event, "SIGNAL_RECEIVED", summary)
+        self._add(event, K.SIGNAL_RECEIVED, summary)
 
     async def _search_attributes(self, event: HistoryEvent) -> None:
         fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
@@ -272,14 +173,14 @@ class _Renderer:
         summary = f"now at node {node}" if node else "state recorded"
         if status:
             summary += f" ({status})"
-        self._add(event, "STATE_RECORDED", summary)
+        self._add(event, K.STATE_RECORDED, summary)
 
     async def _update(self, event: HistoryEvent) -> None:
         if event.HasField("workflow_execution_update_accepted_event_attributes"):
             request = event.workflow_execution_update_accepted_event_attributes.accepted_request
-            self._add(event, "UPDATE", f"update {request.input.name} accepted")
+            self._add(event, K.UPDATE, f"update {request.input.name} accepted")
         else:
-            self._add(event, "UPDATE", "update completed")
+            self._add(event, K.UPDATE, "update completed")
 
     async def _task_failed(self, event: HistoryEvent) -> None:
         attrs = event.workflow_task_failed_event_attributes
@@ -287,7 +188,7 @@ class _Renderer:
         message = attrs.failure.message
         self._add(
             event,
-            "WORKFLOW_TASK_FAILED",
+            K.WORKFLOW_TASK_FAILED,
             f"workflow task failed ({cause}): {message}",
             failure=message,
         )
@@ -299,28 +200,28 @@ class _Renderer:
             summary += f": {result['status']}"
             if result.get("reason"):
                 summary += f" ({result['reason']})"
-        self._add(event, "WORKFLOW_COMPLETED", summary)
+        self._add(event, K.WORKFLOW_COMPLETED, summary)
 
     async def _failed(self, event: HistoryEvent) -> None:
         message = event.workflow_execution_failed_event_attributes.failure.message
-        self._add(event, "WORKFLOW_FAILED", f"workflow failed: {message}", failure=message)
+        self._add(event, K.WORKFLOW_FAILED, f"workflow failed: {message}", failure=message)
 
     async def _terminated(self, event: HistoryEvent) -> None:
         reason = event.workflow_execution_terminated_event_attributes.reason
-        self._add(event, "WORKFLOW_TERMINATED", f"workflow terminated: {reason or 'no reason'}")
+        self._add(event, K.WORKFLOW_TERMINATED, f"workflow terminated: {reason or 'no reason'}")
 
     async def _cancel_requested(self, event: HistoryEvent) -> None:
-        self._add(event, "CANCEL_REQUESTED", "workflow cancellation requested")
+        self._add(event, K.CANCEL_REQUESTED, "workflow cancellation requested")
 
     async def _cancelled(self, event: HistoryEvent) -> None:
-        self._add(event, "WORKFLOW_CANCELLED", "workflow cancelled")
+        self._add(event, K.WORKFLOW_CANCELLED, "workflow cancelled")
 
     async def _timed_out(self, event: HistoryEvent) -> None:
-        self._add(event, "WORKFLOW_TIMED_OUT", "workflow timed out")
+        self._add(event, K.WORKFLOW_TIMED_OUT, "workflow timed out")
 
     async def _continued(self, event: HistoryEvent) -> None:
         run = event.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
-        self._add(event, "CONTINUED_AS_NEW", f"continued as new run {run}")
+        self._add(event, K.CONTINUED_AS_NEW, f"continued as new run {run}")
 
 
 def _cause_name(value: int) -> str:
@@ -370,44 +271,3 @@ async def render_steps(
     for event in events:
         await renderer.event(event)
     return renderer.steps, renderer.continued_from
-
-
-async def enrollment_history(
-    client: Client,
-    workflow_id: str,
-    *,
-    run_id: str | None = None,
-    include_raw_events: bool = False,
-    ui_base_url: str | None = None,
-) -> EnrollmentHistory:
-    """Fetch one run's history from Temporal (the latest run unless `run_id` is given).
-
-    `HistoryUnavailable` when Temporal has none or cannot be reached.
-    """
-    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
-    try:
-        history = await handle.fetch_history()
-    except RPCError as exc:
-        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-            raise HistoryUnavailable(
-                "Temporal has no history for this enrollment: it never started, or its "
-                "retention period has passed"
-            ) from exc
-        log.warning("fetching the history of %s failed: %s", workflow_id, exc)
-        raise HistoryUnavailable("Temporal could not be reached; try again") from exc
-    if not history.events:
-        raise HistoryUnavailable("Temporal returned an empty history")
-    steps, continued_from = await render_steps(list(history.events), client.data_converter)
-    current_run = history.run_id
-    return EnrollmentHistory(
-        workflow_id=workflow_id,
-        run_id=current_run,
-        continued_from_run_id=continued_from,
-        steps=steps,
-        raw_events=[MessageToDict(event) for event in history.events]
-        if include_raw_events
-        else None,
-        ui_url=temporal_ui_url(ui_base_url, client.namespace, workflow_id, current_run),
-        event_count=len(history.events),
-        namespace=client.namespace,
-    )

@@ -1,0 +1,1 @@
+"""An enrollment's Temporal workflow history: its readable steps and raw events."""
