@@ -21,7 +21,7 @@ PACKAGES = ("domain", "store", "connectors", "activities", "workflows", "api", "
 BUILTIN_EXCEPTIONS = {"Exception", "ValueError", "RuntimeError", "KeyError", "TypeError"}
 
 PENDING = {"HistoryUnavailable"}
-"""Exceptions in modules being rewritten elsewhere at the same time (api/services/history.py);
+"""Exceptions in modules being rewritten elsewhere at the same time (api/services/history/);
 renamed when that lands."""
 
 
