@@ -7,8 +7,17 @@ DomainError
  │    └── ReentryNotAllowedError  the journey's re-entry policy refuses the customer
  ├── InvalidInputError       the input is malformed; carries one `FieldProblem` per offending field
  ├── ValidationFailedError   a journey definition has problems; carries every `Problem`
- └── QueryTimeoutError       a read ran out of its time budget (e.g. MongoDB's maxTimeMS)
+ ├── QueryTimeoutError       a read ran out of its time budget (e.g. MongoDB's maxTimeMS)
+ │
+ │   the WeCom services' own (api/services/; api/services/wecom.py lists them):
+ ├── WeComNotConfiguredError  this server or tenant has no WeCom connection
+ ├── ProvisioningFailedError  WeCom refused or failed to make, change or remove a code
+ ├── UnknownCallbackUrlError  no tenant's callback URL ends in this id
+ ├── CallbackRejectedError    a callback does not check out (signature, encryption, addressee)
+ └── CallbackNotStoredError   a callback's events could not be stored; WeCom should resend
 ```
+
+Services raise only these (`HistoryUnavailable` of `api/services/history/` is still outside).
 
 Naming: exceptions end in `Error`. The GraphQL result type a resolver answers for one carries
 the name without the suffix (`NotFoundError` → `NotFound`, see `api/graphql/common.py`); those
