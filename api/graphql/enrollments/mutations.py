@@ -54,6 +54,10 @@ class ReentryNotAllowed:
     policy: str = strawberry.field(description="`never`, `after_exit` or `concurrent`.")
     enrollment_id: str = strawberry.field(description="The enrollment in the way.")
 
+    @classmethod
+    def of(cls, error: ReentryNotAllowedError) -> ReentryNotAllowed:
+        return cls(message=str(error), policy=error.policy, enrollment_id=error.enrollment_id)
+
 
 ReenrollCustomerResult = Annotated[
     Enrolled | ReentryNotAllowed | NotFound | Conflict | Forbidden,
@@ -85,9 +89,7 @@ async def _enroll(
     try:
         outcome = await start(info.context.tenant_id)
     except ReentryNotAllowedError as exc:
-        return ReentryNotAllowed(
-            message=str(exc), policy=exc.policy, enrollment_id=exc.enrollment_id
-        )
+        return ReentryNotAllowed.of(exc)
     except NotFoundError as exc:
         return NotFound.of(exc)
     except ConflictError as exc:
