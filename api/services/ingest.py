@@ -50,6 +50,7 @@ from typing import Any, Literal
 
 from temporalio.client import Client
 
+from api.services.merges import MergeService
 from api.services.ports import Clock, utc_now
 from domain.conditions import all_match, lookup
 from domain.customers import Customer
@@ -144,6 +145,7 @@ class IngestService:
         # (tenant, event id) of events routing now or waiting to: the sweep leaves them alone.
         self._in_flight: set[tuple[str, str]] = set()
         self._recovery: asyncio.Task[None] | None = None
+        self._merges = MergeService(store, temporal, clock)
 
     async def ingest(self, tenant_id: str, raw_events: list[Any]) -> list[IngestResult]:
         """Store then route; one result per event, in batch order. Events are processed in
@@ -380,6 +382,7 @@ class IngestService:
         ref = EventRef(
             id=event.id, type=event.type, properties=event.properties, occurred_at=event.timestamp
         )
+        await self._merges.settle(tenant_id, customer.id)  # no journey walked twice after a merge
         reached: set[str] = set()
         matches = await self._store.journeys.find_published_entry_matches(tenant_id, event.type)
         for version in matches:
@@ -435,6 +438,11 @@ class IngestService:
             await self._store.customers.set_first_touch_hook(
                 tenant_id, customer.id, trigger.hook, self._clock()
             )
+        stand_in = await self._merges.stand_in(
+            tenant_id, version.journey_id, customer.id, entry.reentry.mode, entry_key, ref
+        )
+        if stand_in is not None:  # enrolled already, as a customer merged into this one
+            return RouteOutcome(stand_in[0], version.journey_id, stand_in[1])
         outcome = await journeys_client.enroll(
             self._temporal,
             tenant_id=tenant_id,
