@@ -228,6 +228,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             ],
             name="by_journey_created",
         ),
+        # the start-up and periodic resumption of operations a dead process left
+        IndexModel([("status", ASCENDING), ("lease_until", ASCENDING)], name="by_status_lease"),
     ],
     DELIVERIES: [
         IndexModel(
