@@ -6,10 +6,14 @@ by unionid) are merged when an event names both identities.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
+from connectors.registry import ConnectorRegistry
 from store.database import Store
 from tests.api.support import TenantKeys, event, eventually, gql, post_events, published_journey
 
@@ -128,3 +132,31 @@ async def test_a_never_journey_the_absorbed_customer_walked_is_not_entered_by_th
         role="operator",
     )
     assert reenroll["reenrollCustomer"]["__typename"] == "ReentryNotAllowed"
+
+
+async def test_a_merge_no_event_was_routed_after_is_settled_by_the_sweep(
+    api: httpx.AsyncClient,
+    store: Store,
+    tenant: TenantKeys,
+    workers: None,
+    started: list[str],
+    temporal_env: WorkflowEnvironment,
+    registry: ConnectorRegistry,
+) -> None:
+    await published_journey(api, tenant)
+    a = await _signup(api, tenant, "s-a", PHONE)
+    b = await _signup(api, tenant, "s-b", UNIONID)
+    a_id, b_id = a["enrollments"][0]["enrollment_id"], b["enrollments"][0]["enrollment_id"]
+    started += [a_id, b_id]
+    await _at(api, tenant, b_id, node="await_order", status="ACTIVE")
+    await _at(api, tenant, a_id, node="await_order", status="ACTIVE")
+    # merged by a process that died before routing the event that merged them
+    await store.customers.resolve(tenant.tenant_id, BOTH, datetime.now(UTC))
+
+    another_process = create_app(store, temporal_env.client, registry).state.services
+    await another_process.sweeps.run_once()
+
+    ended = await _at(api, tenant, b_id, node="await_order", status="CANCELLED")
+    assert ended["exitReason"] == "merged"
+    assert (await _enrollment(api, tenant, a_id))["status"] == "ACTIVE"
+    assert await store.customers.unsettled_merges(tenant.tenant_id, a["customer_id"]) == []
