@@ -15,7 +15,7 @@ from temporalio.client import Client
 from connectors import default_registry
 from connectors.registry import ConnectorRegistry
 from connectors.wecom import WeComClient, WeComConnector
-from runtime.settings import Settings
+from runtime.settings import Settings, mongo_client_options
 from store.database import Store
 from workflows import search_attributes
 from workflows.converter import DATA_CONVERTER
@@ -46,7 +46,9 @@ async def open_resources(
     settings: Settings, mongodb_uri: str, temporal_address: str
 ) -> AsyncIterator[Resources]:
     """Connect to MongoDB and Temporal, create indexes and search attributes, yield, close."""
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongodb_uri, **mongo_client_options(settings)
+    )
     try:
         store = Store(mongo[settings.mongodb_database])
         await store.ensure_indexes()

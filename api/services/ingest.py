@@ -52,6 +52,7 @@ from temporalio.client import Client
 
 from api.services.merges import MergeService
 from api.services.ports import Clock, utc_now
+from api.unavailable import unavailable_dependency
 from domain.conditions import all_match, lookup
 from domain.customers import Customer
 from domain.engine import EventRef
@@ -328,6 +329,8 @@ class IngestService:
         except InvalidInput as exc:
             return IngestResult(index, event_in.id, "rejected", errors=exc.problems), None
         except Exception as exc:
+            if unavailable_dependency(exc):
+                raise  # the batch stops: answered 503 (`api.unavailable`); the client retries
             # Not stored: the client may send it again; the event id keeps that idempotent.
             logger.exception("storing event %d of tenant %s failed", index, tenant_id)
             reason = "the event could not be stored; send it again"
