@@ -21,7 +21,7 @@ from api.services.container import Services
 
 logger = logging.getLogger(__name__)
 
-CHECK_TIMEOUT_SECONDS = 2.0
+CHECK_TIMEOUT_SECONDS = 3.0
 
 
 async def _check(name: str, probe: Awaitable[object]) -> str:

@@ -7,6 +7,7 @@ timeouts (`runtime.settings.mongo_client_options`), shortened so the suite waits
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -40,12 +41,15 @@ def _client(uri: str) -> AsyncMongoClient[dict[str, Any]]:
 
 @pytest.fixture
 async def down() -> AsyncIterator[Store]:
-    """A store whose MongoDB is a port nobody listens on."""
-    client = _client(f"mongodb://127.0.0.1:{free_port()}")
-    try:
-        yield Store(client["omnijourney"])
-    finally:
-        await client.close()
+    """A store whose MongoDB is a port nobody listens on (held bound, so no other process on
+    this shared machine can start listening there meanwhile)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        client = _client(f"mongodb://127.0.0.1:{held.getsockname()[1]}")
+        try:
+            yield Store(client["omnijourney"])
+        finally:
+            await client.close()
 
 
 def _api(store: Store, temporal_env: WorkflowEnvironment) -> httpx.AsyncClient:
