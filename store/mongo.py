@@ -8,6 +8,9 @@ from typing import Any
 from bson.codec_options import CodecOptions
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ExecutionTimeout
+
+from domain.errors import QueryTimeout
 
 Document = dict[str, Any]
 
@@ -31,13 +34,28 @@ WECOM_ALLOWANCES = "wecom_allowances"
 WECOM_TRANSFERS = "wecom_transfers"
 HOOKS = "hooks"
 WECOM_CALLBACKS = "wecom_callbacks"
+WEBHOOK_SECRETS = "webhook_secrets"
 
 DUPLICATE_KEY = 11000
+DEFAULT_MAX_TIME_MS = 15_000
+"""How long (ms) MongoDB may run one metrics or timeline aggregation unless told otherwise."""
 
 
 def collection(db: AsyncDatabase[Any], name: str) -> AsyncCollection[Document]:
     """The named collection, decoding datetimes as aware UTC."""
     return db.get_collection(name, codec_options=CODEC_OPTIONS)
+
+
+async def bounded_aggregate(
+    coll: AsyncCollection[Document], pipeline: list[Document], max_time_ms: int, what: str
+) -> list[Document]:
+    """Every row of `pipeline`, run with `maxTimeMS`; `QueryTimeout` (naming `what`) when the
+    server stops it, so a costly read fails clearly instead of holding the request."""
+    try:
+        cursor = await coll.aggregate(pipeline, maxTimeMS=max_time_ms)
+        return await cursor.to_list(None)
+    except ExecutionTimeout as exc:
+        raise QueryTimeout(what, max_time_ms) from exc
 
 
 def without_object_id(doc: Document) -> Document:

@@ -7,6 +7,7 @@ Expected failures are union results; what still surfaces as a GraphQL error is t
 | `InvalidInput`         | kept           | `BAD_USER_INPUT` (+ `problems`) |
 | `NotFound`             | kept           | `NOT_FOUND`             |
 | `Conflict`             | kept           | `CONFLICT`              |
+| `QueryTimeout`         | kept           | `QUERY_TIMEOUT` (MongoDB's maxTimeMS ran out) |
 | an outage (`api.unavailable`) | replaced | `SERVICE_UNAVAILABLE` (+ `dependency`; HTTP 503) |
 | anything else          | replaced       | `INTERNAL_SERVER_ERROR` (logged with its trace) |
 
@@ -36,7 +37,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from api.unavailable import GRAPHQL_CODE, message, unavailable_dependency
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound, QueryTimeout
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ INTERNAL_SERVER_ERROR: Final = "INTERNAL_SERVER_ERROR"
 GRAPHQL_PARSE_FAILED: Final = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED: Final = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT: Final = "BAD_USER_INPUT"
+QUERY_TIMEOUT: Final = "QUERY_TIMEOUT"
 
 # Raised by strawberry for the HTTP view to answer with a 4xx; they must pass through unchanged.
 _HTTP_LEVEL = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
@@ -82,6 +84,8 @@ def public_error(error: GraphQLError, request_code: str | None = None) -> GraphQ
         return _with(error, str(original), {"code": "NOT_FOUND"})
     if isinstance(original, Conflict):
         return _with(error, str(original), {"code": "CONFLICT"})
+    if isinstance(original, QueryTimeout):
+        return _with(error, str(original), {"code": QUERY_TIMEOUT, "maxTimeMS": original.limit_ms})
     dependency = unavailable_dependency(original)
     if dependency is not None:
         logger.warning("%s unavailable resolving %s", dependency, ".".join(map(str, error.path)))

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 from temporalio.client import Client
 
+from api.services.api_keys import ApiKeyService
+from api.services.dead_letters import DeadLetterService
 from api.services.enrollments import EnrollmentService
 from api.services.ingest import IngestService
 from api.services.journeys import JourneyService
@@ -24,6 +26,7 @@ from api.services.ports import (
     utc_now,
 )
 from api.services.sweeps import Sweeps
+from api.services.webhooks import WebhookSecretService
 from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
 from store.database import Store
 
@@ -36,14 +39,17 @@ class Services:
     temporal: Client
     channels: ChannelCatalog
     ingest: IngestService
+    dead_letters: DeadLetterService
     journeys: JourneyService
     enrollments: EnrollmentService
     wecom_callbacks: WeComCallbackService
     hooks: HookService
     wecom_settings: WeComSettingsService
+    webhooks: WebhookSecretService
     operations: OperationService
     live: LiveService
     metrics: MetricsService
+    api_keys: ApiKeyService
     merges: MergeService
     sweeps: Sweeps
     """Carries on work a dead process left: bulk operations, merges (`start_sweeps`)."""
@@ -79,6 +85,7 @@ class Services:
             temporal=temporal,
             channels=channels,
             ingest=ingest,
+            dead_letters=DeadLetterService(store, ingest),
             journeys=JourneyService(store, channels, clock),
             enrollments=EnrollmentService(store, temporal),
             wecom_callbacks=WeComCallbackService(
@@ -86,9 +93,11 @@ class Services:
             ),
             hooks=HookService(store, provisioner, clock),
             wecom_settings=WeComSettingsService(store, wecom_base_urls),
+            webhooks=WebhookSecretService(store, clock),
             operations=operations,
             live=LiveService(store, clock),
             metrics=MetricsService(store, clock),
+            api_keys=ApiKeyService(store.tenants, clock),
             merges=merges,
             sweeps=Sweeps(
                 [
