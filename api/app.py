@@ -9,7 +9,8 @@ of wiring.
 | `POST /v1/events` | ingest a batch of events (`api.rest.events`) |
 | `GET/POST /v1/callbacks/wecom/{callback_id}` | WeCom URL verification and callbacks (`api.rest.wecom`) |
 | `/graphql`        | the GraphQL API and GraphiQL (`api.graphql`) |
-| `GET /healthz`    | MongoDB and Temporal reachability |
+| `GET /livez`      | liveness: the process answers (no dependency checked) |
+| `GET /readyz`     | readiness: MongoDB and Temporal reachable (`/healthz`: the same) |
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from temporalio.client import Client
 from api.graphql.http import GraphQLEndpoint
 from api.rate_limit import AbuseLimits
 from api.rest.events import EventsEndpoint, IngestLimits
-from api.rest.health import HealthEndpoint
+from api.rest.health import HealthEndpoint, live
 from api.rest.wecom import WeComCallbackEndpoint
 from api.services.container import Services
 from api.services.ports import (
@@ -36,6 +37,7 @@ from api.services.ports import (
     GroupDirectory,
     utc_now,
 )
+from api.unavailable import EXCEPTION_HANDLERS
 from store.database import Store
 
 
@@ -81,6 +83,7 @@ def create_app(
     abuse = abuse or AbuseLimits()
     limiter = abuse.limiter()  # one bucket per key across /graphql and /v1/events
     graphql = GraphQLEndpoint(services, abuse, limiter)
+    readiness = HealthEndpoint(services).handle
     routes = [
         Route(
             "/v1/events",
@@ -94,8 +97,16 @@ def create_app(
         ),
         Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
-        Route("/healthz", HealthEndpoint(services).handle, methods=["GET"]),
+        Route("/livez", live, methods=["GET"]),
+        Route("/readyz", readiness, methods=["GET"]),
+        Route("/healthz", readiness, methods=["GET"]),  # the older name of /readyz
     ]
-    app = Starlette(debug=debug, routes=routes, lifespan=lifespan, middleware=middleware)
+    app = Starlette(
+        debug=debug,
+        routes=routes,
+        lifespan=lifespan,
+        middleware=middleware,
+        exception_handlers=dict(EXCEPTION_HANDLERS),  # outages answer 503 (`api.unavailable`)
+    )
     app.state.services = services
     return app

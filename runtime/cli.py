@@ -44,7 +44,7 @@ from runtime.resources import open_resources
 from runtime.secrets import SecretsNotConfiguredError, secret_box
 from runtime.seed import seed_demo
 from runtime.serve import serve
-from runtime.settings import Settings
+from runtime.settings import Settings, mongo_client_options
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
 from store.database import Store
 from store.secretbox import SecretError
@@ -203,7 +203,7 @@ def cmd_serve(settings: Settings, *, api: bool, worker: bool) -> int:
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
     """Tenants and API keys for a production deployment; MongoDB is all these need."""
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        EmbeddedStack(settings).mongodb_uri, tz_aware=True
+        EmbeddedStack(settings).mongodb_uri, **mongo_client_options(settings)
     )
     try:
         store = Store(mongo[settings.mongodb_database])

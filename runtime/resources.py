@@ -16,7 +16,7 @@ from connectors import DestinationGuard, WebhookConnector, default_registry
 from connectors.registry import ConnectorRegistry
 from connectors.wecom import WeComClient, WeComConnector
 from runtime.secrets import secret_box
-from runtime.settings import Settings
+from runtime.settings import Settings, mongo_client_options
 from store.database import Store
 from store.webhook_secrets import CachedSigningSecrets
 from workflows import search_attributes
@@ -50,7 +50,9 @@ async def open_resources(
     """Connect to MongoDB and Temporal, create indexes and search attributes, seal stored
     secrets under the primary key, yield, close."""
     box = secret_box(settings)  # before connecting: a missing SECRETS_KEYS fails fast
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongodb_uri, **mongo_client_options(settings)
+    )
     try:
         store = Store(
             mongo[settings.mongodb_database], box, max_time_ms=settings.mongodb_max_time_ms

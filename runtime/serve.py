@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 EVENT_RECOVERY_INTERVAL_SECONDS = 60.0
 """How often the API re-routes events that were stored but never reached their journeys."""
 
+SWEEP_INTERVAL_SECONDS = 30.0
+"""How often the API looks for work a dead process left: bulk operations whose lease ran out,
+half-done customer merges (`api.services.sweeps`)."""
+
 
 class _Server(uvicorn.Server):
     """uvicorn without its own signal handling: the main decides when everything stops."""
@@ -146,6 +150,7 @@ async def serve(
     if app is not None:
         # Route events stored but never routed (a crash between storing and routing).
         app.state.services.ingest.start_recovery(interval=EVENT_RECOVERY_INTERVAL_SECONDS)
+        app.state.services.start_sweeps(SWEEP_INTERVAL_SECONDS)
     if ready is not None:
         await ready()
     stopped = asyncio.create_task(stop.wait())
@@ -153,6 +158,7 @@ async def serve(
     log.info("shutting down")
     if app is not None:
         await app.state.services.ingest.stop_recovery()
+        await app.state.services.sweeps.stop()
         # Bulk operations stop here and stay `running`; their lease lets another process resume.
         await app.state.services.operations.aclose()
     if poller is not None:

@@ -42,6 +42,21 @@ class Settings(BaseSettings):
     mongodb_database: str = Field(
         default="omnijourney", min_length=1, description="MongoDB database holding all collections."
     )
+    mongodb_server_selection_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds an operation waits for a reachable MongoDB server before failing "
+        "(the API then answers 503); pymongo's own default is 30.",
+    )
+    mongodb_connect_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds to open a connection to MongoDB."
+    )
+    mongodb_socket_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds to wait for a MongoDB answer on an open connection (bounds the "
+        "slowest query).",
+    )
     temporal_address: str | None = Field(
         default=None,
         description="Temporal frontend host:port. Unset: start the embedded Temporal dev server "
@@ -234,6 +249,17 @@ class Settings(BaseSettings):
         if self.public_base_url:
             return self.public_base_url.rstrip("/")
         return f"http://{self.api_host}:{self.api_port}"
+
+
+def mongo_client_options(settings: Settings) -> dict[str, Any]:
+    """The keyword arguments of `AsyncMongoClient` the settings fix: timezone-aware datetimes and
+    the timeouts (milliseconds)."""
+    return {
+        "tz_aware": True,
+        "serverSelectionTimeoutMS": round(settings.mongodb_server_selection_timeout * 1000),
+        "connectTimeoutMS": round(settings.mongodb_connect_timeout * 1000),
+        "socketTimeoutMS": round(settings.mongodb_socket_timeout * 1000),
+    }
 
 
 def env_names() -> list[str]:

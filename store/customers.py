@@ -6,11 +6,13 @@ existing, so merged records, whose identities are moved away, do not collide). R
 optimistic: read, write, and on a duplicate-key error read again.
 
 Merging (an event names identities of several customers): the oldest customer wins. Each younger
-one is claimed with a conditional update that sets `merged_into` and moves its identities to
-`merged_identities`; then the winner gains the union of identities and tags, the attributes and
-consents it lacks, and a first-touch hook if it had none. Events of the merged customers are
-repointed to the winner; their enrollments and deliveries are not (running workflows keep their
-ids; `get` follows `merged_into`).
+one is claimed with a conditional update that sets `merged_into`; the winner gains its
+identities and tags, the attributes and consents it lacks, and a first-touch hook if it had none;
+its events are repointed to the winner. The steps are rolled forward from an intent recorded on
+the claimed customer, so a crash at any point loses no identity and the next resolution meeting
+the half-done merge (or `finish_merges`, at start-up) completes it: see `store.customer_merges`.
+Enrollments and deliveries keep the absorbed customer's id (running workflows keep their ids;
+`get` follows `merged_into`); the API's merge service settles its running enrollments.
 
 Search (`search`, `count`) combines identity, tags, attribute equality, first-touch hook and
 journey membership. Indexes serve each: `identity_unique` and `by_identity_value` (identities),
@@ -45,6 +47,7 @@ from domain.customers import (
     normalize_identity,
 )
 from domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from store.customer_merges import MERGE_FIELDS, CustomerMerges, identity_lookup
 from store.ids import new_id
 from store.mongo import CUSTOMERS, ENROLLMENTS, EVENTS, Document, collection, id_to_field
 from store.pagination import Page, after, collect, decode_cursor, encode_cursor, page_of, page_size
@@ -108,7 +111,8 @@ class CustomerSearch:
 
 def _customer(doc: Document) -> Customer:
     data = id_to_field(doc)
-    data.pop("merged_identities", None)
+    for name in MERGE_FIELDS:
+        data.pop(name, None)
     return Customer.model_validate(data)
 
 
@@ -211,6 +215,7 @@ class CustomerRepository:
         self._customers = collection(db, CUSTOMERS)
         self._events = collection(db, EVENTS)
         self._enrollments = collection(db, ENROLLMENTS)
+        self._merges = CustomerMerges(self._customers, self._events)
 
     # --- resolution ---------------------------------------------------------------------------
 
@@ -239,11 +244,17 @@ class CustomerRepository:
         for _ in range(MAX_RESOLVE_ATTEMPTS):
             docs = (
                 await self._customers.find(
-                    {"tenant_id": tenant_id, "$or": [_identity_filter(i) for i in wanted]}
+                    {"tenant_id": tenant_id, "$or": [identity_lookup(i) for i in wanted]}
                 )
                 .sort([("created_at", 1), ("_id", 1)])
                 .to_list(None)
             )
+            unfinished = [doc for doc in docs if doc.get("merging_into") is not None]
+            if unfinished:
+                # A merge a crash (or a concurrent request) left half-done: finish it first.
+                for doc in unfinished:
+                    await self._merges.finish(tenant_id, doc, now)
+                continue
             if not docs:
                 created = await self._try_create(tenant_id, wanted, now)
                 if created is not None:
@@ -295,63 +306,41 @@ class CustomerRepository:
     async def _merge(
         self, tenant_id: str, winner: Document, losers: list[Document], now: datetime
     ) -> Document | None:
-        """Fold `losers` into `winner`; the winner's new document, or None if it was merged."""
-        claimed: list[Document] = []
+        """Fold `losers` into `winner` (`store.customer_merges`); the winner's new document, or
+        None if it was merged meanwhile."""
         for loser in losers:
-            before = await self._customers.find_one_and_update(
-                {"_id": loser["_id"], "tenant_id": tenant_id, "merged_into": None},
-                {
-                    "$set": {
-                        "merged_into": winner["_id"],
-                        "identities": [],
-                        "merged_identities": loser.get("identities", []),
-                        "updated_at": now,
-                    }
-                },
-                return_document=ReturnDocument.BEFORE,
-            )
-            if before is not None:
-                claimed.append(before)
-        update: dict[str, Document] = {"$set": {"updated_at": now}}
-        tags = [tag for doc in claimed for tag in doc.get("tags", [])]
-        if tags:
-            update["$addToSet"] = {"tags": {"$each": tags}}
-        for field in ("attributes", "consent"):
-            present = set(winner.get(field, {}))
-            for doc in claimed:
-                for key, value in doc.get(field, {}).items():
-                    if key not in present:
-                        update["$set"][f"{field}.{key}"] = value
-                        present.add(key)
-        if winner.get("first_touch_hook") is None:
-            hooks = [doc["first_touch_hook"] for doc in claimed if doc.get("first_touch_hook")]
-            if hooks:
-                update["$set"]["first_touch_hook"] = hooks[0]
-        result = await self._customers.find_one_and_update(
-            {"_id": winner["_id"], "tenant_id": tenant_id, "merged_into": None},
-            update,
-            return_document=ReturnDocument.AFTER,
+            claimed = await self._merges.claim(tenant_id, winner["_id"], loser["_id"], now)
+            # not live any more: merged by a concurrent request, which finishes it (or we do,
+            # when the next lookup meets it)
+            if claimed is not None and not await self._merges.finish(tenant_id, claimed, now):
+                return None
+        return await self._customers.find_one(
+            {"_id": winner["_id"], "tenant_id": tenant_id, "merged_into": None}
         )
-        if result is None:
-            return None
-        for doc in claimed:
-            for identity in doc.get("identities", []):
-                try:
-                    moved = await self._customers.find_one_and_update(
-                        {"_id": winner["_id"], "tenant_id": tenant_id},
-                        {"$addToSet": {"identities": identity}},
-                        return_document=ReturnDocument.AFTER,
-                    )
-                except DuplicateKeyError:
-                    continue  # a concurrent request gave it to a new customer meanwhile
-                if moved is not None:
-                    result = moved
-        if claimed:
-            await self._events.update_many(
-                {"tenant_id": tenant_id, "customer_id": {"$in": [d["_id"] for d in claimed]}},
-                {"$set": {"customer_id": winner["_id"]}},
-            )
-        return result
+
+    async def finish_merges(
+        self, now: datetime, tenant_id: str | None = None, limit: int = 100
+    ) -> int:
+        """Finish merges a crash left half-done (of one tenant, or all); how many were."""
+        finished = 0
+        for loser in await self._merges.unfinished(tenant_id, limit):
+            if await self._merges.finish(loser["tenant_id"], loser, now):
+                finished += 1
+        return finished
+
+    async def unsettled_merges(self, tenant_id: str, customer_id: str) -> builtins.list[str]:
+        """Ids of customers merged into this one (directly or not) whose enrollments the merge
+        service has not settled yet, oldest first."""
+        ids = await merged_ids(self._customers, tenant_id, customer_id)
+        return [doc["_id"] for doc in await self._merges.unsettled(tenant_id, ids[1:])]
+
+    async def all_unsettled_merges(self, limit: int = 100) -> builtins.list[tuple[str, str]]:
+        """(tenant, customer id) of merged customers of any tenant with unsettled enrollments."""
+        return [(doc["tenant_id"], doc["_id"]) for doc in await self._merges.all_unsettled(limit)]
+
+    async def mark_merge_settled(self, tenant_id: str, customer_id: str) -> None:
+        """Record that the enrollments of this merged customer were settled."""
+        await self._merges.mark_settled(tenant_id, customer_id)
 
     # --- reads --------------------------------------------------------------------------------
 
@@ -373,7 +362,10 @@ class CustomerRepository:
             identity = Identity(kind=kind, value=normalize_identity(kind, value))
         except ValueError:
             return None
-        doc = await self._customers.find_one({"tenant_id": tenant_id, **_identity_filter(identity)})
+        doc = await self._customers.find_one({"tenant_id": tenant_id, **identity_lookup(identity)})
+        if doc is not None and doc.get("merged_into") is not None:
+            # absorbed mid-merge, the identity not moved yet: it is the survivor's already
+            return await self.get(tenant_id, doc["_id"])
         return None if doc is None else _customer(doc)
 
     async def list(

@@ -86,6 +86,26 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("tenant_id", ASCENDING), ("_id", ASCENDING)], name="by_tenant"),
         IndexModel([("tenant_id", ASCENDING), ("merged_into", ASCENDING)], name="by_merged_into"),
+        # merges under way (store.customer_merges): identities being moved, and the sweeps
+        IndexModel(
+            [
+                ("tenant_id", ASCENDING),
+                ("merge_moving.kind", ASCENDING),
+                ("merge_moving.value", ASCENDING),
+            ],
+            partialFilterExpression={"merge_moving.kind": {"$exists": True}},
+            name="by_identity_moving",
+        ),
+        IndexModel(
+            [("merging_into", ASCENDING)],
+            partialFilterExpression={"merging_into": {"$exists": True}},
+            name="merges_unfinished",
+        ),
+        IndexModel(
+            [("enrollments_settled", ASCENDING), ("tenant_id", ASCENDING)],
+            partialFilterExpression={"enrollments_settled": False},
+            name="merges_unsettled",
+        ),
         # metrics: customers by first touch
         IndexModel([("tenant_id", ASCENDING), ("created_at", ASCENDING)], name="by_created"),
         # customer search: an identity value of any kind, the first-touch hook, any attribute
@@ -225,6 +245,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             ],
             name="by_journey_created",
         ),
+        # the start-up and periodic resumption of operations a dead process left
+        IndexModel([("status", ASCENDING), ("lease_until", ASCENDING)], name="by_status_lease"),
     ],
     DELIVERIES: [
         IndexModel(

@@ -152,6 +152,23 @@ class OperationRepository:
         )
         return None if doc is None else _operation(doc)
 
+    async def abandoned(
+        self, *, now: datetime, pending_before: datetime, limit: int = 100
+    ) -> builtins.list[tuple[str, str]]:
+        """(tenant, id) of unfinished operations of any tenant no process works on: running with
+        an expired lease, or pending since before `pending_before`; oldest first."""
+        found = self._operations.find(
+            {
+                "$or": [
+                    {"status": "running", "lease_until": {"$lt": now}},
+                    {"status": "pending", "created_at": {"$lt": pending_before}},
+                ]
+            },
+            projection={"tenant_id": 1},
+        )
+        docs = await found.sort("created_at", 1).limit(limit).to_list(None)
+        return [(doc["tenant_id"], doc["_id"]) for doc in docs]
+
     async def set_total(self, tenant_id: str, operation_id: str, total: int) -> None:
         """Record how many enrollments the operation covers."""
         await self._operations.update_one(

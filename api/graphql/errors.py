@@ -8,6 +8,7 @@ Expected failures are union results; what still surfaces as a GraphQL error is t
 | `NotFoundError`        | kept           | `NOT_FOUND`             |
 | `ConflictError`        | kept           | `CONFLICT`              |
 | `QueryTimeoutError`    | kept           | `QUERY_TIMEOUT` (MongoDB's maxTimeMS ran out) |
+| an outage (`api.unavailable`) | replaced | `SERVICE_UNAVAILABLE` (+ `dependency`; HTTP 503) |
 | anything else          | replaced       | `INTERNAL_SERVER_ERROR` (logged with its trace) |
 
 Errors about the request itself carry no path and keep their message (they describe the client's
@@ -35,6 +36,7 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
+from api.unavailable import GRAPHQL_CODE, message, unavailable_dependency
 from domain.errors import ConflictError, InvalidInputError, NotFoundError, QueryTimeoutError
 
 logger = logging.getLogger(__name__)
@@ -84,6 +86,10 @@ def public_error(error: GraphQLError, request_code: str | None = None) -> GraphQ
         return _with(error, str(original), {"code": "CONFLICT"})
     if isinstance(original, QueryTimeoutError):
         return _with(error, str(original), {"code": QUERY_TIMEOUT, "maxTimeMS": original.limit_ms})
+    dependency = unavailable_dependency(original)
+    if dependency is not None:
+        logger.warning("%s unavailable resolving %s", dependency, ".".join(map(str, error.path)))
+        return _with(error, message(dependency), {"code": GRAPHQL_CODE, "dependency": dependency})
     logger.error("unexpected error resolving %s", ".".join(map(str, error.path)), exc_info=original)
     return _with(error, INTERNAL_MESSAGE, {"code": INTERNAL_SERVER_ERROR})
 
@@ -111,6 +117,12 @@ class MaskUnexpectedErrors(SchemaExtension):
         except (GraphQLError, *_HTTP_LEVEL):
             raise
         except Exception as exc:
+            dependency = unavailable_dependency(exc)
+            if dependency is not None:
+                raise GraphQLError(
+                    message(dependency),
+                    extensions={"code": GRAPHQL_CODE, "dependency": dependency},
+                ) from exc
             # Strawberry would answer with str(exc); it may name hosts, paths or data.
             logger.exception("unexpected error outside any resolver")
             raise internal_error() from exc

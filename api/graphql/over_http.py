@@ -13,6 +13,7 @@ What this adds to strawberry's defaults:
 | a subscription over `GET`/`POST`                    | 400: subscriptions are served over WebSocket (`graphql-transport-ws`) |
 | a non-string `operationName`                        | 400 |
 | a failure outside resolvers (`INTERNAL_SERVER_ERROR`, no data) | 500 |
+| any error `SERVICE_UNAVAILABLE` (MongoDB or Temporal out of reach) | 503, `Retry-After` |
 
 Errors the view answers itself (4xx/5xx above) are GraphQL-shaped JSON, `{"errors": [{"message",
 "extensions": {"code"}}]}`, never plain text.
@@ -36,6 +37,7 @@ from strawberry.types.graphql import OperationType
 
 from api.graphql.context import Context
 from api.graphql.errors import INTERNAL_SERVER_ERROR
+from api.unavailable import GRAPHQL_CODE, retry_headers
 
 GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
 APPLICATION_JSON: Final = "application/json"
@@ -116,6 +118,12 @@ def _is_internal(result: ExecutionResult) -> bool:
     return any(
         (error.extensions or {}).get("code") == INTERNAL_SERVER_ERROR
         for error in result.errors or ()
+    )
+
+
+def _is_unavailable(result: ExecutionResult) -> bool:
+    return any(
+        (error.extensions or {}).get("code") == GRAPHQL_CODE for error in result.errors or ()
     )
 
 
@@ -227,7 +235,10 @@ class SpecCompliantGraphQL(GraphQL[Context, None]):
                 message = "subscriptions are served over WebSocket (graphql-transport-ws)"
                 raise HTTPException(400, message) from error
             raise HTTPException(405, error.as_http_error_reason(method)) from error
-        if is_request_error(result):
+        if _is_unavailable(result):
+            sub_response.status_code = 503
+            sub_response.headers.update(retry_headers())
+        elif is_request_error(result):
             if _is_internal(result):
                 sub_response.status_code = 500
             elif sub_response.media_type == GRAPHQL_RESPONSE_JSON:

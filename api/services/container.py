@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 
 from temporalio.client import Client
 
@@ -13,6 +14,7 @@ from api.services.enrollments import EnrollmentService
 from api.services.ingest import IngestService
 from api.services.journeys import JourneyService
 from api.services.live import LiveService
+from api.services.merges import MergeService
 from api.services.metrics import MetricsService
 from api.services.operations import OperationService
 from api.services.ports import (
@@ -23,6 +25,7 @@ from api.services.ports import (
     GroupDirectory,
     utc_now,
 )
+from api.services.sweeps import Sweeps
 from api.services.webhooks import WebhookSecretService
 from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
 from store.database import Store
@@ -47,6 +50,9 @@ class Services:
     live: LiveService
     metrics: MetricsService
     api_keys: ApiKeyService
+    merges: MergeService
+    sweeps: Sweeps
+    """Carries on work a dead process left: bulk operations, merges (`start_sweeps`)."""
     temporal_ui_url: str | None
     """Base URL of the Temporal Web UI, for links to workflow histories; None: no links."""
 
@@ -63,12 +69,17 @@ class Services:
         wecom_groups: GroupDirectory | None = None,
         temporal_ui_url: str | None = None,
         wecom_base_urls: Collection[str] = (),
+        operation_lease: timedelta = timedelta(seconds=60),
     ) -> Services:
         """Wire the services over the given resources (WeCom parts only when given).
 
         `wecom_base_urls`: API roots admins may connect WeCom to besides WeCom's own.
+        `operation_lease`: how long a bulk operation stays with the process running it without
+        progress before another process may take it over.
         """
         ingest = IngestService(store, temporal, clock)
+        operations = OperationService(store, temporal, ingest, clock, lease=operation_lease)
+        merges = MergeService(store, temporal, clock)
         return cls(
             store=store,
             temporal=temporal,
@@ -83,13 +94,25 @@ class Services:
             hooks=HookService(store, provisioner, clock),
             wecom_settings=WeComSettingsService(store, wecom_base_urls),
             webhooks=WebhookSecretService(store, clock),
-            operations=OperationService(store, temporal, ingest, clock),
+            operations=operations,
             live=LiveService(store, clock),
             metrics=MetricsService(store, clock),
             api_keys=ApiKeyService(store.tenants, clock),
+            merges=merges,
+            sweeps=Sweeps(
+                [
+                    ("bulk operations", operations.resume_abandoned),
+                    ("customer merges", merges.sweep),
+                ]
+            ),
             temporal_ui_url=temporal_ui_url,
         )
 
+    def start_sweeps(self, interval: float) -> None:
+        """Resume work other processes left unfinished, now and every `interval` seconds."""
+        self.sweeps.start(interval)
+
     async def drain(self) -> None:
         """Wait for work the services still run in the background (call at shutdown)."""
+        await self.sweeps.stop()
         await self.ingest.drain()

@@ -12,6 +12,7 @@ from typing import Literal
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.services.merges import MergeService
 from domain.customers import Customer
 from domain.enrollments import RUNNING_STATUSES, Enrollment
 from domain.errors import ConflictError, NotFoundError, ReentryNotAllowedError
@@ -29,6 +30,7 @@ class EnrollmentService:
     def __init__(self, store: Store, temporal: Client) -> None:
         self._store = store
         self._temporal = temporal
+        self._merges = MergeService(store, temporal)
 
     async def _live(
         self, tenant_id: str, journey_id: str, customer_id: str
@@ -48,11 +50,18 @@ class EnrollmentService:
         """Start an enrollment on the journey's live version.
 
         `NotFoundError` (journey or customer), `ConflictError` when the journey is not published.
+        An enrollment of a customer merged into this one counts as the customer's
+        (`already_enrolled`, as `api.services.merges` explains).
         """
         customer, version = await self._live(tenant_id, journey_id, customer_id)
         reentry = version.definition.entry.reentry
         # A manual enrollment has no entry event to take a key from: each one is its own entry.
         entry_key = f"manual-{secrets.token_hex(6)}" if reentry.mode == "concurrent" else None
+        stand_in = await self._merges.stand_in(
+            tenant_id, journey_id, customer.id, reentry.mode, entry_key, None
+        )
+        if stand_in is not None:
+            return EnrollOutcome(stand_in[0], "already_enrolled")
         return await journeys_client.enroll(
             self._temporal,
             tenant_id=tenant_id,

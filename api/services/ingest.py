@@ -75,8 +75,10 @@ from typing import Any, Literal
 
 from temporalio.client import Client
 
+from api.services.merges import MergeService
 from api.services.ports import Clock, utc_now
 from api.services.retries import RetryPolicy, describe_failure
+from api.unavailable import unavailable_dependency
 from domain.conditions import all_match, lookup
 from domain.customers import Customer
 from domain.engine import EventRef
@@ -185,6 +187,7 @@ class IngestService:
         # (tenant, event id) of events routing now or waiting to: the sweep leaves them alone.
         self._in_flight: set[tuple[str, str]] = set()
         self._recovery: asyncio.Task[None] | None = None
+        self._merges = MergeService(store, temporal, clock)
 
     async def ingest(self, tenant_id: str, raw_events: list[Any]) -> list[IngestResult]:
         """Store then route; one result per event, in batch order. Events are processed in
@@ -451,6 +454,8 @@ class IngestService:
         except InvalidInput as exc:
             return IngestResult(index, event_in.id, "rejected", errors=exc.problems), None
         except Exception as exc:
+            if unavailable_dependency(exc):
+                raise  # the batch stops: answered 503 (`api.unavailable`); the client retries
             # Not stored: the client may send it again; the event id keeps that idempotent.
             logger.exception("storing event %d of tenant %s failed", index, tenant_id)
             reason = "the event could not be stored; send it again"
@@ -508,6 +513,7 @@ class IngestService:
         ref = EventRef(
             id=event.id, type=event.type, properties=event.properties, occurred_at=event.timestamp
         )
+        await self._merges.settle(tenant_id, customer.id)  # no journey walked twice after a merge
         reached: set[str] = set()
         matches = await self._store.journeys.find_published_entry_matches(tenant_id, event.type)
         for version in matches:
@@ -563,6 +569,11 @@ class IngestService:
             await self._store.customers.set_first_touch_hook(
                 tenant_id, customer.id, trigger.hook, self._clock()
             )
+        stand_in = await self._merges.stand_in(
+            tenant_id, version.journey_id, customer.id, entry.reentry.mode, entry_key, ref
+        )
+        if stand_in is not None:  # enrolled already, as a customer merged into this one
+            return RouteOutcome(stand_in[0], version.journey_id, stand_in[1])
         outcome = await journeys_client.enroll(
             self._temporal,
             tenant_id=tenant_id,

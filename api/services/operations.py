@@ -5,8 +5,10 @@ it selects the journey's enrollments the projection shows in the right state (`a
 `paused` to resume, both to cancel), then signals each workflow through `workflows.client`,
 at most `concurrency` at a time, recording progress after every batch.
 
-If the process running an operation dies, the operation stays `running` until its lease runs
-out; the next process that reads it (`get`, `watch`) takes it over and carries on. Signals are
+If the process running an operation dies (or shuts down: `aclose`), the operation stays
+`running` until its lease runs out; then the next process that reads it (`get`, `watch`) or
+sweeps for such operations (`resume_abandoned`, at the API's start-up and periodically) takes it
+over and carries on. Signals are
 idempotent (pausing a paused enrollment changes nothing) and the selection is made again, so
 enrollments already handled mostly drop out of it; counts continue from where they were, and the
 new selection is added to the total.
@@ -121,6 +123,20 @@ class OperationService:
             if operation.finished:
                 return
             await asyncio.sleep(self._poll_interval)
+
+    async def resume_abandoned(self, limit: int = 100) -> int:
+        """Take over the operations of any tenant that no live process works on (their lease
+        ran out); how many were taken over."""
+        now = self._clock()
+        found = await self._store.operations.abandoned(
+            now=now, pending_before=now - self._lease, limit=limit
+        )
+        resumed = [(t, op) for t, op in found if op not in self._tasks]
+        for tenant_id, operation_id in resumed:
+            self._launch(tenant_id, operation_id)
+        if resumed:
+            logger.info("resuming %d abandoned bulk operations", len(resumed))
+        return len(resumed)
 
     async def drain(self) -> None:
         """Wait for the operations this process is running to finish."""

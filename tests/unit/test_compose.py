@@ -53,6 +53,11 @@ def test_every_long_running_service_has_a_healthcheck(services: dict[str, dict[s
             assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
 
 
+def test_the_api_healthcheck_probes_readiness(services: dict[str, dict[str, Any]]) -> None:
+    probe = " ".join(services["api"]["healthcheck"]["test"])
+    assert "http://127.0.0.1:8000/readyz" in probe
+
+
 def test_api_and_worker_are_one_image_running_the_two_commands(
     services: dict[str, dict[str, Any]],
 ) -> None:

@@ -64,6 +64,9 @@ def test_env_names_are_the_documented_ones() -> None:
     assert env_names() == [
         "MONGODB_URI",
         "MONGODB_DATABASE",
+        "MONGODB_SERVER_SELECTION_TIMEOUT",
+        "MONGODB_CONNECT_TIMEOUT",
+        "MONGODB_SOCKET_TIMEOUT",
         "TEMPORAL_ADDRESS",
         "TEMPORAL_NAMESPACE",
         "DATA_DIR",
