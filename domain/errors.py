@@ -14,10 +14,12 @@ DomainError
  ├── ProvisioningFailedError  WeCom refused or failed to make, change or remove a code
  ├── UnknownCallbackUrlError  no tenant's callback URL ends in this id
  ├── CallbackRejectedError    a callback does not check out (signature, encryption, addressee)
- └── CallbackNotStoredError   a callback's events could not be stored; WeCom should resend
+ ├── CallbackNotStoredError   a callback's events could not be stored; WeCom should resend
+ │
+ └── HistoryUnavailableError  Temporal has no history to show (api/services/history/)
 ```
 
-Services raise only these (`HistoryUnavailable` of `api/services/history/` is still outside).
+Services raise only these.
 
 Naming: exceptions end in `Error`. The GraphQL result type a resolver answers for one carries
 the name without the suffix (`NotFoundError` → `NotFound`, see `api/graphql/common.py`); those
@@ -126,11 +128,3 @@ def error_kind(error: BaseException) -> str:
     and match the GraphQL result type of the same error."""
     name = type(error).__name__
     return name.removesuffix("Error") if isinstance(error, DomainError) else name
-
-
-# The old names, kept only for modules being rewritten elsewhere at the same time
-# (store/customers.py, api/services/ingest.py, api/services/operations.py,
-# api/graphql/enrollments/types.py, api/graphql/metrics/queries.py); use the `…Error` names.
-NotFound = NotFoundError
-Conflict = ConflictError
-InvalidInput = InvalidInputError

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -23,6 +24,24 @@ from workflows import search_attributes
 from workflows.converter import DATA_CONVERTER
 
 log = logging.getLogger(__name__)
+
+
+async def connect_temporal(address: str, namespace: str, *, wait: float = 30.0) -> Client:
+    """A Temporal client, waiting up to `wait` seconds for a frontend that is still starting.
+
+    A freshly started (or restarted) server accepts connections before its frontend is healthy
+    and refuses the first calls with "Frontend is not healthy yet"; a process starting beside it
+    waits that out instead of failing its start-up.
+    """
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        try:
+            return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
+        except RuntimeError as err:
+            if "not healthy" not in str(err) or asyncio.get_running_loop().time() >= deadline:
+                raise
+            log.info("Temporal at %s is still starting; waiting", address)
+            await asyncio.sleep(0.5)
 
 
 @dataclass
@@ -64,9 +83,7 @@ async def open_resources(
                 "WEBHOOK_SIGNING_SECRET is deprecated: tenants without a webhook secret of their "
                 "own start with it; rotate each tenant's (rotateWebhookSecret) and unset it"
             )
-        temporal = await Client.connect(
-            temporal_address, namespace=settings.temporal_namespace, data_converter=DATA_CONVERTER
-        )
+        temporal = await connect_temporal(temporal_address, settings.temporal_namespace)
         try:
             await search_attributes.register(temporal)
         except Exception as err:  # a production namespace may forbid it; ops register them

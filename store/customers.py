@@ -46,7 +46,7 @@ from domain.customers import (
     identities_from_mapping,
     normalize_identity,
 )
-from domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from domain.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
 from store.customer_merges import MERGE_FIELDS, CustomerMerges, identity_lookup
 from store.ids import new_id
 from store.mongo import CUSTOMERS, ENROLLMENTS, EVENTS, Document, collection, id_to_field
@@ -152,7 +152,7 @@ def _has_operator_key(value: Any) -> bool:
 
 
 def _search_query(tenant_id: str, search: CustomerSearch) -> Document:
-    """The customers filter of `search` (journey membership aside); `InvalidInput` when bad."""
+    """The customers filter of `search` (journey membership aside); `InvalidInputError` when bad."""
     query: Document = {"tenant_id": tenant_id}
     terms: builtins.list[Document] = []
     if not search.include_merged:
@@ -162,14 +162,14 @@ def _search_query(tenant_id: str, search: CustomerSearch) -> Document:
             try:
                 identity = Identity(kind=search.identity_kind, value=search.identity_value)
             except ValidationError as exc:
-                raise InvalidInput.single(
+                raise InvalidInputError.single(
                     "filter.identity", exc.errors(include_url=False)[0]["msg"]
                 ) from exc
             query.update(_identity_filter(identity))
         else:
             values = _identity_values(search.identity_value)
             if not values[0]:
-                raise InvalidInput.single("filter.identity.value", "cannot be empty")
+                raise InvalidInputError.single("filter.identity.value", "cannot be empty")
             query["identities.value"] = {"$in": values}
     if search.tags_all:
         terms.append({"tags": {"$all": builtins.list(search.tags_all)}})
@@ -179,7 +179,7 @@ def _search_query(tenant_id: str, search: CustomerSearch) -> Document:
         _check_attribute_names(builtins.list(search.attributes), "filter.attributes")
         for key, value in search.attributes.items():
             if _has_operator_key(value):
-                raise InvalidInput.single(
+                raise InvalidInputError.single(
                     f"filter.attributes.{key}", "values cannot hold keys starting with '$'"
                 )
             # $eq: the value is compared as data, never read as an operator document.
@@ -203,7 +203,7 @@ def _journey_query(tenant_id: str, search: CustomerSearch) -> Document:
 def _check_attribute_names(names: list[str], path: str) -> None:
     bad = [name for name in names if not name or "." in name or name.startswith("$")]
     if bad:
-        raise InvalidInput.single(
+        raise InvalidInputError.single(
             path, f"attribute names cannot be empty, contain '.' or start with '$': {bad}"
         )
 
@@ -228,7 +228,7 @@ class CustomerRepository:
         identities of several customers merge them into the oldest. Safe under concurrency.
         """
         if not identities:
-            raise InvalidInput.single("identity", "at least one identity is required")
+            raise InvalidInputError.single("identity", "at least one identity is required")
         problems: builtins.list[FieldProblem] = []
         for kind, value in identities.items():
             try:
@@ -239,7 +239,7 @@ class CustomerRepository:
                     for item in exc.errors(include_url=False)
                 ]
         if problems:
-            raise InvalidInput(problems)
+            raise InvalidInputError(problems)
         wanted = identities_from_mapping(identities)
         for _ in range(MAX_RESOLVE_ATTEMPTS):
             docs = (
@@ -283,7 +283,7 @@ class CustomerRepository:
                 continue  # another request claimed one of them meanwhile: look again
             if updated is not None:
                 return _customer(updated), False
-        raise Conflict("identity resolution kept racing with concurrent writes; retry")
+        raise ConflictError("identity resolution kept racing with concurrent writes; retry")
 
     async def _try_create(
         self, tenant_id: str, identities: list[Identity], now: datetime
@@ -345,16 +345,16 @@ class CustomerRepository:
     # --- reads --------------------------------------------------------------------------------
 
     async def get(self, tenant_id: str, customer_id: str, follow_merges: bool = True) -> Customer:
-        """The customer (by default the one it was merged into, if it was); else `NotFound`."""
+        """The customer (by default the one it was merged into, if it was); else `NotFoundError`."""
         current = customer_id
         for _ in range(MAX_MERGE_HOPS):
             doc = await self._customers.find_one({"_id": current, "tenant_id": tenant_id})
             if doc is None:
-                raise NotFound("customer", customer_id)
+                raise NotFoundError("customer", customer_id)
             if not follow_merges or doc.get("merged_into") is None:
                 return _customer(doc)
             current = doc["merged_into"]
-        raise NotFound("customer", customer_id)
+        raise NotFoundError("customer", customer_id)
 
     async def get_by_identity(self, tenant_id: str, kind: str, value: str) -> Customer | None:
         """The live customer with this identity (the value is normalized first), or None."""
@@ -418,7 +418,7 @@ class CustomerRepository:
         cursor: str | None = None,
         limit: int | None = None,
     ) -> Page[Customer]:
-        """Customers matching `search`, in creation (id) order; `InvalidInput` on bad criteria."""
+        """Customers matching `search`, in creation (id) order; `InvalidInputError` on bad criteria."""
         query = _search_query(tenant_id, search)
         size = page_size(limit)
         last = decode_cursor(cursor, 1)[0] if cursor is not None else None
@@ -562,5 +562,5 @@ class CustomerRepository:
             return_document=ReturnDocument.AFTER,
         )
         if doc is None:
-            raise NotFound("customer", customer_id)
+            raise NotFoundError("customer", customer_id)
         return _customer(doc)

@@ -83,7 +83,7 @@ from domain.conditions import all_match, lookup
 from domain.customers import Customer
 from domain.engine import EventRef
 from domain.enrollments import unhashed_enrollment_id
-from domain.errors import DomainError, FieldProblem, InvalidInput, NotFound
+from domain.errors import DomainError, FieldProblem, InvalidInputError, NotFoundError, error_kind
 from domain.events import Event, EventIn
 from domain.journey import EventTrigger, HookTrigger
 from store.database import Store
@@ -314,7 +314,7 @@ class IngestService:
                 continue  # queued behind slow routing in this process: it will be routed
             try:
                 customer = await self._store.customers.get(event.tenant_id, event.customer_id)
-            except NotFound as exc:
+            except NotFoundError as exc:
                 logger.error(
                     "event %s of tenant %s names no customer; not routed", event.id, event.tenant_id
                 )
@@ -447,11 +447,11 @@ class IngestService:
             return IngestResult(index, event_id, "rejected", errors=[problem]), None
         try:
             event_in = EventIn.parse(raw, now=self._clock())
-        except InvalidInput as exc:
+        except InvalidInputError as exc:
             return IngestResult(index, event_id, "rejected", errors=exc.problems), None
         try:
             return await self._store_event(tenant_id, index, event_in, prepare)
-        except InvalidInput as exc:
+        except InvalidInputError as exc:
             return IngestResult(index, event_in.id, "rejected", errors=exc.problems), None
         except Exception as exc:
             if unavailable_dependency(exc):
@@ -504,7 +504,7 @@ class IngestService:
             await self._route(tenant_id, event, customer, result)
         except Exception as exc:
             logger.exception("routing event %s of tenant %s failed", event.id, tenant_id)
-            result.routing_error = f"stored, routing failed: {type(exc).__name__}"
+            result.routing_error = f"stored, routing failed: {error_kind(exc)}"
             await self._record_failure(tenant_id, event.id, describe_failure(exc))
 
     async def _route(

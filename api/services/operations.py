@@ -29,7 +29,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.services.ingest import IngestResult, IngestService
 from api.services.ports import Clock, utc_now
 from domain.enrollments import EnrollmentStatus
-from domain.errors import Conflict, NotFound
+from domain.errors import ConflictError, NotFoundError, error_kind
 from store.database import Store
 from store.ids import new_id
 from store.operations import BulkOperation, OperationError, OperationKind
@@ -83,7 +83,7 @@ class OperationService:
         version: int | None = None,
         reason: str | None = None,
     ) -> BulkOperation:
-        """Record the operation and start running it; `NotFound` when there is no such journey."""
+        """Record the operation and start running it; `NotFoundError` when there is no such journey."""
         await self._store.journeys.get(tenant_id, journey_id)
         operation = BulkOperation(
             id=new_id("op"),
@@ -109,13 +109,13 @@ class OperationService:
     async def watch(self, tenant_id: str, operation_id: str) -> AsyncIterator[BulkOperation]:
         """The operation now, then each time its progress changes, until it has finished.
 
-        `NotFound` when the tenant has no such operation.
+        `NotFoundError` when the tenant has no such operation.
         """
         last: tuple[Any, ...] | None = None
         while True:
             operation = await self.get(tenant_id, operation_id)
             if operation is None:
-                raise NotFound("operation", operation_id)
+                raise NotFoundError("operation", operation_id)
             seen = (operation.status, operation.total, operation.handled)
             if seen != last:
                 last = seen
@@ -155,12 +155,12 @@ class OperationService:
     ) -> IngestResult:
         """Ingest an event for the customer, marked `test: true` in its properties.
 
-        It goes through ingestion like any event (stored, routed to journeys). `NotFound` for an
-        unknown customer, `Conflict` when the customer has no identity to address it to.
+        It goes through ingestion like any event (stored, routed to journeys). `NotFoundError` for an
+        unknown customer, `ConflictError` when the customer has no identity to address it to.
         """
         customer = await self._store.customers.get(tenant_id, customer_id)
         if not customer.identities:
-            raise Conflict(f"customer {customer_id!r} has no identity to send an event to")
+            raise ConflictError(f"customer {customer_id!r} has no identity to send an event to")
         identity = customer.identities[0]
         raw = {
             "id": f"test-{secrets.token_hex(8)}",
@@ -202,7 +202,7 @@ class OperationService:
         except Exception as exc:
             logger.exception("operation %s of tenant %s failed", operation_id, tenant_id)
             await repo.finish(
-                tenant_id, operation_id, "failed", self._clock(), error=type(exc).__name__
+                tenant_id, operation_id, "failed", self._clock(), error=error_kind(exc)
             )
             return
         final = await repo.get(tenant_id, operation_id)

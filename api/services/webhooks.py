@@ -26,6 +26,6 @@ class WebhookSecretService:
         self, tenant_id: str, overlap: timedelta = DEFAULT_OVERLAP
     ) -> tuple[SecretStr, WebhookSecretInfo]:
         """A new secret (shown only in this answer); the replaced one signs too for `overlap`
-        (0 to 7 days, else `InvalidInput`)."""
+        (0 to 7 days, else `InvalidInputError`)."""
         check_overlap(overlap)
         return await self._store.webhook_secrets.rotate(tenant_id, self._clock(), overlap)

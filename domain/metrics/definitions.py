@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-ORDER_PAID = "order.paid"
-CONTACT_ADDED = "wecom.contact_added"
-CONTACT_DELETED = "wecom.contact_deleted_by_customer"
+from domain.events import ORDER_PAID
+from domain.wecom_events import CONTACT_ADDED
+from domain.wecom_events import CONTACT_DELETED_BY_CUSTOMER as CONTACT_DELETED
+
+__all__ = ["CONTACT_ADDED", "CONTACT_DELETED", "ORDER_PAID"]
 RETENTION_DAYS: tuple[int, ...] = (7, 30, 90)
 RETENTION_WINDOW_DAYS = 7
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.customers import EXTERNAL_USERID, PHONE
 from domain.metrics import CONTACT_ADDED, CONTACT_DELETED, AudienceCut, TimeRange
 from store.metrics.expressions import Aggregation, Key, total
 from store.mongo import CUSTOMERS, EVENTS, Document
@@ -56,12 +57,12 @@ def aggregation(tenant_id: str, time_range: TimeRange, cut: AudienceCut) -> Aggr
                     "$or": [
                         {
                             "$and": [
-                                {"$in": ["wecom_external_userid", kinds]},
+                                {"$in": [EXTERNAL_USERID, kinds]},
                                 {"$eq": [total("$last_contact", "deleted"), 0]},
                             ]
                         },
                         {"$in": ["openid", kinds]},
-                        {"$and": [{"$in": ["phone", kinds]}, {"$eq": ["$consent.sms", True]}]},
+                        {"$and": [{"$in": [PHONE, kinds]}, {"$eq": ["$consent.sms", True]}]},
                     ]
                 }
             }

@@ -20,8 +20,8 @@ with workflow.unsafe.imports_passed_through():
 
     from runtime.embedded import EmbeddedStack
     from runtime.processes import free_port
+    from runtime.resources import connect_temporal
     from runtime.settings import Settings
-    from workflows.converter import DATA_CONVERTER
     from workflows.search_attributes import TENANT
 
 
@@ -102,11 +102,7 @@ def _embedded_settings(data_dir: Path) -> Settings:
 
 
 async def _connect(stack: EmbeddedStack) -> Client:
-    return await Client.connect(
-        stack.temporal_address,
-        namespace=stack.settings.temporal_namespace,
-        data_converter=DATA_CONVERTER,
-    )
+    return await connect_temporal(stack.temporal_address, stack.settings.temporal_namespace)
 
 
 def _mongo(stack: EmbeddedStack) -> AsyncMongoClient[dict[str, Any]]:

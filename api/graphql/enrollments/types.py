@@ -24,7 +24,7 @@ from api.graphql.journeys.types import Journey
 from api.services.history import temporal_ui_url
 from domain.enrollments import Enrollment as EnrollmentModel
 from domain.enrollments import WaitInfo
-from domain.errors import NotFound
+from domain.errors import NotFoundError
 
 if TYPE_CHECKING:
     from api.graphql.customers.types import Customer
@@ -200,7 +200,7 @@ class Enrollment:
             model = await info.context.services.store.journeys.get(
                 info.context.tenant_id, self.journey_id
             )
-        except NotFound:
+        except NotFoundError:
             return None
         return Journey.of(model)
 

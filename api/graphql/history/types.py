@@ -131,6 +131,6 @@ async def enrollment_history(
             include_raw_events=include_raw_events,
             ui_base_url=services.temporal_ui_url,
         )
-    except histories.HistoryUnavailable as exc:
+    except histories.HistoryUnavailableError as exc:
         return HistoryUnavailable(message=str(exc))
     return EnrollmentHistory.of(found)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import strawberry
 
-from api.graphql.common import FieldError, InvalidInput, NotFound, described_field
+from api.graphql.common import InvalidInput, NotFound, described_field
 from api.graphql.context import Info
 from api.graphql.metrics.types import (
     AudienceMetrics,
@@ -63,10 +63,6 @@ JourneyMetricsResult = Annotated[
 ]
 
 
-def _invalid(error: errors.InvalidInput) -> InvalidInput:
-    return InvalidInput(message=str(error), errors=[FieldError.of(p) for p in error.problems])
-
-
 @strawberry.type
 class MetricsQueries:
     @described_field(
@@ -86,8 +82,8 @@ class MetricsQueries:
         service = info.context.services.metrics
         try:
             scope = service.scope(info.context.tenant_id, from_, to)
-        except errors.InvalidInput as error:
-            return _invalid(error)
+        except errors.InvalidInputError as error:
+            return InvalidInput.of(error)
         return AudienceMetrics(
             from_=scope.range.start,
             to=scope.range.end,
@@ -104,8 +100,8 @@ class MetricsQueries:
         service = info.context.services.metrics
         try:
             scope = service.scope(info.context.tenant_id, from_, to)
-        except errors.InvalidInput as error:
-            return _invalid(error)
+        except errors.InvalidInputError as error:
+            return InvalidInput.of(error)
         levers = await service.levers(scope, AudienceCut(by_hook=True))
         return HookMetricsList.build(service, scope, levers)
 
@@ -125,8 +121,8 @@ class MetricsQueries:
         service = info.context.services.metrics
         try:
             scope = service.scope(info.context.tenant_id, from_, to)
-        except errors.InvalidInput as error:
-            return _invalid(error)
+        except errors.InvalidInputError as error:
+            return InvalidInput.of(error)
         cut = ChannelCut(journey_id=journey_id)
         deliveries = await service.deliveries(scope, cut)
         return ChannelMetricsList.build(service, scope, cut, deliveries)
@@ -154,11 +150,11 @@ class MetricsQueries:
         try:
             scope = service.scope(info.context.tenant_id, from_, to)
             cut = service.journey_cut(journey_id, version, hook)
-        except errors.InvalidInput as error:
-            return _invalid(error)
+        except errors.InvalidInputError as error:
+            return InvalidInput.of(error)
         try:
             definition = await service.journey_definition(scope, journey_id, version)
-        except errors.NotFound as error:
+        except errors.NotFoundError as error:
             return NotFound.of(error)
         return JourneyMetrics(
             journey_id=journey_id,

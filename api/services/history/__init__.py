@@ -5,7 +5,7 @@ event by event, as Temporal recorded it. Ops read it to answer "why": a timer th
 channel activity that failed on its third attempt, the signal that woke a wait.
 
 - `steps`: the step kinds (`StepKind`, each with its description), `HistoryStep`,
-  `EnrollmentHistory`, `HistoryUnavailable`.
+  `EnrollmentHistory`, `HistoryUnavailableError`.
 - `renderer`: history events to steps (`render_steps`).
 - `fetch`: one run fetched from Temporal (`enrollment_history`), and the Temporal UI link.
 
@@ -18,7 +18,7 @@ from api.services.history.renderer import render_steps
 from api.services.history.steps import (
     EnrollmentHistory,
     HistoryStep,
-    HistoryUnavailable,
+    HistoryUnavailableError,
     StepKind,
     human_duration,
 )
@@ -26,7 +26,7 @@ from api.services.history.steps import (
 __all__ = [
     "EnrollmentHistory",
     "HistoryStep",
-    "HistoryUnavailable",
+    "HistoryUnavailableError",
     "StepKind",
     "enrollment_history",
     "human_duration",

@@ -10,7 +10,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.services.history.renderer import render_steps
-from api.services.history.steps import EnrollmentHistory, HistoryUnavailable
+from api.services.history.steps import EnrollmentHistory, HistoryUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -36,21 +36,21 @@ async def enrollment_history(
 ) -> EnrollmentHistory:
     """Fetch one run's history from Temporal (the latest run unless `run_id` is given).
 
-    `HistoryUnavailable` when Temporal has none or cannot be reached.
+    `HistoryUnavailableError` when Temporal has none or cannot be reached.
     """
     handle = client.get_workflow_handle(workflow_id, run_id=run_id)
     try:
         history = await handle.fetch_history()
     except RPCError as exc:
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-            raise HistoryUnavailable(
+            raise HistoryUnavailableError(
                 "Temporal has no history for this enrollment: it never started, or its "
                 "retention period has passed"
             ) from exc
         log.warning("fetching the history of %s failed: %s", workflow_id, exc)
-        raise HistoryUnavailable("Temporal could not be reached; try again") from exc
+        raise HistoryUnavailableError("Temporal could not be reached; try again") from exc
     if not history.events:
-        raise HistoryUnavailable("Temporal returned an empty history")
+        raise HistoryUnavailableError("Temporal returned an empty history")
     steps, continued_from = await render_steps(list(history.events), client.data_converter)
     current_run = history.run_id
     return EnrollmentHistory(

@@ -20,6 +20,7 @@ from temporalio.converter import DataConverter, PayloadConverter
 
 from api.services.history.steps import HistoryStep, human_duration
 from api.services.history.steps import StepKind as K
+from workflows import search_attributes
 
 
 class _Renderer:
@@ -167,7 +168,10 @@ class _Renderer:
         values: dict[str, Any] = {}
         for key, payload in fields.indexed_fields.items():
             values[key] = _plain(payload)
-        node, status = values.get("OmniNode"), values.get("OmniStatus")
+        node, status = (
+            values.get(search_attributes.NODE.name),
+            values.get(search_attributes.STATUS.name),
+        )
         if node is None and status is None:
             return
         summary = f"now at node {node}" if node else "state recorded"

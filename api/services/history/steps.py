@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from domain.errors import DomainError
+
 
 class StepKind(StrEnum):
     """What a step of a workflow history is; each kind carries its `description`."""
@@ -88,7 +90,7 @@ class StepKind(StrEnum):
     )
 
 
-class HistoryUnavailable(Exception):
+class HistoryUnavailableError(DomainError):
     """Temporal has no history to show (retention expired, never started, or unreachable)."""
 
 
