@@ -136,6 +136,16 @@ class ManagedProcess:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
 
+    def kill(self) -> None:
+        """SIGKILL the process group at once (a crash, for fault tests); `start()` restarts it
+        on the same port and data."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+
     def __enter__(self) -> ManagedProcess:
         return self.start()
 
