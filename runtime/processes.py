@@ -3,7 +3,8 @@
 A `ManagedProcess` starts a command, sends its output to a log file, waits until its TCP port
 accepts connections, and stops it (SIGTERM, then SIGKILL) when closed. Children are put in their
 own process group and are told to die with their parent (Linux `PR_SET_PDEATHSIG`), so a test run
-or a `make run` that is killed leaves no server behind.
+or a `make run` that is killed leaves no server behind.  The signal comes when the *thread* that
+started the child ends: start servers from a long-lived thread (the main one, or a pool's).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from bson.codec_options import CodecOptions
 from pymongo import WriteConcern
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure
 
 Document = dict[str, Any]
 
@@ -34,6 +35,10 @@ HOOKS = "hooks"
 WECOM_CALLBACKS = "wecom_callbacks"
 
 DUPLICATE_KEY = 11000
+
+StoreUnavailable = ConnectionFailure
+"""Raised by a repository when the MongoDB server could not be reached (no server within the
+client's selection timeout, a dropped connection): the same call may succeed later."""
 
 
 def journaled(configured: WriteConcern) -> WriteConcern:
