@@ -255,7 +255,9 @@ class FaultRun:
                 )
             except Exception:  # MongoDB is down: look again shortly
                 waiting = []
-            by_customer = {cid: eid for eid, cid in self.events.taken.items()}
+            by_customer = {
+                cid: eid for eid, cid in self.events.taken.items() if eid.startswith("entry-")
+            }
             due = [
                 int(by_customer[c].removeprefix("entry-"))
                 for c in waiting
