@@ -60,6 +60,8 @@ RECOVERY_INTERVAL = 1.0
 RECOVERY_AGE = timedelta(seconds=2)
 WORKER_FAULT = "worker (kill -9)"
 RESUME_WAIT = 180.0
+IN_FLIGHT = 2.0
+"""A call that reached a receiver this shortly before the worker was killed was still in flight."""
 RECEIVER_LATENCY = 0.05
 """Seconds each receiver takes to answer, so that a kill can land while a call is in flight."""
 MONGODB_DOWN = 7.0
@@ -388,7 +390,9 @@ class FaultRun:
             for key, times in receiver.repeated().items():
                 # The killed worker's call may have reached the receiver: Temporal runs the
                 # activity again after its timeout, with the same key (the receiver de-dupes).
-                if len(times) == 2 and times[0] < worker.killed_at < worker.back_at < times[1]:
+                first, again = times[0], times[-1]
+                in_flight = worker.killed_at - IN_FLIGHT < first < worker.killed_at
+                if len(times) == 2 and in_flight and worker.back_at < again:
                     report.resent += 1
                 else:
                     report.duplicates[f"{receiver.name}:{key}"] = len(times)
