@@ -38,6 +38,7 @@ def projection(progress: act.RecordProgressInput) -> Enrollment:
         journey_id=ref.journey_id,
         version=ref.version,
         customer_id=ref.customer_id,
+        entry_key=ref.entry_key,
         status=status,
         current_node=state.current,
         wait=wait,

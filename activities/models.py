@@ -37,6 +37,8 @@ class EnrollmentRef(BaseModel):
     version: int
     customer_id: str
     enrollment_id: str
+    entry_key: str | None = None
+    """The readable entry key of a concurrent entry (the id may hold it hashed)."""
 
 
 class LoadVersionInput(BaseModel):

@@ -23,6 +23,7 @@ from starlette.types import Lifespan
 from temporalio.client import Client
 
 from api.graphql.http import GraphQLEndpoint
+from api.rate_limit import AbuseLimits
 from api.rest.events import EventsEndpoint, IngestLimits
 from api.rest.health import HealthEndpoint
 from api.rest.wecom import WeComCallbackEndpoint
@@ -53,6 +54,7 @@ def create_app(
     wecom_groups: GroupDirectory | None = None,
     temporal_ui_url: str | None = None,
     wecom_base_urls: Collection[str] = (),
+    abuse: AbuseLimits | None = None,
 ) -> Starlette:
     """The API over the given resources. `channels` is the connector registry (its catalog).
 
@@ -62,6 +64,8 @@ def create_app(
     callbacks leave out. Background routing of callbacks: `app.state.services.drain()` at shutdown.
     `temporal_ui_url` (the Temporal Web UI's base URL) turns on links to workflow histories.
     `wecom_base_urls`: API roots `configureWeCom` accepts besides WeCom's own (a simulator's).
+    `abuse`: per-key rate limit, subscriptions per websocket, key re-check interval
+    (`api.rate_limit.AbuseLimits`; default: its defaults, which set no rate limit).
     """
     services = Services.build(
         store,
@@ -74,11 +78,13 @@ def create_app(
         temporal_ui_url=temporal_ui_url,
         wecom_base_urls=wecom_base_urls,
     )
-    graphql = GraphQLEndpoint(services)
+    abuse = abuse or AbuseLimits()
+    limiter = abuse.limiter()  # one bucket per key across /graphql and /v1/events
+    graphql = GraphQLEndpoint(services, abuse, limiter)
     routes = [
         Route(
             "/v1/events",
-            EventsEndpoint(services, limits or IngestLimits()).handle,
+            EventsEndpoint(services, limits or IngestLimits(), limiter).handle,
             methods=["POST"],
         ),
         Route(

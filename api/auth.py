@@ -9,11 +9,15 @@ A request carries `Authorization: Bearer oj_<prefix>_<secret>`; the key is looke
 | designer  | read; create, edit, publish and archive journeys            |
 | operator  | read; ingest events; enroll customers; pause/resume/cancel  |
 | viewer    | read                                                        |
+
+Only admin keys manage keys (`apiKeys`, `createApiKey`, `revokeApiKey`): that is
+`MANAGE_API_KEYS`, which no other role has.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from domain.tenants import ApiKeyRole
@@ -29,6 +33,8 @@ class Permission(StrEnum):
     MANAGE_ENROLLMENTS = "manage_enrollments"
     MANAGE_CHANNELS = "manage_channels"
     """Connect channels and read their settings (e.g. the tenant's WeCom corp); admin only."""
+    MANAGE_API_KEYS = "manage_api_keys"
+    """List, create and revoke the tenant's API keys; admin only."""
 
 
 ROLE_PERMISSIONS: dict[ApiKeyRole, frozenset[Permission]] = {
@@ -65,12 +71,17 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
-async def authenticate(tenants: TenantRepository, authorization: str | None) -> Principal | None:
-    """The principal of an `Authorization` header value, or None (missing, unknown, revoked)."""
+async def authenticate(
+    tenants: TenantRepository, authorization: str | None, now: datetime | None = None
+) -> Principal | None:
+    """The principal of an `Authorization` header value, or None (missing, unknown, revoked,
+    expired). Records the key's use (`TenantRepository.touch`: at most a write a minute)."""
     token = bearer_token(authorization)
     if token is None:
         return None
-    key = await tenants.authenticate(token)
-    if key is None or not key.active:
+    now = now or datetime.now(UTC)
+    key = await tenants.authenticate(token, now)
+    if key is None or not key.usable_at(now):
         return None
+    await tenants.touch(key, now)
     return Principal(tenant_id=key.tenant_id, role=key.role, key_id=key.id)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ from typing import Any
 
 from runtime.embedded import LOCALHOST, mongodb_server, temporal_dev_server
 from runtime.processes import ManagedProcess, free_port
+from store.secretbox import encode_key, generate_key
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "omnijourney_faults"
@@ -101,6 +103,7 @@ class FaultStack:
         self.temporal = temporal_dev_server(
             root / "temporal", self.temporal_port, free_port(), "default", logs / "temporal.log"
         )
+        self.secrets_keys = json.dumps({"faults": encode_key(generate_key())})
 
     @property
     def mongodb_uri(self) -> str:
@@ -135,16 +138,18 @@ class FaultStack:
         self.mongodb.stop()
 
 
-def worker_env(stack: FaultStack, receivers: list[Receiver]) -> dict[str, str]:
-    """The worker process's settings: where the servers are and which receivers it calls.
-
-    The one place the worker learns about the receivers; the journey names their URLs.
-    """
+def stack_env(stack: FaultStack, receivers: list[Receiver]) -> dict[str, str]:
+    """The settings (environment) of the worker process and of the API: where the servers are,
+    the key sealing stored secrets (both must read what the other sealed), and the receivers the
+    webhook connector may reach (loopback only through the allow-list). The journey names their
+    URLs; this is the one place that lets the connector call them."""
     return {
         "MONGODB_URI": stack.mongodb_uri,
         "MONGODB_DATABASE": DATABASE,
         "TEMPORAL_ADDRESS": stack.temporal_address,
         "TEMPORAL_NAMESPACE": "default",
+        "SECRETS_KEYS": stack.secrets_keys,
+        "WEBHOOK_ALLOWED_NETWORKS": ",".join(sorted({f"{r.host}/32" for r in receivers})),
         "LOG_LEVEL": "WARNING",
         "WECOM_RESULT_POLL_INTERVAL": "60",
     }

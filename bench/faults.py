@@ -37,7 +37,7 @@ from typing import Any
 
 import httpx
 
-from bench.fault_stack import DATABASE, FaultStack, Receiver, WorkerProcess, worker_env
+from bench.fault_stack import FaultStack, Receiver, WorkerProcess, stack_env
 from domain.journey import (
     ActionNode,
     Edge,
@@ -221,7 +221,7 @@ class FaultRun:
         self.res, self.stack, self.worker, self.events = res, stack, worker, events
         self.receivers = receivers
         self.count, self.rate, self.down = count, rate, down
-        self.db = res.mongo[DATABASE]
+        self.db = res.mongo[res.settings.mongodb_database]
         self.report = FaultReport(count)
         self.progress: Callable[[str], None] | None = None
         self._entered = 0
@@ -414,14 +414,15 @@ async def run_faults(
         Receiver("coupons", RECEIVER_LATENCY) as coupons,
         FaultStack(root) as stack,
     ):
-        settings = Settings(
-            mongodb_uri=stack.mongodb_uri,
-            mongodb_database=DATABASE,
-            temporal_address=stack.temporal_address,
-            data_dir=root,
-            api_port=free_port(),
-            # The API logs every failed store or route during the outages; the counts tell it.
-            log_level="CRITICAL",
+        env = stack_env(stack, [crm, coupons])
+        settings = Settings.model_validate(
+            {
+                **{name.lower(): value for name, value in env.items()},
+                "data_dir": root,
+                "api_port": free_port(),
+                # The API logs every failed store or route during the outages; the counts say it.
+                "log_level": "CRITICAL",
+            }
         )
         async with open_resources(settings, stack.mongodb_uri, stack.temporal_address) as res:
             now = datetime.now(UTC)
@@ -436,7 +437,7 @@ async def run_faults(
             app = api_app(res)
             server = api_server(app, res, access_log=False)
             serving = asyncio.create_task(server.serve())
-            worker = WorkerProcess(worker_env(stack, [crm, coupons]), root / "logs" / "worker.log")
+            worker = WorkerProcess(env, root / "logs" / "worker.log")
             try:
                 while not server.started:
                     if serving.done():

@@ -1,13 +1,12 @@
 """Channel connectors behind one `Connector` protocol (see `connectors.base`).
 
 `default_registry` assembles the channels this build ships; the composition root (`runtime/`)
-creates the shared HTTP client and reads the webhook signing secret, then calls it.
+makes the webhook connector (with the source of the tenants' signing secrets and the
+deployment's destination allow-list, `connectors.netguard`), closes it on the way out, and passes
+it in.
 """
 
 from __future__ import annotations
-
-import httpx
-from pydantic import SecretStr
 
 from connectors.base import ActionOutcome, ActionRequest, ActionSpec, Connector, CustomerContact
 from connectors.errors import (
@@ -18,9 +17,10 @@ from connectors.errors import (
     UnknownAction,
     UnknownChannel,
 )
+from connectors.netguard import DestinationGuard
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import SandboxConnector
-from connectors.webhook import WebhookConnector
+from connectors.webhook import FixedSigningSecrets, SigningSecrets, WebhookConnector
 from connectors.wecom import WeComClient, WeComConnector
 
 __all__ = [
@@ -31,19 +31,21 @@ __all__ = [
     "Connector",
     "ConnectorRegistry",
     "CustomerContact",
+    "DestinationGuard",
+    "FixedSigningSecrets",
     "InvalidActionParams",
     "PermanentChannelError",
+    "SigningSecrets",
     "TransientChannelError",
     "UnknownAction",
     "UnknownChannel",
     "WeComClient",
     "WeComConnector",
+    "WebhookConnector",
     "default_registry",
 ]
 
 
-def default_registry(
-    http_client: httpx.AsyncClient, webhook_secret: SecretStr
-) -> ConnectorRegistry:
-    """A registry with every shipped channel: `sandbox` and `webhook` (posting via `http_client`)."""
-    return ConnectorRegistry([SandboxConnector(), WebhookConnector(http_client, webhook_secret)])
+def default_registry(webhook: WebhookConnector) -> ConnectorRegistry:
+    """A registry with every shipped channel: `sandbox` and the given `webhook` connector."""
+    return ConnectorRegistry([SandboxConnector(), webhook])

@@ -91,7 +91,7 @@ def lookup(properties: Mapping[str, Any], path: str) -> Any:
     for segment in path.split("."):
         if isinstance(current, Mapping) and segment in current:
             current = current[segment]
-        elif isinstance(current, Sequence) and not isinstance(current, str) and segment.isdigit():
+        elif isinstance(current, Sequence) and not isinstance(current, str) and _is_index(segment):
             index = int(segment)
             if index >= len(current):
                 return _MISSING
@@ -99,6 +99,11 @@ def lookup(properties: Mapping[str, Any], path: str) -> Any:
         else:
             return _MISSING
     return current
+
+
+def _is_index(segment: str) -> bool:
+    # ASCII only: `"²".isdigit()` holds, yet `int("²")` raises.
+    return segment.isascii() and segment.isdigit()
 
 
 def _compare(op: Operator, actual: Any, expected: Any) -> bool:

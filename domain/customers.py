@@ -8,7 +8,7 @@ the well-known kinds are:
 | `wecom_external_userid`  | WeCom external contact id (per corp)                  |
 | `unionid`                | WeChat UnionID (same person across the brand's apps)  |
 | `openid`                 | WeChat OpenID (per official account / mini-program)   |
-| `phone`                  | mobile number; digits only, a `+86`/`86` prefix dropped |
+| `phone`                  | mobile number; ASCII digits only (full-width ones too), `+86`/`86` dropped |
 | `email`                  | e-mail address, lower-cased                           |
 | `external_id`            | the brand's own id (CRM, member number)               |
 | `douyin_openid`          | Douyin OpenID                                         |
@@ -22,6 +22,7 @@ the older one, and the younger records `merged_into`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -50,7 +51,8 @@ _CHINA_MOBILE_WITH_COUNTRY_CODE = re.compile(r"^86(1\d{10})$")
 def normalize_identity(kind: str, value: str) -> str:
     """The canonical form of an identity value; ValueError when it cannot be one.
 
-    Phones keep their digits only, and a mainland mobile written with the `86` country code
+    Phones keep their digits only, as ASCII (full-width digits and other scripts'
+    digits name the same phone as ASCII ones), and a mainland mobile written with the `86` country code
     loses it (`+86 138-0013-8000` → `13800138000`); e-mails are lower-cased; every value is
     stripped of surrounding white space.
     """
@@ -58,7 +60,7 @@ def normalize_identity(kind: str, value: str) -> str:
         raise ValueError(f"identity kind {kind!r} must match {IDENTITY_KIND_PATTERN}")
     cleaned = value.strip()
     if kind == "phone":
-        cleaned = "".join(ch for ch in cleaned if ch.isdigit())
+        cleaned = _phone_digits(cleaned)
         match = _CHINA_MOBILE_WITH_COUNTRY_CODE.match(cleaned)
         if match:
             cleaned = match.group(1)
@@ -73,6 +75,13 @@ def normalize_identity(kind: str, value: str) -> str:
     if len(cleaned) > MAX_IDENTITY_VALUE_LENGTH:
         raise ValueError(f"an identity value is at most {MAX_IDENTITY_VALUE_LENGTH} characters")
     return cleaned
+
+
+def _phone_digits(value: str) -> str:
+    """The ASCII digits a phone is written with: full-width digits become ASCII by NFKC,
+    other decimal digits (Arabic-Indic, Devanagari...) by their value; the rest is dropped."""
+    digits = (unicodedata.decimal(ch, None) for ch in unicodedata.normalize("NFKC", value))
+    return "".join(str(digit) for digit in digits if digit is not None)
 
 
 class Identity(BaseModel):

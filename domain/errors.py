@@ -4,7 +4,8 @@
 DomainError
  ├── NotFound       a thing with that id does not exist (in this tenant)
  ├── Conflict       the write contradicts the stored state (stale revision, archived journey…)
- └── InvalidInput   the input is malformed; carries one `FieldProblem` per offending field
+ ├── InvalidInput   the input is malformed; carries one `FieldProblem` per offending field
+ └── QueryTimeout   a read ran out of its time budget (e.g. MongoDB's maxTimeMS) and was stopped
 ```
 
 Adapters translate these at their boundary: GraphQL into union results, webhooks into HTTP
@@ -46,6 +47,18 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """The write contradicts the stored state; re-read and try again (or give up)."""
+
+
+class QueryTimeout(DomainError):
+    """A read took longer than it may (`what` it was) and was stopped; ask for less."""
+
+    def __init__(self, what: str, limit_ms: int) -> None:
+        super().__init__(
+            f"{what} took longer than the {limit_ms} ms allowed and was stopped; "
+            "ask for a shorter range or a narrower cut"
+        )
+        self.what = what
+        self.limit_ms = limit_ms
 
 
 class InvalidInput(DomainError):

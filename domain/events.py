@@ -10,7 +10,7 @@ resolved customer and the time it was received.
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import (
@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -28,6 +29,17 @@ from domain.errors import InvalidInput
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 MAX_EVENT_TYPE_LENGTH = 64
 MAX_PROPERTIES_BYTES = 32 * 1024
+"""Properties as JSON, at most: far below BSON's 16 MiB document limit, whatever the encoding."""
+MAX_PROPERTIES_DEPTH = 32
+"""Nesting levels of objects and lists in `properties` (`{"a": 1}` is one): MongoDB refuses
+documents nested past 100 levels, and a stored event (or a profile copying its properties) adds
+levels of its own."""
+INT64_RANGE = (-(2**63), 2**63 - 1)
+"""The integers BSON stores; a property outside it could never be stored."""
+EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+"""Events said to happen before this are refused at ingestion (a unit mix-up, or a zero date)."""
+MAX_CLOCK_SKEW = timedelta(days=1)
+"""Events said to happen more than this after they are received are refused at ingestion."""
 MAX_IDENTITIES = 8
 
 
@@ -51,10 +63,14 @@ class EventIn(BaseModel):
         description="Identity kind → value; at least one. Values are normalized.",
     )
     timestamp: AwareDatetime = Field(
-        description="When it happened; must carry a time zone. Kept in UTC, to the millisecond."
+        description="When it happened; must carry a time zone. Kept in UTC, to the millisecond. "
+        "At ingestion, from `EARLIEST_EVENT_TIME` to `MAX_CLOCK_SKEW` after the server's now."
     )
     properties: dict[str, Any] = Field(
-        default_factory=dict, description=f"At most {MAX_PROPERTIES_BYTES} bytes as JSON."
+        default_factory=dict,
+        description=f"At most {MAX_PROPERTIES_BYTES} bytes as JSON, nested at most "
+        f"{MAX_PROPERTIES_DEPTH} levels, integers within 64 bits, names neither starting with `$` "
+        "nor holding NUL.",
     )
 
     @field_validator("identity")
@@ -73,13 +89,24 @@ class EventIn(BaseModel):
 
     @field_validator("timestamp")
     @classmethod
-    def _to_utc_milliseconds(cls, value: AwareDatetime) -> AwareDatetime:
+    def _to_utc_milliseconds(cls, value: AwareDatetime, info: ValidationInfo) -> AwareDatetime:
+        # At ingestion (`parse` with `now`), a time outside the sane window is refused.
+        now = info.context.get("now") if isinstance(info.context, dict) else None
+        if isinstance(now, datetime):
+            if value < EARLIEST_EVENT_TIME:
+                raise ValueError(f"the event time is before {EARLIEST_EVENT_TIME:%Y-%m-%d}")
+            if value > now + MAX_CLOCK_SKEW:
+                raise ValueError("the event time is more than a day in the future")
         # Stored to the millisecond (BSON dates); keep the model equal to what is stored.
         return value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
 
     @field_validator("properties")
     @classmethod
     def _bounded_json(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # The shape first: it is walked without recursion, so a deep document cannot crash it.
+        problem = _shape_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         try:
             encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -87,9 +114,6 @@ class EventIn(BaseModel):
         size = len(encoded.encode("utf-8"))
         if size > MAX_PROPERTIES_BYTES:
             raise ValueError(f"properties are {size} bytes as JSON; at most {MAX_PROPERTIES_BYTES}")
-        bad = _dollar_key(value)
-        if bad is not None:
-            raise ValueError(f"property names cannot start with '$' ({bad!r})")
         return value
 
     @property
@@ -98,27 +122,39 @@ class EventIn(BaseModel):
         return identities_from_mapping(self.identity)
 
     @classmethod
-    def parse(cls, data: Any, path: str = "") -> EventIn:
-        """Validate client input, raising `InvalidInput` with one problem per bad field."""
+    def parse(cls, data: Any, path: str = "", *, now: datetime | None = None) -> EventIn:
+        """Validate client input, raising `InvalidInput` with one problem per bad field.
+
+        With `now` (ingestion), the timestamp must also lie between `EARLIEST_EVENT_TIME` and
+        `MAX_CLOCK_SKEW` after `now`."""
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data, context={"now": now})
         except ValidationError as exc:
             raise InvalidInput.from_validation_error(exc, prefix=path) from exc
 
 
-def _dollar_key(value: Any) -> str | None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if str(key).startswith("$"):
-                return str(key)
-            found = _dollar_key(item)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for item in value:
-            found = _dollar_key(item)
-            if found is not None:
-                return found
+def _shape_problem(properties: dict[str, Any]) -> str | None:
+    """Why `properties` cannot be stored as they are, or None: nested too deep, an integer BSON
+    cannot hold, a name MongoDB refuses (leading `$`, a NUL character)."""
+    low, high = INT64_RANGE
+    stack: list[tuple[Any, int, str]] = [(properties, 1, "")]
+    while stack:
+        node, depth, path = stack.pop()
+        if depth > MAX_PROPERTIES_DEPTH:
+            return f"properties nest deeper than {MAX_PROPERTIES_DEPTH} levels (at {path!r})"
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, item in items:
+            name = str(key)
+            if isinstance(node, dict):
+                if name.startswith("$"):
+                    return f"property names cannot start with '$' ({name!r})"
+                if "\x00" in name:
+                    return f"property names cannot hold a NUL character ({name!r})"
+            here = f"{path}.{name}" if path else name
+            if isinstance(item, int) and not isinstance(item, bool) and not low <= item <= high:
+                return f"{here!r} is outside the 64-bit integer range"
+            if isinstance(item, dict | list):
+                stack.append((item, depth + 1, here))
     return None
 
 

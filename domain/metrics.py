@@ -50,7 +50,9 @@ CONTACT_ADDED = "wecom.contact_added"
 CONTACT_DELETED = "wecom.contact_deleted_by_customer"
 RETENTION_DAYS: tuple[int, ...] = (7, 30, 90)
 RETENTION_WINDOW_DAYS = 7
-MAX_RANGE = timedelta(days=366 * 3)
+MAX_RANGE = timedelta(days=366)
+"""The longest range one metrics query may cover: a year (leap years too). Every metric is an
+aggregation over the range, so the range bounds the work one request can ask of MongoDB."""
 
 
 def safe_div(numerator: float, denominator: float) -> float | None:
@@ -75,7 +77,9 @@ class TimeRange(_Frozen):
         if self.end <= self.start:
             raise ValueError("a time range must end after it starts")
         if self.end - self.start > MAX_RANGE:
-            raise ValueError(f"a time range spans at most {MAX_RANGE.days} days")
+            raise ValueError(
+                f"a time range spans at most {MAX_RANGE.days} days; ask for several shorter ranges"
+            )
         return self
 
 

@@ -2,22 +2,28 @@
 
 An API key is `oj_<prefix>_<secret>`. The whole key is shown once, when it is created; only its
 SHA-256 hash is stored. The `prefix` is stored in clear so people can tell their keys apart.
+A key may carry an expiry (`expires_at`): from then on it authenticates as nothing, like a revoked
+one. `last_used_at` is kept at `LAST_USED_GRANULARITY`: authenticating writes it only when the
+stored time is older than that, so a busy key costs one write a minute, not one per request.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ApiKeyRole = Literal["admin", "designer", "operator", "viewer"]
 """What a key may do: `admin` everything; `designer` edit and publish journeys; `operator` ingest
 events and manage enrollments; `viewer` read only."""
 
 KEY_PREFIX_LENGTH = 8
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+"""How stale a key's `last_used_at` may get: it is rewritten at most once per this interval."""
 
 
 class Tenant(BaseModel):
@@ -52,11 +58,33 @@ class ApiKey(BaseModel):
     prefix: str
     created_at: AwareDatetime
     revoked_at: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None
+    """From this time on the key authenticates as nothing; None: it never expires."""
+    last_used_at: AwareDatetime | None = None
+    """When the key last authenticated, to within `LAST_USED_GRANULARITY`; None: never."""
+
+    @model_validator(mode="after")
+    def _expires_after_creation(self) -> ApiKey:
+        if self.expires_at is not None and self.expires_at <= self.created_at:
+            raise ValueError("expires_at must be after the key's creation")
+        return self
 
     @property
     def active(self) -> bool:
-        """Not revoked."""
+        """Not revoked (it may still have expired: see `usable_at`)."""
         return self.revoked_at is None
+
+    def expired_at(self, now: datetime) -> bool:
+        """Whether the key's expiry has passed at `now`."""
+        return self.expires_at is not None and self.expires_at <= now
+
+    def usable_at(self, now: datetime) -> bool:
+        """Whether the key authenticates at `now`: neither revoked nor expired."""
+        return self.active and not self.expired_at(now)
+
+    def last_used_is_stale(self, now: datetime) -> bool:
+        """Whether `last_used_at` should be rewritten for a use at `now`."""
+        return self.last_used_at is None or now - self.last_used_at >= LAST_USED_GRANULARITY
 
 
 def generate_api_key() -> tuple[str, str]:

@@ -43,6 +43,10 @@ MAX_WAIT = timedelta(days=400)
 
 _ELSE = "else"
 
+NAMED_PARAMS_PROBLEMS = frozenset({"destination_not_allowed", "reserved_header"})
+"""Params problems a connector's params model names itself (a pydantic custom error of that
+type), so clients can tell them apart; every other params error is `invalid_params`."""
+
 
 class Problem(BaseModel):
     """One thing wrong with a journey.
@@ -375,8 +379,9 @@ class _Checker:
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
                 path = _format_loc(("params", *error["loc"]))
+                named = error["type"] in NAMED_PARAMS_PROBLEMS
                 self.add(
-                    "invalid_params",
+                    error["type"] if named else "invalid_params",
                     node.id,
                     f"action '{node.id}' ({node.channel}.{node.action}): {path}: {error['msg']}",
                     path,

@@ -128,7 +128,7 @@ def kind_of(message: Mapping[str, str]) -> str:
 def occurred_at(message: Mapping[str, str]) -> datetime:
     """The callback's CreateTime (seconds since the epoch) as a UTC datetime."""
     raw = message.get("CreateTime", "").strip()
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise UntranslatableCallback("CreateTime must be seconds since the epoch")
     try:
         return datetime.fromtimestamp(int(raw), UTC)
@@ -283,6 +283,11 @@ def _required(message: Mapping[str, str], name: str) -> str:
 
 
 def _int_or_none(raw: str | None) -> int | None:
-    if raw is None or not raw.strip().lstrip("-").isdigit():
+    if raw is None:
         return None
-    return int(raw.strip())
+    text = raw.strip()
+    # ASCII digits after at most one minus: `int` refuses `--1` and `²`, which `isdigit` allows.
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    return int(text)

@@ -8,8 +8,14 @@
     omnijourney worker         the workers (and the WeCom result poller) only
     omnijourney create-tenant ID --name NAME
                                add a tenant (production has no demo seed)
-    omnijourney create-api-key TENANT --role ROLE --name NAME
+    omnijourney create-api-key TENANT --role ROLE --name NAME [--expires-at ISO-TIME]
                                issue an API key and print it once
+    omnijourney list-api-keys TENANT
+                               the tenant's keys (id, role, name, dates; never secrets)
+    omnijourney revoke-api-key TENANT KEY_ID [--allow-last-admin]
+                               revoke a key (the last usable admin key only with the flag)
+    omnijourney rotate-webhook-secret --tenant TENANT [--overlap-hours H]
+                               make the tenant's new webhook signing secret and print it once
     omnijourney export-schema  print the GraphQL schema (SDL)
 
 Settings come from the environment (see README, "Configuration").
@@ -29,18 +35,29 @@ from typing import Any, get_args
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 
-from domain.errors import Conflict
+from domain.errors import Conflict, InvalidInput, NotFound
 from domain.tenants import ApiKeyRole, Tenant
+from domain.webhooks import DEFAULT_OVERLAP, check_overlap
 from runtime.demo import play
 from runtime.embedded import EmbeddedStack
 from runtime.resources import open_resources
+from runtime.secrets import SecretsNotConfigured, secret_box
 from runtime.seed import seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
 from store.database import Store
+from store.secretbox import SecretError
 
 SIMULATED_TASK_MAX_AGE = timedelta(minutes=1)
+DEFAULT_OVERLAP_HOURS = int(DEFAULT_OVERLAP.total_seconds() // 3600)
+ADMIN_COMMANDS = (
+    "create-tenant",
+    "create-api-key",
+    "list-api-keys",
+    "revoke-api-key",
+    "rotate-webhook-secret",
+)
 
 
 def _banner(
@@ -205,12 +222,104 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         if await store.tenants.find(args.tenant_id) is None:
             print(f"omnijourney: no tenant {args.tenant_id!r}", file=sys.stderr)
             return 2
-        key, raw = await store.tenants.create_api_key(args.tenant_id, args.name, args.role, now)
+        if args.command == "rotate-webhook-secret":
+            return await _rotate_webhook_secret(settings, mongo, args, now)
+        if args.command == "list-api-keys":
+            return await _list_keys(store, args.tenant_id, now)
+        if args.command == "revoke-api-key":
+            return await _revoke_key(store, args, now)
+        try:
+            key, raw = await store.tenants.create_api_key(
+                args.tenant_id, args.name, args.role, now, expires_at=args.expires_at
+            )
+        except ValidationError as exc:
+            print(f"omnijourney: {_first_error(exc)}", file=sys.stderr)
+            return 2
         print(f"API key {key.id} ({args.role}) for tenant {args.tenant_id}; shown only now:")
         print(raw)
         return 0
     finally:
         await mongo.close()
+
+
+async def _rotate_webhook_secret(
+    settings: Settings,
+    mongo: AsyncMongoClient[dict[str, Any]],
+    args: argparse.Namespace,
+    now: datetime,
+) -> int:
+    try:
+        overlap = check_overlap(timedelta(hours=args.overlap_hours), "--overlap-hours")
+        store = Store(mongo[settings.mongodb_database], secret_box(settings))
+        secret, info = await store.webhook_secrets.rotate(args.tenant_id, now, overlap)
+    except (InvalidInput, Conflict, SecretError, SecretsNotConfigured) as exc:
+        print(f"omnijourney: {_first_line(exc)}", file=sys.stderr)
+        return 2
+    if info.previous_valid_until is not None:
+        overlap_note = (
+            f"the replaced secret also signs until {info.previous_valid_until:%Y-%m-%d %H:%M} UTC"
+        )
+    else:
+        overlap_note = "the replaced secret, if any, no longer signs"
+    print(f"webhook signing secret for tenant {args.tenant_id} ({overlap_note}); shown only now:")
+    print(secret.get_secret_value())
+    return 0
+
+
+async def _list_keys(store: Store, tenant_id: str, now: datetime) -> int:
+    keys = await store.tenants.list_api_keys(tenant_id)
+    print("id\trole\tprefix\tstate\tname\tcreated\texpires\tlast used (to the minute)")
+    for key in keys:
+        state = "revoked" if not key.active else "expired" if key.expired_at(now) else "active"
+        print(
+            "\t".join(
+                [
+                    key.id,
+                    key.role,
+                    key.prefix,
+                    state,
+                    key.name,
+                    _when(key.created_at),
+                    _when(key.expires_at),
+                    _when(key.last_used_at),
+                ]
+            )
+        )
+    return 0
+
+
+async def _revoke_key(store: Store, args: argparse.Namespace, now: datetime) -> int:
+    try:
+        key = await store.tenants.revoke_api_key(
+            args.tenant_id, args.key_id, now, keep_last_admin=not args.allow_last_admin
+        )
+    except NotFound as exc:
+        print(f"omnijourney: {exc}", file=sys.stderr)
+        return 2
+    except Conflict as exc:
+        print(f"omnijourney: {exc} (or pass --allow-last-admin)", file=sys.stderr)
+        return 2
+    print(f"API key {key.id} revoked at {_when(key.revoked_at)}")
+    return 0
+
+
+def _when(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.isoformat(timespec="seconds")
+
+
+def _aware_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from exc
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone, e.g. {value}Z or {value}+08:00")
+    return moment
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def _first_line(exc: Exception) -> str:
@@ -249,6 +358,32 @@ def parser() -> argparse.ArgumentParser:
     key.add_argument("tenant_id", help="the tenant the key acts for")
     key.add_argument("--role", required=True, choices=list(get_args(ApiKeyRole)))
     key.add_argument("--name", required=True, help="what the key is for, e.g. 'ops console'")
+    key.add_argument(
+        "--expires-at",
+        type=_aware_time,
+        default=None,
+        help="when the key stops working, ISO 8601 with a time zone (default: never)",
+    )
+    listing = commands.add_parser("list-api-keys", help="list a tenant's keys (never secrets)")
+    listing.add_argument("tenant_id", help="the tenant")
+    revoke = commands.add_parser("revoke-api-key", help="revoke a key")
+    revoke.add_argument("tenant_id", help="the tenant the key acts for")
+    revoke.add_argument("key_id", help="the key's id (key_..., see list-api-keys)")
+    revoke.add_argument(
+        "--allow-last-admin",
+        action="store_true",
+        help="also revoke the tenant's last usable admin key (refused by default)",
+    )
+    rotate = commands.add_parser(
+        "rotate-webhook-secret", help="make a tenant's new webhook signing secret, print it once"
+    )
+    rotate.add_argument("--tenant", dest="tenant_id", required=True, help="the tenant")
+    rotate.add_argument(
+        "--overlap-hours",
+        type=float,
+        default=DEFAULT_OVERLAP_HOURS,
+        help=f"how long the replaced secret keeps signing, 0 to 168 (default {DEFAULT_OVERLAP_HOURS})",
+    )
     return root
 
 
@@ -264,17 +399,22 @@ def main(argv: list[str] | None = None) -> int:
     # httpx logs every request's full URL at INFO, and WeCom's take the app secret (gettoken)
     # or an access token in the query.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, settings_level(settings)))
-    if args.command in ("run", "demo"):
-        wanted = args.command == "demo" or args.demo
-        if wanted:
-            for name in ("activities.channel", "connectors.wecom.client"):
-                logging.getLogger(name).setLevel(max(logging.WARNING, settings_level(settings)))
-        return cmd_run(settings, DemoOptions(args.customers, args.seconds) if wanted else None)
-    if args.command in ("create-tenant", "create-api-key"):
-        return asyncio.run(_admin(settings, args))
-    if args.command == "api":
-        return cmd_serve(settings, api=True, worker=False)
-    return cmd_serve(settings, api=False, worker=True)
+    try:
+        if args.command in ("run", "demo"):
+            wanted = args.command == "demo" or args.demo
+            if wanted:
+                for name in ("activities.channel", "connectors.wecom.client"):
+                    logging.getLogger(name).setLevel(max(logging.WARNING, settings_level(settings)))
+            return cmd_run(settings, DemoOptions(args.customers, args.seconds) if wanted else None)
+        if args.command in ADMIN_COMMANDS:
+            return asyncio.run(_admin(settings, args))
+        if args.command == "api":
+            return cmd_serve(settings, api=True, worker=False)
+        return cmd_serve(settings, api=False, worker=True)
+    except (SecretsNotConfigured, SecretError) as exc:
+        # A configuration problem (no SECRETS_KEYS, a key taken away): say so, no traceback.
+        print(f"omnijourney: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -12,11 +12,13 @@ import httpx
 from pymongo import AsyncMongoClient
 from temporalio.client import Client
 
-from connectors import default_registry
+from connectors import DestinationGuard, WebhookConnector, default_registry
 from connectors.registry import ConnectorRegistry
 from connectors.wecom import WeComClient, WeComConnector
+from runtime.secrets import secret_box
 from runtime.settings import Settings
 from store.database import Store
+from store.webhook_secrets import CachedSigningSecrets
 from workflows import search_attributes
 from workflows.converter import DATA_CONVERTER
 
@@ -45,11 +47,21 @@ class Resources:
 async def open_resources(
     settings: Settings, mongodb_uri: str, temporal_address: str
 ) -> AsyncIterator[Resources]:
-    """Connect to MongoDB and Temporal, create indexes and search attributes, yield, close."""
+    """Connect to MongoDB and Temporal, create indexes and search attributes, seal stored
+    secrets under the primary key, yield, close."""
+    box = secret_box(settings)  # before connecting: a missing SECRETS_KEYS fails fast
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
     try:
-        store = Store(mongo[settings.mongodb_database])
+        store = Store(
+            mongo[settings.mongodb_database], box, max_time_ms=settings.mongodb_max_time_ms
+        )
         await store.ensure_indexes()
+        await store.reseal_secrets()
+        if settings.webhook_signing_secret is not None:
+            log.warning(
+                "WEBHOOK_SIGNING_SECRET is deprecated: tenants without a webhook secret of their "
+                "own start with it; rotate each tenant's (rotateWebhookSecret) and unset it"
+            )
         temporal = await Client.connect(
             temporal_address, namespace=settings.temporal_namespace, data_converter=DATA_CONVERTER
         )
@@ -57,8 +69,12 @@ async def open_resources(
             await search_attributes.register(temporal)
         except Exception as err:  # a production namespace may forbid it; ops register them
             log.warning("could not register search attributes: %s", err)
-        async with httpx.AsyncClient() as http:
-            registry = default_registry(http, settings.webhook_signing_secret)
+        webhook = WebhookConnector(
+            CachedSigningSecrets(store.webhook_secrets, settings.webhook_signing_secret),
+            DestinationGuard(settings.webhook_allowed_networks),
+        )
+        async with httpx.AsyncClient() as http, webhook:
+            registry = default_registry(webhook)
             wecom_client = WeComClient(http, store.wecom_credentials)
             wecom = WeComConnector(wecom_client, store.wecom_allowances, store.wecom_transfers)
             registry.register(wecom)

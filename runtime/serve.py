@@ -15,9 +15,11 @@ from starlette.applications import Starlette
 from temporalio.worker import Worker
 
 from api.app import create_app
+from api.rate_limit import AbuseLimits
 from api.services.ingest import IngestService
 from connectors.wecom.envelope import CallbackCodec
 from runtime.resources import Resources
+from runtime.settings import Settings
 from runtime.wecom_results import MassMessageResultPoller
 from runtime.worker import build_workers
 
@@ -54,6 +56,16 @@ def api_app(resources: Resources, temporal_ui_url: str | None = None) -> Starlet
         provisioner=resources.wecom,
         wecom_groups=resources.wecom,
         temporal_ui_url=temporal_ui_url,
+        abuse=abuse_limits(resources.settings),
+    )
+
+
+def abuse_limits(settings: Settings) -> AbuseLimits:
+    """The API's per-key and per-websocket limits, from the settings."""
+    return AbuseLimits(
+        requests_per_second=settings.api_rate_limit or None,
+        burst=settings.api_rate_limit_burst,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
 
 

@@ -6,13 +6,17 @@ Every field is read from the environment variable of the same name in upper case
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEV_WEBHOOK_SIGNING_SECRET = "dev-only-insecure-webhook-secret"  # noqa: S105 - a labelled dev default
+from connectors.netguard import DestinationGuard
+from store.secretbox import parse_keys
+
 RESULT_POLL_INTERVAL = 30.0
 DEMO_RESULT_POLL_INTERVAL = 2.0
 
@@ -20,9 +24,14 @@ DEMO_RESULT_POLL_INTERVAL = 2.0
 class Settings(BaseSettings):
     """Configuration of the api, the worker and the embedded stack."""
 
-    # An empty variable counts as unset, so `MONGODB_URI=` selects the embedded server.
+    # An empty variable counts as unset, so `MONGODB_URI=` selects the embedded server. Errors
+    # hide the input: it holds MONGODB_URI's credentials and the SECRETS_KEYS.
     model_config = SettingsConfigDict(
-        case_sensitive=False, env_ignore_empty=True, extra="ignore", frozen=True
+        case_sensitive=False,
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
     )
 
     mongodb_uri: SecretStr | None = Field(
@@ -56,10 +65,31 @@ class Settings(BaseSettings):
     embedded_mongodb_port: int = Field(
         default=27018, ge=1, le=65535, description="Port of the embedded SecantusDB server."
     )
-    webhook_signing_secret: SecretStr = Field(
-        default=SecretStr(DEV_WEBHOOK_SIGNING_SECRET),
-        description="HMAC secret that signs and verifies webhooks. The default is for local "
-        "development only; set a real one in production.",
+    webhook_signing_secret: SecretStr | None = Field(
+        default=None,
+        description="Deprecated: webhooks are signed with per-tenant secrets "
+        "(`rotateWebhookSecret`). When set, a tenant without a secret of its own starts with "
+        "this one (so existing receivers keep verifying) until an admin rotates it.",
+    )
+    secrets_keys: SecretStr | None = Field(
+        default=None,
+        description="Keys sealing stored secrets (AES-256-GCM), a JSON object of key id -> "
+        'base64 32-byte key, e.g. {"2027-01": "..."}. Unset: with the embedded MongoDB a '
+        "dev-only key file under DATA_DIR; required when MONGODB_URI is set.",
+    )
+    secrets_primary_key_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The key id of SECRETS_KEYS that new secrets are sealed under (and that "
+        "start-up re-seals older ones to); may be unset when SECRETS_KEYS holds one key.",
+    )
+    webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Webhook destinations allowed although not public, for on-premise receivers: "
+        "comma-separated (or a JSON list). A CIDR network (`10.20.0.0/16`, `fd12::/64`) allows "
+        "every address inside it, whatever host name resolves there; a host name "
+        "(`crm.corp.example`, `receiver`) allows exactly that host (no wildcards, not its "
+        "subdomains) whatever it resolves to. Empty: public addresses only.",
     )
     channel_rate_limits: dict[str, float] = Field(
         default_factory=lambda: {"webhook": 50.0, "sandbox": 200.0},
@@ -91,6 +121,31 @@ class Settings(BaseSettings):
         description="Seconds between the worker's polls of WeCom for mass-message task results. "
         "Unset: 2 with the in-process simulator (the demo), else 30.",
     )
+    api_rate_limit: float = Field(
+        default=20.0,
+        ge=0,
+        description="Requests per second each API key may make to /graphql (HTTP) and "
+        "/v1/events, refilling a token bucket of API_RATE_LIMIT_BURST; over it, HTTP 429 with "
+        "Retry-After. Kept per API process: N replicas allow N times this. 0 turns it off.",
+    )
+    api_rate_limit_burst: int = Field(
+        default=40,
+        ge=1,
+        description="How many requests an API key may make at once before API_RATE_LIMIT "
+        "paces it (the token bucket's size).",
+    )
+    max_subscriptions_per_connection: int = Field(
+        default=20,
+        ge=1,
+        description="Operations one websocket may run at once; a `subscribe` over it gets an "
+        "`error` message (the connection stays open).",
+    )
+    mongodb_max_time_ms: int = Field(
+        default=15_000,
+        ge=1,
+        description="Milliseconds MongoDB may spend on one metrics, timeline or search "
+        "aggregation (maxTimeMS) before it is stopped and the query answers QUERY_TIMEOUT.",
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -100,6 +155,22 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown log level {value!r}; use DEBUG, INFO, WARNING or ERROR")
         return level
 
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _split_allowed_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [entry for entry in text.replace(",", " ").split() if entry]
+        return value
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _valid_allowed_networks(cls, value: list[str]) -> list[str]:
+        DestinationGuard(value)  # raises ValueError naming a malformed entry
+        return value
+
     @field_validator("channel_rate_limits")
     @classmethod
     def _positive_rates(cls, value: dict[str, float]) -> dict[str, float]:
@@ -107,6 +178,31 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"channel rate limits must be positive activities/s, got {bad}")
         return value
+
+    @model_validator(mode="after")
+    def _usable_secrets_keys(self) -> Settings:
+        if self.secrets_keys is None:
+            if self.secrets_primary_key_id is not None:
+                raise ValueError("SECRETS_PRIMARY_KEY_ID is set but SECRETS_KEYS is not")
+            return self
+        try:
+            keys = parse_keys(self.secrets_keys.get_secret_value())
+        except ValueError as exc:
+            # `from None`: the error chain would show the variable's value.
+            raise ValueError(f"SECRETS_KEYS {exc}") from None
+        primary = self.secrets_primary_key_id
+        if primary is None and len(keys) > 1:
+            raise ValueError("SECRETS_PRIMARY_KEY_ID must name one of several SECRETS_KEYS")
+        if primary is not None and primary not in keys:
+            raise ValueError(f"SECRETS_PRIMARY_KEY_ID {primary!r} is not a key of SECRETS_KEYS")
+        return self
+
+    def secret_keys(self) -> tuple[dict[str, bytes], str] | None:
+        """SECRETS_KEYS as key id -> key, and the primary key id; None when unset."""
+        if self.secrets_keys is None:
+            return None
+        keys = parse_keys(self.secrets_keys.get_secret_value())
+        return keys, self.secrets_primary_key_id or next(iter(keys))
 
     @property
     def uses_embedded_mongodb(self) -> bool:
@@ -117,11 +213,6 @@ class Settings(BaseSettings):
     def uses_embedded_temporal(self) -> bool:
         """Whether no Temporal address is configured, so the embedded dev server is needed."""
         return self.temporal_address is None
-
-    @property
-    def uses_dev_webhook_secret(self) -> bool:
-        """Whether the webhook secret is still the insecure development default."""
-        return self.webhook_signing_secret.get_secret_value() == DEV_WEBHOOK_SIGNING_SECRET
 
     def result_poll_interval(self, *, simulated: bool) -> float:
         """WECOM_RESULT_POLL_INTERVAL, or its default for a process with or without the simulator."""

@@ -15,6 +15,7 @@ from store.callbacks import RETENTION as CALLBACK_RETENTION
 from store.callbacks import CallbackRepository
 from store.channel_credentials import WeComCredentialsRepository
 from store.customers import CustomerRepository
+from store.dead_letters import DeadLetterRepository
 from store.deliveries import DeliveryRepository
 from store.enrollments import EnrollmentRepository
 from store.events import EventRepository
@@ -26,6 +27,7 @@ from store.mongo import (
     API_KEYS,
     CHANNEL_CREDENTIALS,
     CUSTOMERS,
+    DEFAULT_MAX_TIME_MS,
     DELIVERIES,
     ENROLLMENT_RUNS,
     ENROLLMENTS,
@@ -35,14 +37,17 @@ from store.mongo import (
     JOURNEYS,
     OPERATIONS,
     TRANSITIONS,
+    WEBHOOK_SECRETS,
     WECOM_ALLOWANCES,
     WECOM_CALLBACKS,
     WECOM_TRANSFERS,
     collection,
 )
 from store.operations import OperationRepository
+from store.secretbox import SecretBox, SecretError
 from store.tenants import TenantRepository
 from store.timeline import TimelineRepository
+from store.webhook_secrets import WebhookSecretRepository
 from store.wecom_ledgers import AllowanceLedger, TransferLedger
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -121,6 +126,18 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("received_at", ASCENDING), ("_id", ASCENDING)],
             partialFilterExpression={"route_pending": True},
             name="unrouted_by_received",
+        ),
+        # the sweep's share of one tenant: its events still to be routed, oldest first
+        IndexModel(
+            [("tenant_id", ASCENDING), ("received_at", ASCENDING), ("_id", ASCENDING)],
+            partialFilterExpression={"route_pending": True},
+            name="unrouted_by_tenant",
+        ),
+        # dead letters (parked after too many failed routing attempts), oldest parked first
+        IndexModel(
+            [("tenant_id", ASCENDING), ("route_dead_at", ASCENDING), ("_id", ASCENDING)],
+            partialFilterExpression={"route_dead": True},
+            name="dead_letters",
         ),
     ],
     ENROLLMENTS: [
@@ -240,6 +257,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("tenant_id", ASCENDING)], unique=True, name="tenant_unique"),
         IndexModel([("callback_id", ASCENDING)], unique=True, name="callback_id_unique"),
     ],
+    WEBHOOK_SECRETS: [
+        IndexModel([("tenant_id", ASCENDING)], unique=True, name="tenant_unique"),
+    ],
     WECOM_ALLOWANCES: [
         IndexModel(
             [
@@ -287,25 +307,39 @@ OBSOLETE_INDEXES: dict[str, list[str]] = {
 
 
 class Store:
-    """All repositories over one `AsyncDatabase`."""
+    """All repositories over one `AsyncDatabase`.
 
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    `secrets` seals the secrets some repositories hold (WeCom credentials, webhook signing
+    secrets); a store built without one refuses to read or write them. `max_time_ms` bounds
+    each metrics and timeline aggregation (MongoDB's `maxTimeMS`; over it they raise
+    `QueryTimeout`).
+    """
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Any],
+        secrets: SecretBox | None = None,
+        *,
+        max_time_ms: int = DEFAULT_MAX_TIME_MS,
+    ) -> None:
         self.db = db
         self.tenants = TenantRepository(db)
         self.journeys = JourneyRepository(db)
         self.customers = CustomerRepository(db)
         self.events = EventRepository(db)
+        self.dead_letters = DeadLetterRepository(db)
         self.enrollments = EnrollmentRepository(db)
         self.deliveries = DeliveryRepository(db)
-        self.timeline = TimelineRepository(db)
+        self.timeline = TimelineRepository(db, max_time_ms)
         self.operations = OperationRepository(db)
         self.live = LiveFeedRepository(db)
-        self.wecom_credentials = WeComCredentialsRepository(db)
+        self.wecom_credentials = WeComCredentialsRepository(db, secrets)
         self.wecom_allowances = AllowanceLedger(db)
         self.wecom_transfers = TransferLedger(db)
         self.hooks = HookRepository(db)
-        self.metrics = MetricsRepository(db)
+        self.metrics = MetricsRepository(db, max_time_ms)
         self.wecom_callbacks = CallbackRepository(db)
+        self.webhook_secrets = WebhookSecretRepository(db, secrets)
 
     async def ping(self) -> bool:
         """Whether the server answers a `ping` (raises on connection errors)."""
@@ -323,3 +357,17 @@ class Store:
             for index in obsolete:
                 if index in present:
                     await handle.drop_index(index)
+
+    async def reseal_secrets(self) -> int:
+        """At start-up, after `ensure_indexes`: seal secrets stored in plain text and re-seal those
+        under an older key with the primary one; how many changed (idempotent)."""
+        changed, failed = 0, []
+        # Each collection is re-sealed even when another holds values under a missing key.
+        for repository in (self.wecom_credentials, self.webhook_secrets):
+            try:
+                changed += await repository.reseal()
+            except SecretError as exc:
+                failed.append(exc)
+        if failed:
+            raise SecretError("; ".join(str(exc) for exc in failed))
+        return changed

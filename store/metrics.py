@@ -41,12 +41,14 @@ from domain.metrics import (
 )
 from store.mongo import (
     CUSTOMERS,
+    DEFAULT_MAX_TIME_MS,
     DELIVERIES,
     ENROLLMENT_RUNS,
     ENROLLMENTS,
     EVENTS,
     TRANSITIONS,
     Document,
+    bounded_aggregate,
     collection,
 )
 
@@ -86,15 +88,18 @@ def _is_set(path: str) -> Document:
 class MetricsRepository:
     """Aggregations over customers, events, enrollments, transitions and deliveries."""
 
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    def __init__(self, db: AsyncDatabase[Any], max_time_ms: int = DEFAULT_MAX_TIME_MS) -> None:
         self._collections: dict[str, AsyncCollection[Document]] = {
             name: collection(db, name)
             for name in (CUSTOMERS, EVENTS, ENROLLMENTS, TRANSITIONS, DELIVERIES)
         }
+        self._max_time_ms = max_time_ms
 
     async def _run(self, name: str, pipeline: list[Document]) -> list[Document]:
-        cursor = await self._collections[name].aggregate(pipeline)
-        return await cursor.to_list(None)
+        # Every metric is one aggregation through here, each bounded by maxTimeMS.
+        return await bounded_aggregate(
+            self._collections[name], pipeline, self._max_time_ms, "the metrics aggregation"
+        )
 
     # --- cohorts ------------------------------------------------------------------------------
 

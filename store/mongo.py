@@ -9,7 +9,9 @@ from bson.codec_options import CodecOptions
 from pymongo import WriteConcern
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
+
+from domain.errors import QueryTimeout
 
 Document = dict[str, Any]
 
@@ -33,8 +35,11 @@ WECOM_ALLOWANCES = "wecom_allowances"
 WECOM_TRANSFERS = "wecom_transfers"
 HOOKS = "hooks"
 WECOM_CALLBACKS = "wecom_callbacks"
+WEBHOOK_SECRETS = "webhook_secrets"
 
 DUPLICATE_KEY = 11000
+DEFAULT_MAX_TIME_MS = 15_000
+"""How long (ms) MongoDB may run one metrics or timeline aggregation unless told otherwise."""
 
 StoreUnavailable = ConnectionFailure
 """Raised by a repository when the MongoDB server could not be reached (no server within the
@@ -61,6 +66,18 @@ def collection(db: AsyncDatabase[Any], name: str) -> AsyncCollection[Document]:
     return db.get_collection(
         name, codec_options=CODEC_OPTIONS, write_concern=journaled(db.write_concern)
     )
+
+
+async def bounded_aggregate(
+    coll: AsyncCollection[Document], pipeline: list[Document], max_time_ms: int, what: str
+) -> list[Document]:
+    """Every row of `pipeline`, run with `maxTimeMS`; `QueryTimeout` (naming `what`) when the
+    server stops it, so a costly read fails clearly instead of holding the request."""
+    try:
+        cursor = await coll.aggregate(pipeline, maxTimeMS=max_time_ms)
+        return await cursor.to_list(None)
+    except ExecutionTimeout as exc:
+        raise QueryTimeout(what, max_time_ms) from exc
 
 
 def without_object_id(doc: Document) -> Document:

@@ -2,12 +2,14 @@
 
 Keys are stored by the SHA-256 hash of the whole raw key (`domain.tenants.hash_api_key`);
 `authenticate` is the one lookup that cannot filter on a tenant, since finding the tenant is its
-purpose — the hash, unique across tenants, stands in for it.
+purpose — the hash, unique across tenants, stands in for it. `touch` records a key's use at most
+once per `domain.tenants.LAST_USED_GRANULARITY` (the write is conditional on the stored time being
+that old, so API replicas racing on one key still write about once a minute).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -15,7 +17,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from domain.errors import Conflict, NotFound
-from domain.tenants import ApiKey, ApiKeyRole, Tenant, generate_api_key, hash_api_key, key_prefix
+from domain.tenants import (
+    LAST_USED_GRANULARITY,
+    ApiKey,
+    ApiKeyRole,
+    Tenant,
+    generate_api_key,
+    hash_api_key,
+    key_prefix,
+)
 from store.ids import new_id
 from store.mongo import API_KEYS, TENANTS, Document, collection, id_to_field
 
@@ -63,9 +73,17 @@ class TenantRepository:
         return None if doc is None else _tenant(doc)
 
     async def create_api_key(
-        self, tenant_id: str, name: str, role: ApiKeyRole, now: datetime
+        self,
+        tenant_id: str,
+        name: str,
+        role: ApiKeyRole,
+        now: datetime,
+        expires_at: datetime | None = None,
     ) -> tuple[ApiKey, str]:
-        """A new key for the tenant and its raw form, which is never shown again."""
+        """A new key for the tenant and its raw form, which is never shown again.
+
+        `expires_at` (after `now`, else a pydantic `ValidationError`): when it stops working.
+        """
         prefix, raw_key = generate_api_key()
         key = ApiKey(
             id=new_id("key"),
@@ -74,6 +92,7 @@ class TenantRepository:
             role=role,
             prefix=prefix,
             created_at=now,
+            expires_at=expires_at,
         )
         doc = key.model_dump(exclude={"id"})
         doc["_id"] = key.id
@@ -81,15 +100,55 @@ class TenantRepository:
         await self._keys.insert_one(doc)
         return key, raw_key
 
-    async def authenticate(self, raw_key: str) -> ApiKey | None:
-        """The active key whose raw form this is, or None (malformed, unknown or revoked)."""
+    async def authenticate(self, raw_key: str, now: datetime | None = None) -> ApiKey | None:
+        """The usable key whose raw form this is, or None (malformed, unknown, revoked, or expired
+        at `now`, default the current time)."""
         if key_prefix(raw_key) is None:
             return None
         doc = await self._keys.find_one({"key_hash": hash_api_key(raw_key), "revoked_at": None})
-        return None if doc is None else _api_key(doc)
+        if doc is None:
+            return None
+        key = _api_key(doc)
+        return key if key.usable_at(now or datetime.now(UTC)) else None
 
-    async def revoke_api_key(self, tenant_id: str, key_id: str, now: datetime) -> ApiKey:
-        """Revoke a key (idempotent: an already revoked key keeps its first revocation time)."""
+    async def is_usable(self, tenant_id: str, key_id: str, now: datetime) -> bool:
+        """Whether the key still authenticates (not revoked, not expired): one `_id` lookup."""
+        doc = await self._keys.find_one(
+            {"_id": key_id, "tenant_id": tenant_id, "revoked_at": None},
+            projection={"expires_at": 1},
+        )
+        if doc is None:
+            return False
+        expires_at = doc.get("expires_at")
+        return expires_at is None or expires_at > now
+
+    async def touch(self, key: ApiKey, now: datetime) -> None:
+        """Record that `key` was used at `now`, unless its stored use is recent enough."""
+        if not key.last_used_is_stale(now):
+            return
+        await self._keys.update_one(
+            {
+                "_id": key.id,
+                "tenant_id": key.tenant_id,
+                "$or": [
+                    {"last_used_at": None},
+                    {"last_used_at": {"$lte": now - LAST_USED_GRANULARITY}},
+                ],
+            },
+            {"$set": {"last_used_at": now}},
+        )
+
+    async def revoke_api_key(
+        self, tenant_id: str, key_id: str, now: datetime, *, keep_last_admin: bool = False
+    ) -> ApiKey:
+        """Revoke a key (idempotent: an already revoked key keeps its first revocation time).
+
+        `NotFound` for a key of another tenant. With `keep_last_admin`, `Conflict` when this is
+        the tenant's last usable admin key, so a tenant cannot lock itself out by accident
+        (two concurrent revocations of its last two admin keys can still both pass).
+        """
+        if keep_last_admin:
+            await self._check_not_last_admin(tenant_id, key_id, now)
         doc = await self._keys.find_one_and_update(
             {"_id": key_id, "tenant_id": tenant_id, "revoked_at": None},
             {"$set": {"revoked_at": now}},
@@ -100,6 +159,29 @@ class TenantRepository:
             if doc is None:
                 raise NotFound("api key", key_id)
         return _api_key(doc)
+
+    async def _check_not_last_admin(self, tenant_id: str, key_id: str, now: datetime) -> None:
+        doc = await self._keys.find_one({"_id": key_id, "tenant_id": tenant_id})
+        if doc is None:
+            raise NotFound("api key", key_id)
+        key = _api_key(doc)
+        if key.role != "admin" or not key.usable_at(now):
+            return
+        others = await self._keys.count_documents(
+            {
+                "tenant_id": tenant_id,
+                "role": "admin",
+                "revoked_at": None,
+                "_id": {"$ne": key_id},
+                "$or": [{"expires_at": None}, {"expires_at": {"$gt": now}}],
+            },
+            limit=1,
+        )
+        if others == 0:
+            raise Conflict(
+                f"api key {key_id!r} is the tenant's last usable admin key; create another "
+                "admin key before revoking it"
+            )
 
     async def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
         """The tenant's keys, revoked ones included, oldest first."""

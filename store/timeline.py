@@ -35,8 +35,16 @@ from domain.events import Event
 from store.deliveries import delivery_from_document
 from store.enrollments import transition_from_document
 from store.events import event_from_document
-from store.mongo import DELIVERIES, EVENTS, TRANSITIONS, Document, collection
-from store.pagination import Page, collect, decode_cursor, page_size
+from store.mongo import (
+    DEFAULT_MAX_TIME_MS,
+    DELIVERIES,
+    EVENTS,
+    TRANSITIONS,
+    Document,
+    bounded_aggregate,
+    collection,
+)
+from store.pagination import Page, decode_cursor, page_of, page_size
 
 TimelineKind = Literal["delivery", "event", "transition"]
 TIMELINE_KINDS: tuple[TimelineKind, ...] = ("delivery", "event", "transition")
@@ -113,8 +121,9 @@ def _entry(row: Document) -> TimelineEntry:
 class TimelineRepository:
     """Reads across `events`, `deliveries` and `transitions`."""
 
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    def __init__(self, db: AsyncDatabase[Any], max_time_ms: int = DEFAULT_MAX_TIME_MS) -> None:
         self._db = db
+        self._max_time_ms = max_time_ms
 
     async def for_customer(
         self,
@@ -146,5 +155,7 @@ class TimelineRepository:
                 }
             )
         pipeline += [{"$sort": {name: 1 for name in _ORDER}}, {"$limit": size + 1}]
-        rows = await collection(self._db, _SOURCES[first][0]).aggregate(pipeline)
-        return await collect(rows, _ORDER, size, _entry)
+        rows = await bounded_aggregate(
+            collection(self._db, _SOURCES[first][0]), pipeline, self._max_time_ms, "the timeline"
+        )
+        return page_of(rows, _ORDER, size, _entry)

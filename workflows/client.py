@@ -1,7 +1,9 @@
 """Start, signal and inspect journey workflows; kept apart from the workflow code itself.
 
 Enrollment id = workflow id = `{tenant}:{journey}:{customer}` (plus `:{entry key}` where the
-journey allows concurrent entries). The re-entry policy maps onto Temporal's id reuse policy:
+journey allows concurrent entries; a key that is not a short token is hashed into it, see
+`domain.enrollments.entry_key_segment`, and the readable key travels in `EnrollmentRef.entry_key`
+to the projection; search attributes never carry it, as it may be customer data). The re-entry policy maps onto Temporal's id reuse policy:
 
 | policy      | reuse policy             | effect                                             |
 |-------------|--------------------------|----------------------------------------------------|
@@ -58,17 +60,22 @@ async def enroll(
     entry_key: str | None = None,
     entry_event: EventRef | None = None,
     continue_as_new_after: int | None = None,
+    workflow_id: str | None = None,
 ) -> EnrollOutcome:
-    """Start an enrollment (signal-with-start when an event enrolls the customer)."""
-    workflow_id = enrollment_id(
-        tenant_id, journey_id, customer_id, entry_key if reentry == "concurrent" else None
-    )
+    """Start an enrollment (signal-with-start when an event enrolls the customer).
+
+    `workflow_id` overrides the computed id: an enrollment running under an id given before
+    entry keys were hashed (`domain.enrollments.unhashed_enrollment_id`) keeps it."""
+    key = entry_key if reentry == "concurrent" else None
+    if workflow_id is None:
+        workflow_id = enrollment_id(tenant_id, journey_id, customer_id, key)
     ref = EnrollmentRef(
         tenant_id=tenant_id,
         journey_id=journey_id,
         version=version,
         customer_id=customer_id,
         enrollment_id=workflow_id,
+        entry_key=key,
     )
     start_input = JourneyInput(
         enrollment=ref,

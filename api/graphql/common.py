@@ -259,7 +259,7 @@ class NotFound:
     )
     kind: str = strawberry.field(
         description="What was looked for: `journey`, `journey version`, `customer`, "
-        "`enrollment`, `hook`, `operation`, `template`, `delivery`."
+        "`enrollment`, `hook`, `operation`, `template`, `delivery`, `api key`, `dead letter`."
     )
     id: str = strawberry.field(description="The id that was looked for, as the client sent it.")
 
@@ -282,7 +282,7 @@ class Forbidden:
     required_permission: str = strawberry.field(
         description="The permission the operation needs: `read`, `edit_journeys` (designer, "
         "admin), `ingest_events` or `manage_enrollments` (operator, admin), or "
-        "`manage_channels` (admin only)."
+        "`manage_channels` or `manage_api_keys` (admin only)."
     )
 
     @classmethod

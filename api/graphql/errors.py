@@ -7,6 +7,7 @@ Expected failures are union results; what still surfaces as a GraphQL error is t
 | `InvalidInput`         | kept           | `BAD_USER_INPUT` (+ `problems`) |
 | `NotFound`             | kept           | `NOT_FOUND`             |
 | `Conflict`             | kept           | `CONFLICT`              |
+| `QueryTimeout`         | kept           | `QUERY_TIMEOUT` (MongoDB's maxTimeMS ran out) |
 | anything else          | replaced       | `INTERNAL_SERVER_ERROR` (logged with its trace) |
 
 Errors about the request itself carry no path and keep their message (they describe the client's
@@ -34,7 +35,7 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import Conflict, InvalidInput, NotFound, QueryTimeout
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ INTERNAL_SERVER_ERROR: Final = "INTERNAL_SERVER_ERROR"
 GRAPHQL_PARSE_FAILED: Final = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED: Final = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT: Final = "BAD_USER_INPUT"
+QUERY_TIMEOUT: Final = "QUERY_TIMEOUT"
 
 # Raised by strawberry for the HTTP view to answer with a 4xx; they must pass through unchanged.
 _HTTP_LEVEL = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
@@ -80,6 +82,8 @@ def public_error(error: GraphQLError, request_code: str | None = None) -> GraphQ
         return _with(error, str(original), {"code": "NOT_FOUND"})
     if isinstance(original, Conflict):
         return _with(error, str(original), {"code": "CONFLICT"})
+    if isinstance(original, QueryTimeout):
+        return _with(error, str(original), {"code": QUERY_TIMEOUT, "maxTimeMS": original.limit_ms})
     logger.error("unexpected error resolving %s", ".".join(map(str, error.path)), exc_info=original)
     return _with(error, INTERNAL_MESSAGE, {"code": INTERNAL_SERVER_ERROR})
 

@@ -6,7 +6,10 @@ served without a key so people can open it and set the `Authorization` header th
 Media types, status codes and HTTP-level refusals follow the GraphQL-over-HTTP spec
 (`api.graphql.over_http`).
 Subscriptions are served over websockets, `graphql-transport-ws` only, authenticated before any
-runs (`api.graphql.live.websocket`).
+runs (`api.graphql.live.websocket`), at most `max_subscriptions_per_connection` at a time on one
+connection (a `subscribe` over it gets an `error` message; the connection stays open).
+Over HTTP each key has a request rate limit (`api.rate_limit`): over it, HTTP 429 with
+`Retry-After` and the code `RATE_LIMITED`.
 """
 
 from __future__ import annotations
@@ -22,17 +25,20 @@ from api.graphql.context import Context
 from api.graphql.live.websocket import WebSocketGate
 from api.graphql.over_http import SpecCompliantGraphQL
 from api.graphql.schema import schema
+from api.rate_limit import AbuseLimits, RateLimiter, retry_after_header
 from api.services.container import Services
 
 PRINCIPAL_SCOPE_KEY = "omnijourney.principal"
 
 
 class _StrawberryApp(SpecCompliantGraphQL):
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, max_subscriptions_per_connection: int) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # counts every operation running on the connection (strawberry's own check)
+            max_subscriptions_per_connection=max_subscriptions_per_connection,
             # websockets authenticate with a bearer key, never cookies: any origin may connect
             allowed_origins=("*",),
         )
@@ -67,13 +73,34 @@ def _unauthenticated() -> Response:
     )
 
 
+def _rate_limited(wait: float) -> Response:
+    retry = retry_after_header(wait)
+    error = {
+        "message": f"this API key's request rate limit is spent; retry in {retry} s",
+        "extensions": {"code": "RATE_LIMITED", "retryAfter": int(retry)},
+    }
+    return JSONResponse({"errors": [error]}, status_code=429, headers={"Retry-After": retry})
+
+
 class GraphQLEndpoint:
     """The ASGI app mounted at `/graphql`."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(
+        self,
+        services: Services,
+        abuse: AbuseLimits | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        abuse = abuse or AbuseLimits()
         self._services = services
-        self._graphql = _StrawberryApp(services)
-        self._websocket = WebSocketGate(services.store.tenants, self._graphql, PRINCIPAL_SCOPE_KEY)
+        self._limiter = limiter
+        self._graphql = _StrawberryApp(services, abuse.max_subscriptions_per_connection)
+        self._websocket = WebSocketGate(
+            services.store.tenants,
+            self._graphql,
+            PRINCIPAL_SCOPE_KEY,
+            recheck_interval=abuse.key_recheck_interval,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -89,6 +116,10 @@ class GraphQLEndpoint:
         )
         if principal is None:
             await _unauthenticated()(scope, receive, send)
+            return
+        wait = None if self._limiter is None else self._limiter.acquire(principal.key_id)
+        if wait is not None:
+            await _rate_limited(wait)(scope, receive, send)
             return
         scope[PRINCIPAL_SCOPE_KEY] = principal
         await self._graphql(scope, receive, send)

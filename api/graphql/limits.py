@@ -14,6 +14,11 @@ error): every field costs 1 plus its selection's cost, and a paginated field (on
 variable, clamped to the server's page cap; the default page size when not given). `__typename`
 is free. So `customers(first: 100) { nodes { id tags } }` costs 1 + 100 x (1 + 2) = 301.
 
+A few fields do costly work per parent item and cost more than 1 (`FIELD_COSTS`):
+`Enrollment.history` fetches a whole workflow history from Temporal, so it costs
+`HISTORY_COST` (1000): one enrollment's history is fine, nine in one request are the most, and
+`enrollments(first: 100) { nodes { history { ... } } }` (100 Temporal fetches) is refused.
+
 Batched requests (a JSON list of operations) are not accepted at all, so there is no batch
 size to limit. Violations are request errors: no data, HTTP 400 under
 `application/graphql-response+json`, 200 under `application/json`.
@@ -65,6 +70,9 @@ MAX_QUERY_DEPTH: Final = 12
 MAX_ALIASES: Final = 30
 MAX_COMPLEXITY: Final = 10_000
 PAGE_SIZE_ARGUMENTS: Final = ("first", "last", "limit")
+HISTORY_COST: Final = 1000
+FIELD_COSTS: Final[Mapping[tuple[str, str], int]] = {("Enrollment", "history"): HISTORY_COST}
+"""`(type, field)` -> the field's own cost where it is more than 1 (work outside MongoDB)."""
 
 QUERY_TOO_LARGE: Final = "QUERY_TOO_LARGE"
 QUERY_TOO_DEEP: Final = "QUERY_TOO_DEEP"
@@ -280,11 +288,12 @@ class _Pricing:
         name = node.name.value
         if name == "__typename":
             return 0
+        own = FIELD_COSTS.get((parent.name, name), 1)
         field = self._field(parent, name)
         if field is None or node.selection_set is None:
-            return 1
+            return own
         children = self.selection_cost(get_named_type(field.type), node.selection_set)
-        return 1 + self._page_size(field, node) * children
+        return own + self._page_size(field, node) * children
 
     def _field(self, parent: GraphQLNamedType, name: str) -> GraphQLField | None:
         if name == "__schema":

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from api.graphql.apikeys.mutations import ApiKeyMutations
+from api.graphql.apikeys.queries import ApiKeyQueries
 from api.graphql.customers.queries import CustomerQueries
+from api.graphql.deadletters.mutations import DeadLetterMutations
+from api.graphql.deadletters.queries import DeadLetterQueries
 from api.graphql.enrollments.mutations import EnrollmentMutations
 from api.graphql.enrollments.queries import EnrollmentQueries
 from api.graphql.errors import MaskUnexpectedErrors
@@ -18,6 +22,8 @@ from api.graphql.live.subscriptions import LiveSubscriptions
 from api.graphql.metrics.queries import MetricsQueries
 from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
+from api.graphql.webhooks.mutations import WebhookMutations
+from api.graphql.webhooks.queries import WebhookQueries
 
 
 @strawberry.type(
@@ -29,8 +35,11 @@ class Query(
     CustomerQueries,
     EnrollmentQueries,
     HookQueries,
+    WebhookQueries,
     OperationQueries,
     MetricsQueries,
+    ApiKeyQueries,
+    DeadLetterQueries,
 ):
     """Reads, all scoped to the caller's tenant."""
 
@@ -41,7 +50,14 @@ class Query(
     "Each mutation's description names the role it needs."
 )
 class Mutation(
-    JourneyMutations, EnrollmentMutations, EventMutations, HookMutations, OperationMutations
+    JourneyMutations,
+    EnrollmentMutations,
+    EventMutations,
+    HookMutations,
+    WebhookMutations,
+    OperationMutations,
+    ApiKeyMutations,
+    DeadLetterMutations,
 ):
     """Writes; each answers a union of its result and the expected failures."""
 

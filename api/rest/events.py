@@ -11,6 +11,7 @@ style): a malformed event is named by its index and id and does not stop the oth
 | 401    | no valid API key |
 | 403    | the key's role may not ingest events |
 | 413    | the body or the batch is too large |
+| 429    | the key's request rate limit is spent (`Retry-After` says when to retry; `api.rate_limit`) |
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.auth import Permission, authenticate
+from api.rate_limit import RateLimiter, retry_after_header
 from api.rest.responses import error_response, unauthenticated
 from api.services.container import Services
 from api.services.ingest import IngestResult
@@ -42,7 +44,7 @@ class _TooLarge(Exception):
 
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _TooLarge
     body = bytearray()
     async for chunk in request.stream():
@@ -100,9 +102,12 @@ def batch_json(results: list[IngestResult]) -> dict[str, Any]:
 class EventsEndpoint:
     """The handler of `POST /v1/events`."""
 
-    def __init__(self, services: Services, limits: IngestLimits) -> None:
+    def __init__(
+        self, services: Services, limits: IngestLimits, limiter: RateLimiter | None = None
+    ) -> None:
         self._services = services
         self._limits = limits
+        self._limiter = limiter
 
     async def handle(self, request: Request) -> Response:
         principal = await authenticate(
@@ -110,6 +115,15 @@ class EventsEndpoint:
         )
         if principal is None:
             return unauthenticated()
+        wait = None if self._limiter is None else self._limiter.acquire(principal.key_id)
+        if wait is not None:
+            retry = retry_after_header(wait)
+            return error_response(
+                429,
+                "rate_limited",
+                f"this API key's request rate limit is spent; retry in {retry} s",
+                headers={"Retry-After": retry},
+            )
         if not principal.can(Permission.INGEST_EVENTS):
             return error_response(403, "forbidden", f"a {principal.role} key may not ingest events")
         limits = self._limits

@@ -41,7 +41,7 @@ _SIGNED = ("msg_signature", "timestamp", "nonce")
 async def _read_capped(request: Request, limit: int) -> bytes | None:
     """The body, or None as soon as it is known to exceed `limit` bytes."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         return None
     body = bytearray()
     async for chunk in request.stream():

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from temporalio.client import Client
 
+from api.services.api_keys import ApiKeyService
+from api.services.dead_letters import DeadLetterService
 from api.services.enrollments import EnrollmentService
 from api.services.ingest import IngestService
 from api.services.journeys import JourneyService
@@ -21,6 +23,7 @@ from api.services.ports import (
     GroupDirectory,
     utc_now,
 )
+from api.services.webhooks import WebhookSecretService
 from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
 from store.database import Store
 
@@ -33,14 +36,17 @@ class Services:
     temporal: Client
     channels: ChannelCatalog
     ingest: IngestService
+    dead_letters: DeadLetterService
     journeys: JourneyService
     enrollments: EnrollmentService
     wecom_callbacks: WeComCallbackService
     hooks: HookService
     wecom_settings: WeComSettingsService
+    webhooks: WebhookSecretService
     operations: OperationService
     live: LiveService
     metrics: MetricsService
+    api_keys: ApiKeyService
     temporal_ui_url: str | None
     """Base URL of the Temporal Web UI, for links to workflow histories; None: no links."""
 
@@ -68,6 +74,7 @@ class Services:
             temporal=temporal,
             channels=channels,
             ingest=ingest,
+            dead_letters=DeadLetterService(store, ingest),
             journeys=JourneyService(store, channels, clock),
             enrollments=EnrollmentService(store, temporal),
             wecom_callbacks=WeComCallbackService(
@@ -75,9 +82,11 @@ class Services:
             ),
             hooks=HookService(store, provisioner, clock),
             wecom_settings=WeComSettingsService(store, wecom_base_urls),
+            webhooks=WebhookSecretService(store, clock),
             operations=OperationService(store, temporal, ingest, clock),
             live=LiveService(store, clock),
             metrics=MetricsService(store, clock),
+            api_keys=ApiKeyService(store.tenants, clock),
             temporal_ui_url=temporal_ui_url,
         )
 

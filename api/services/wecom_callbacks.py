@@ -12,9 +12,10 @@ WeCom retries a callback not answered within 5 s, so the answer comes as soon as
 stored: routing them to journeys (and noting the staff member and hook on the customer) runs in
 the background, owned by the `IngestService` and awaited by `drain` at shutdown. A callback whose
 events could not be stored is not recorded and is answered with an error, so WeCom's retry
-ingests it again. What a crash between storing and routing loses is told in `api.services.ingest`;
-a callback WeCom sends again after such a crash finds its events stored (`duplicate`) but never
-routed, and notes them on their customers before routing them (noting is safe to repeat).
+ingests it again. What a crash between storing and routing loses is told in `api.services.ingest`:
+the events are stored naming the `CONTACT_PREPARATION` this service registers, so whoever routes
+them later (the recovery sweep, a retried dead letter, WeCom sending the callback again) notes
+them on their customers first (noting is safe to repeat).
 
 Each callback costs as few MongoDB round trips as it safely can: the tenant's credentials are
 read once per `credentials_ttl` seconds per callback URL (a callback they reject is checked again
@@ -38,13 +39,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from api.services.ingest import IngestResult, IngestService, StoredBatch
+from api.services.ingest import IngestResult, IngestService
 from api.services.ports import CallbackCodec, Clock, GroupDirectory, utc_now
 from api.services.wecom_settings import WeComNotConfigured
 from domain import wecom_events
 from domain.channels import WeComCredentials
+from domain.customers import Customer
 from domain.errors import DomainError
-from domain.events import EventIn
+from domain.events import Event, EventIn
 from domain.wecom_events import GroupMember
 from store.callbacks import HandledCallback
 from store.database import Store
@@ -55,6 +57,9 @@ CALLBACK_PATH = "/v1/callbacks/wecom/{callback_id}"
 FOLLOW_USER_ATTRIBUTE = "wecom_follow_user"
 """The customer attribute naming the staff member who added them (the WeCom connector's
 default sender)."""
+CONTACT_PREPARATION = "wecom.note_contact"
+"""The preparation WeCom's events are stored with: note the staff member and hook on the
+customer before routing (so the welcome goes out from the right staff member)."""
 
 
 class UnknownCallbackUrl(DomainError):
@@ -125,6 +130,7 @@ class WeComCallbackService:
         # (tenant, state) → hook id: a hook's state never changes and its record is never
         # removed, so a hook once found stays the answer (a miss is not kept: codes are new).
         self._hook_ids: dict[tuple[str, str], str] = {}
+        ingest.register_preparation(CONTACT_PREPARATION, self._note_contact)
 
     @property
     def configured(self) -> bool:
@@ -304,14 +310,9 @@ class WeComCallbackService:
         message: dict[str, str],
     ) -> CallbackReceipt:
         raw = [event.model_dump(mode="json") for event in events]
-
-        async def note_contacts(batch: StoredBatch) -> None:
-            for event, result in zip(events, batch.results, strict=True):
-                if result.customer_id is None or not await self._to_note(tenant_id, result):
-                    continue
-                await self._note_contact(tenant_id, result.customer_id, event)
-
-        batch = await self._ingest.store_then_route_later(tenant_id, raw, prepare=note_contacts)
+        batch = await self._ingest.store_then_route_later(
+            tenant_id, raw, prepare=CONTACT_PREPARATION
+        )
         results = batch.results
         failed = [r for r in results if r.status == "failed"]
         if failed:
@@ -326,22 +327,13 @@ class WeComCallbackService:
         await self._record(tenant_id, key, kind, "ingested", event_ids, None, None)
         return CallbackReceipt("ingested", kind, event_ids)
 
-    async def _to_note(self, tenant_id: str, result: IngestResult) -> bool:
-        """Whether the event is still to be noted on its customer: stored now, or stored by an
-        earlier delivery of the callback whose routing (and so noting, which runs just before
-        it) never happened. Noting is safe to repeat."""
-        if result.status == "accepted":
-            return True
-        if result.status != "duplicate" or result.event_id is None:
-            return False
-        stored = await self._store.events.find(tenant_id, result.event_id)
-        return stored is not None and stored.pending
-
-    async def _note_contact(self, tenant_id: str, customer_id: str, event: EventIn) -> None:
+    async def _note_contact(self, tenant_id: str, event: Event, customer: Customer) -> None:
         # The staff member who added the customer is whom later 1:1 tasks are sent from, and
-        # the hook's state is their first touch.
+        # the hook's state is their first touch. Run by the router before it routes the event
+        # (live or recovered), so the welcome is sent from the right staff member.
         if event.type != wecom_events.CONTACT_ADDED:
             return
+        customer_id = customer.id
         now = self._clock()
         writes: list[Awaitable[object]] = []
         staff = event.properties.get("staff_userid")

@@ -22,11 +22,12 @@ from connectors.wecom.envelope import CallbackCodec
 from runtime.worker import build_workers
 from store.database import Store
 from tests.api.support import TenantKeys, make_tenant
+from tests.fixtures.secrets import TEST_SECRET_BOX
 
 
 @pytest.fixture
 async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
+    store = Store(mongo_db, TEST_SECRET_BOX)
     await store.ensure_indexes()
     return store
 

@@ -6,7 +6,8 @@ forces a decision. To add one, say how to call it and what another tenant must g
 
 - `Read(args=..., foreign=...)` for a query. `args` gives every required argument (and any
   other worth passing); strings starting with `$` are the seeded tenant's records: `$journey`,
-  `$customer`, `$enrollment`, `$hook`, `$operation`, `$phone` (the customer's phone). Required
+  `$customer`, `$enrollment`, `$hook`, `$operation`, `$apiKey` (a viewer key), `$phone` (the
+  customer's phone), `$deadLetter` (the id of a parked event of the customer). Required
   arguments named `journeyId`, `customerId`, `enrollmentId`, `hookId`, `operationId` are filled in
   without being listed. `foreign` is what a key of another tenant gets when it asks about the
   seeded tenant's records: `null`, `empty` (an empty list or connection), `not_found` (a
@@ -82,10 +83,16 @@ QUERIES: dict[str, Read | Elsewhere] = {
     "customerByIdentity": Read(args={"kind": "phone", "value": "$phone"}),
     "customers": Read(foreign="empty"),
     "enrollment": Read(args={"id": "$enrollment"}),
-    "enrollments": Read(args={"filter": {"journeyId": "$journey"}}, foreign="empty"),
+    # a small page: every node's `history` costs 1000 in the complexity limit
+    "enrollments": Read(args={"filter": {"journeyId": "$journey"}, "first": 5}, foreign="empty"),
     "hooks": Read(args={"includeArchived": True}, foreign="empty"),
     "hook": Read(args={"id": "$hook"}),
     "wecomSettings": Read(admin_only=True),
+    # Metadata only (no ids, no secret); neither seeded nor probing tenant has rotated, so both
+    # answer "not set". tests/api/test_webhook_secrets.py shows a rotation stays in its tenant.
+    "webhookSettings": Read(admin_only=True, foreign="same", sees_seed=False),
+    # Every answer holds the keys' last-used times, which the probe's own calls move.
+    "apiKeys": Elsewhere("tests/api/test_api_keys.py"),
     "operation": Read(args={"id": "$operation"}),
     "operations": Read(args={"journeyId": "$journey"}, foreign="empty"),
     "audienceMetrics": Read(args=RANGE, foreign="zero", sees_seed=False),
@@ -97,6 +104,8 @@ QUERIES: dict[str, Read | Elsewhere] = {
         echoes=("journey",),
     ),
     "journeyMetrics": Read(args=RANGE, foreign="not_found"),
+    "deadLetters": Read(foreign="empty"),
+    "deadLetter": Read(args={"eventId": "$deadLetter"}),
 }
 
 MUTATIONS: dict[str, Write | Elsewhere] = {
@@ -119,6 +128,9 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
     "cancelJourneyEnrollments": Write(MANAGE, {"reason": "taken over"}),
     "ingestEvents": Write(INGEST, {"events": [EVENT]}, "own_tenant"),
     "sendTestEvent": Write(INGEST, {"type": "order.paid"}),
+    "retryDeadLetter": Write(INGEST, {"eventId": "$deadLetter"}),
+    # names another tenant's dead letter: listed in `notFound`, the owner's left as they were
+    "retryDeadLetters": Write(INGEST, {"eventIds": ["$deadLetter"]}, "own_tenant"),
     "createHook": Write(EDIT, {"input": {"name": "probe", "kind": "CONTACT_WAY"}}, "own_tenant"),
     "updateHook": Write(EDIT, {"id": "$hook", "name": "taken"}),
     "deleteHook": Write(EDIT, {"id": "$hook"}),
@@ -134,6 +146,11 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
         },
         "own_tenant",
     ),
+    "rotateWebhookSecret": Write(Permission.MANAGE_CHANNELS, {"overlapHours": 1}, "own_tenant"),
+    "createApiKey": Write(
+        Permission.MANAGE_API_KEYS, {"input": {"name": "probe", "role": "VIEWER"}}, "own_tenant"
+    ),
+    "revokeApiKey": Write(Permission.MANAGE_API_KEYS, {"id": "$apiKey"}),
 }
 
 SUBSCRIPTIONS: dict[str, Elsewhere] = {

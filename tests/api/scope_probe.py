@@ -29,6 +29,7 @@ from graphql import (
 )
 
 from api.graphql.schema import schema as api_schema
+from domain.events import Event
 from domain.hooks import Hook
 from store.database import Store
 from store.operations import BulkOperation
@@ -64,7 +65,8 @@ class Seeded:
 
 
 async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seeded:
-    """A published journey, a customer, an enrollment, a hook, a bulk operation, WeCom settings."""
+    """A published journey, a customer, an enrollment, a hook, a bulk operation, WeCom settings,
+    an API key, a dead letter."""
     label = uuid.uuid4().hex[:12]
     now = datetime.now(UTC)
     created = await gql(
@@ -120,7 +122,21 @@ async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seed
         {"input": settings},
     )
     assert configured["configureWeCom"]["__typename"] == "WeComSettings", configured
+    api_key, _ = await store.tenants.create_api_key(tenant.tenant_id, f"key-{label}", "viewer", now)
+    parked = Event(
+        id=f"parked-{label}",
+        tenant_id=tenant.tenant_id,
+        customer_id=customer_id,
+        type="lead.captured",
+        identity={"phone": phone},
+        timestamp=now,
+        received_at=now,
+    )
+    await store.events.insert(parked)
+    await store.events.record_failure(tenant.tenant_id, parked.id, "RuntimeError", now, _park)
     refs = {
+        "apiKey": api_key.id,
+        "deadLetter": parked.id,
         "journey": journey_id,
         "customer": customer_id,
         "enrollment": enrollment_id,
@@ -128,7 +144,13 @@ async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seed
         "operation": operation.id,
         "phone": phone,
     }
-    return Seeded(tenant, refs, (f"journey-{label}", f"hook-{label}", f"corp-{label}"))
+    markers = (f"journey-{label}", f"hook-{label}", f"corp-{label}", f"key-{label}")
+    return Seeded(tenant, refs, markers)
+
+
+def _park(attempts: int) -> None:
+    """A backoff that parks at the first failure."""
+    return None
 
 
 def served_schema() -> GraphQLSchema:

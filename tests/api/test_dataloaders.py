@@ -19,6 +19,7 @@ from bench.common import PAGE_JOURNEYS, ReadCounter, seed_customer_page
 from connectors.registry import ConnectorRegistry
 from store.database import Store
 from tests.api.support import TenantKeys, gql, make_tenant
+from tests.fixtures.secrets import TEST_SECRET_BOX
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -51,7 +52,7 @@ async def counted_store(mongo_uri: str, counter: ReadCounter) -> AsyncIterator[S
     )
     name = f"t_{uuid.uuid4().hex}"
     try:
-        store = Store(client[name])
+        store = Store(client[name], TEST_SECRET_BOX)
         await store.ensure_indexes()
         yield store
     finally:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.rest.events import IngestLimits
 from connectors.registry import ConnectorRegistry
+from domain.events import MAX_PROPERTIES_BYTES, MAX_PROPERTIES_DEPTH
 from store.database import Store
 from tests.api.support import TenantKeys, event, gql, post_events
 
@@ -174,3 +179,66 @@ async def test_ingest_events_through_graphql_reports_each_event(
     assert payload["results"][1]["errors"][0]["path"].startswith("identity")
     stored = await store.events.get(tenant.tenant_id, "g1")
     assert stored is not None and stored.properties == {"total": 128}
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    """`{"k": {"k": ... {}}}`, `levels` objects deep."""
+    value: dict[str, Any] = {}
+    for _ in range(levels - 1):
+        value = {"k": value}
+    return value
+
+
+async def test_events_the_store_cannot_hold_are_rejected_alone_with_a_reason(
+    api: httpx.AsyncClient, store: Store, tenant: TenantKeys
+) -> None:
+    future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    bad = {
+        "huge-int": event("b1", "order.paid", {"phone": PHONE}, {"total": 2**63}),
+        "tiny-int": event("b2", "order.paid", {"phone": PHONE}, {"n": [-(2**63) - 1]}),
+        "deep": event("b3", "order.paid", {"phone": PHONE}, _nested(MAX_PROPERTIES_DEPTH + 1)),
+        "nul-key": event("b4", "order.paid", {"phone": PHONE}, {"a\x00b": 1}),
+        "too-big": event("b5", "order.paid", {"phone": PHONE}, {"x": "y" * MAX_PROPERTIES_BYTES}),
+        "too-old": event("b6", "order.paid", {"phone": PHONE}, timestamp="1970-01-01T00:00:00Z"),
+        "future": event("b7", "order.paid", {"phone": PHONE}, timestamp=future),
+    }
+    limits = [
+        event("g1", "order.paid", {"phone": PHONE}, {"total": 2**63 - 1, "low": -(2**63)}),
+        event("g2", "order.paid", {"phone": PHONE}, _nested(MAX_PROPERTIES_DEPTH)),
+        event("g3", "order.paid", {"phone": PHONE}, timestamp="2000-01-01T00:00:00Z"),
+    ]
+    body = await post_events(api, tenant, [limits[0], *bad.values(), *limits[1:]])
+
+    results = body["results"]
+    statuses = [r["status"] for r in results]
+    assert statuses == ["accepted"] + ["rejected"] * len(bad) + ["accepted", "accepted"]
+    paths = {
+        name: [e["path"] for e in r["errors"]] for name, r in zip(bad, results[1:-2], strict=True)
+    }
+    assert paths == {
+        "huge-int": ["properties"],
+        "tiny-int": ["properties"],
+        "deep": ["properties"],
+        "nul-key": ["properties"],
+        "too-big": ["properties"],
+        "too-old": ["timestamp"],
+        "future": ["timestamp"],
+    }
+    assert "64-bit" in results[1]["errors"][0]["message"]
+    assert "deeper than 32" in results[3]["errors"][0]["message"]
+    for event_id in ("g1", "g2", "g3"):
+        assert await store.events.get(tenant.tenant_id, event_id) is not None
+    stored = await store.events.get(tenant.tenant_id, "g1")
+    assert stored is not None and stored.properties["total"] == 2**63 - 1
+
+
+async def test_a_content_length_of_other_digits_is_not_trusted_and_not_a_crash(
+    api: httpx.AsyncClient, store: Store, tenant: TenantKeys
+) -> None:
+    body = json.dumps([event("e1", "order.paid", {"phone": PHONE})]).encode()
+    headers = [(name.encode(), value.encode()) for name, value in tenant.auth("operator").items()]
+    # b"\xb2" is "²" in Latin-1, the encoding of HTTP header values: a digit to `isdigit`.
+    headers += [(b"content-type", b"application/json"), (b"content-length", b"\xb2")]
+    response = await api.post("/v1/events", content=body, headers=headers)
+    assert response.status_code == 202, response.text
+    assert await store.events.get(tenant.tenant_id, "e1") is not None

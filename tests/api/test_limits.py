@@ -19,6 +19,7 @@ from strawberry.extensions import SchemaExtension
 from api.graphql.common import MAX_PAGE_SIZE
 from api.graphql.errors import INTERNAL_MESSAGE, MaskUnexpectedErrors
 from api.graphql.limits import (
+    HISTORY_COST,
     LIMITS,
     MAX_ALIASES,
     MAX_COMPLEXITY,
@@ -257,3 +258,31 @@ async def test_the_api_answers_the_standard_introspection_query(
     failed = [(error.get("path"), error["message"]) for error in body.get("errors", [])]
     assert failed == [], "the introspection query failed at these paths"
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+HISTORY_SELECTION = "history { __typename ... on EnrollmentHistory { steps { kind } } }"
+
+
+def test_one_enrollments_history_is_within_the_limit_and_a_page_of_them_is_not() -> None:
+    one = parse(f'{{ enrollment(id: "e") {{ id {HISTORY_SELECTION} }} }}')
+    assert operation_cost(api_schema._schema, one) <= MAX_COMPLEXITY
+    page = parse(f"{{ enrollments(first: 100) {{ nodes {{ id {HISTORY_SELECTION} }} }} }}")
+    assert operation_cost(api_schema._schema, page) > 100 * HISTORY_COST > MAX_COMPLEXITY
+    # the same through a customer's enrollments
+    nested = parse(
+        f'{{ customer(id: "c") {{ enrollments(first: 20) {{ nodes {{ {HISTORY_SELECTION} }} }} }} }}'
+    )
+    assert operation_cost(api_schema._schema, nested) > MAX_COMPLEXITY
+
+
+async def test_a_page_of_enrollment_histories_is_refused_with_the_complexity_code(
+    api: httpx.AsyncClient, tenant: TenantKeys
+) -> None:
+    query = f"{{ enrollments(first: 100) {{ nodes {{ id {HISTORY_SELECTION} }} }} }}"
+    response = await api.post("/graphql", json={"query": query}, headers=tenant.auth("viewer"))
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "data" not in response.json()
+
+    one = f'{{ enrollment(id: "{tenant.tenant_id}:j:c") {{ id {HISTORY_SELECTION} }} }}'
+    assert (await gql(api, tenant, one, role="viewer")) == {"enrollment": None}

@@ -139,6 +139,19 @@ async def test_a_valid_callback_is_stored_as_an_event_and_acknowledged(
     assert event.properties["hook_id"] is None
 
 
+async def test_a_content_length_of_other_digits_is_not_trusted_and_not_a_crash(
+    wecom_app: Starlette, wecom_api: httpx.AsyncClient, credentials: WeComCredentials
+) -> None:
+    body = sealed(crypto_of(credentials), added(f"wm-{uuid.uuid4().hex[:8]}"))
+    # b"\xb2" is "²" in Latin-1, the encoding of HTTP header values: a digit to `isdigit`.
+    response = await wecom_api.post(
+        url(credentials), content=body, params=query(body), headers=[(b"content-length", b"\xb2")]
+    )
+    await drained(wecom_app)
+
+    assert response.status_code == 200 and response.text == "success"
+
+
 async def test_an_add_through_a_hook_is_attributed_to_it(
     wecom_app: Starlette,
     wecom_api: httpx.AsyncClient,

@@ -14,7 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import SecretStr
 from pymongo import AsyncMongoClient
@@ -22,11 +21,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.faults import run_faults
 from connectors import default_registry
+from connectors.netguard import DestinationGuard
+from connectors.webhook import FixedSigningSecrets, WebhookConnector
 from domain.journey import ActionNode, Edge, EntryNode, ExitNode, JourneyDefinition
 from runtime.embedded import mongodb_server
 from runtime.processes import ManagedProcess, free_port
 from runtime.worker import build_workers
 from store.database import Store
+from tests.fixtures.secrets import TEST_SECRET_BOX
 from workflows import client as journeys
 from workflows.journey import JourneyWorkflow
 
@@ -114,7 +116,7 @@ async def test_a_mongodb_outage_after_the_channel_took_a_call_does_not_send_it_a
         f"mongodb://127.0.0.1:{own_mongodb.port}/?serverSelectionTimeoutMS=1500", tz_aware=True
     )
     try:
-        store = Store(mongo["outage"])
+        store = Store(mongo["outage"], TEST_SECRET_BOX)
         await store.ensure_indexes()
         now = datetime.now(UTC)
         definition = JourneyDefinition(
@@ -131,8 +133,9 @@ async def test_a_mongodb_outage_after_the_channel_took_a_call_does_not_send_it_a
         version = await store.journeys.publish("acme", journey.id, definition, [], now)
         customer, _ = await store.customers.resolve("acme", {"external_id": "c1"}, now)
         client = temporal_env.client
-        async with httpx.AsyncClient() as http:
-            registry = default_registry(http, SecretStr("secret"))
+        loopback = DestinationGuard(["127.0.0.1/32"])
+        async with WebhookConnector(FixedSigningSecrets(SecretStr("secret")), loopback) as webhook:
+            registry = default_registry(webhook)
             workers = build_workers(client, store, registry)
             running = [asyncio.create_task(w.run()) for w in workers]
             try:

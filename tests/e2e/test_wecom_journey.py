@@ -9,6 +9,7 @@ staff confirm, buy, and end converted — and all of it reads back through Graph
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.testing import WorkflowEnvironment
 
@@ -27,6 +29,7 @@ from runtime.seed import DEMO_JOURNEY, seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
+from store.secretbox import encode_key, generate_key
 
 CUSTOMERS = 3
 ENROLLMENTS = """
@@ -89,6 +92,8 @@ async def stack(
         api_port=free_port(),
         data_dir=tmp_path,
         wecom_result_poll_interval=0.5,
+        # The suite may run against a server in MONGODB_URI, where SECRETS_KEYS is required.
+        secrets_keys=SecretStr(json.dumps({"e2e": encode_key(generate_key())})),
     )
     address = temporal_env.client.service_client.config.target_host
     async with open_resources(settings, mongo_uri, address) as resources:

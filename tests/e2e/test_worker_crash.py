@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -21,6 +22,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.journey import ActionNode, Edge, EntryNode, ExitNode, JourneyDefinition, WaitNode
 from store.database import Store
+from store.secretbox import encode_key, generate_key
+from tests.fixtures.secrets import TEST_SECRET_BOX
 from workflows import client as journeys
 from workflows.journey import JourneyWorkflow
 
@@ -91,7 +94,7 @@ async def test_killed_worker_restarts_and_completes_every_enrollment_without_dup
     receiver: Receiver,
     tmp_path: Path,
 ) -> None:
-    store = Store(mongo_db)
+    store = Store(mongo_db, TEST_SECRET_BOX)
     await store.ensure_indexes()
     now = datetime.now(UTC)
     definition = JourneyDefinition(
@@ -130,6 +133,9 @@ async def test_killed_worker_restarts_and_completes_every_enrollment_without_dup
         "TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "TEMPORAL_NAMESPACE": client.namespace,
         "LOG_LEVEL": "WARNING",
+        "SECRETS_KEYS": json.dumps({"crash": encode_key(generate_key())}),
+        # The receiver is on loopback, which webhooks reach only through the allow-list.
+        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
     }
     deliveries = mongo_db["deliveries"]
     first = start_worker(env, tmp_path / "worker-1.log")

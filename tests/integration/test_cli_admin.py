@@ -1,9 +1,11 @@
-"""`omnijourney create-tenant` / `create-api-key` against a real MongoDB-wire server."""
+"""`omnijourney create-tenant` / `create-api-key` / `list-api-keys` / `revoke-api-key` against a
+real MongoDB-wire server."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -52,6 +54,68 @@ async def test_a_taken_tenant_id_and_an_unknown_tenant_are_refused_clearly(
     assert code == 2
     err = capsys.readouterr().err
     assert "brand-y" in err and "no tenant 'nobody'" in err
+    await mongo_client.drop_database(database)
+
+
+async def test_keys_are_listed_without_secrets_and_revoked_keeping_the_last_admin(
+    database: str,
+    mongo_client: AsyncMongoClient[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert await _main_in_thread(["create-tenant", "brand-z", "--name", "Brand Z"]) == 0
+    await _main_in_thread(["create-api-key", "brand-z", "--role", "admin", "--name", "setup"])
+    admin_raw = capsys.readouterr().out.strip().splitlines()[-1]
+    code = await _main_in_thread(
+        [
+            "create-api-key",
+            "brand-z",
+            "--role",
+            "viewer",
+            "--name",
+            "board",
+            "--expires-at",
+            "2999-01-01T00:00:00+08:00",
+        ]
+    )
+    assert code == 0
+    viewer_raw = capsys.readouterr().out.strip().splitlines()[-1]
+    store = Store(mongo_client[database])
+    admin = await store.tenants.authenticate(admin_raw)
+    viewer = await store.tenants.authenticate(viewer_raw)
+    assert admin is not None and viewer is not None
+    assert viewer.expires_at == datetime(2998, 12, 31, 16, tzinfo=UTC)
+
+    assert await _main_in_thread(["list-api-keys", "brand-z"]) == 0
+    listing = capsys.readouterr().out
+    assert admin.id in listing and viewer.id in listing and "2998-12-31T16:00:00+00:00" in listing
+    assert admin_raw not in listing and viewer_raw.split("_", 2)[2] not in listing
+
+    assert await _main_in_thread(["revoke-api-key", "brand-z", viewer.id]) == 0
+    assert await store.tenants.authenticate(viewer_raw) is None
+    assert await _main_in_thread(["revoke-api-key", "brand-z", admin.id]) == 2
+    assert "last usable admin key" in capsys.readouterr().err
+    assert await store.tenants.authenticate(admin_raw) is not None
+    code = await _main_in_thread(["revoke-api-key", "brand-z", admin.id, "--allow-last-admin"])
+    assert code == 0
+    assert await store.tenants.authenticate(admin_raw) is None
+    assert await _main_in_thread(["revoke-api-key", "brand-z", "key_nope"]) == 2
+    assert await _main_in_thread(["revoke-api-key", "nobody", admin.id]) == 2
+    await mongo_client.drop_database(database)
+
+
+async def test_an_expiry_in_the_past_or_without_a_time_zone_is_refused(
+    database: str,
+    mongo_client: AsyncMongoClient[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert await _main_in_thread(["create-tenant", "brand-w", "--name", "Brand W"]) == 0
+    base = ["create-api-key", "brand-w", "--role", "viewer", "--name", "k", "--expires-at"]
+    assert await _main_in_thread([*base, "2000-01-01T00:00:00Z"]) == 2
+    assert "expires_at must be after" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        await _main_in_thread([*base, "2999-01-01T00:00:00"])
+    assert "time zone" in capsys.readouterr().err
+    assert await Store(mongo_client[database]).tenants.list_api_keys("brand-w") == []
     await mongo_client.drop_database(database)
 
 

@@ -43,6 +43,33 @@ async def test_phone_numbers_are_normalized_before_matching(store: Store) -> Non
     assert again.identity("phone") == "13800138000"
 
 
+def _digits_from(zero: int, text: str) -> str:
+    """`text` with its ASCII digits written in the script whose zero is `chr(zero)`."""
+    return "".join(chr(zero + int(ch)) if ch.isascii() and ch.isdigit() else ch for ch in text)
+
+
+FULL_WIDTH_ZERO, ARABIC_INDIC_ZERO = 0xFF10, 0x0660
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        _digits_from(FULL_WIDTH_ZERO, "13800138000"),
+        _digits_from(FULL_WIDTH_ZERO, "+86 138-0013-8000"),
+        _digits_from(ARABIC_INDIC_ZERO, "13800138000"),
+    ],
+)
+async def test_a_phone_in_other_digits_names_the_same_customer_as_ascii(
+    store: Store, written: str
+) -> None:
+    first, _ = await store.customers.resolve("acme", {"phone": "13800138000"}, T0)
+    again, created = await store.customers.resolve("acme", {"phone": written}, T0)
+
+    assert not created
+    assert again.id == first.id
+    assert again.identities == first.identities
+
+
 async def test_two_identities_on_one_event_belong_to_one_customer(store: Store) -> None:
     customer, created = await store.customers.resolve(
         "acme", {"phone": "13800138000", "email": "Li.Lei@Example.com"}, T0

@@ -12,6 +12,7 @@ from runtime.embedded import mongodb_server
 from runtime.processes import free_port
 from store.database import Store
 from store.mongo import journaled
+from tests.fixtures.secrets import TEST_SECRET_BOX
 
 WRITES = 300
 
@@ -26,7 +27,7 @@ async def test_acknowledged_writes_survive_a_kill_9_of_the_mongodb_server(
         f"mongodb://127.0.0.1:{port}/?serverSelectionTimeoutMS=10000", tz_aware=True
     )
     try:
-        store = Store(client["durability"])
+        store = Store(client["durability"], TEST_SECRET_BOX)
         now = datetime.now(UTC)
         ids = [
             (await store.customers.resolve("acme", {"external_id": f"c{n}"}, now))[0].id

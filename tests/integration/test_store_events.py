@@ -124,3 +124,48 @@ async def test_the_unrouted_sweep_is_served_by_its_partial_index(store: Store) -
     query = {"route_pending": True, "received_at": {"$lt": T0 + timedelta(days=1)}}
     plan = await store.db["events"].find(query).sort([("received_at", 1), ("_id", 1)]).explain()
     assert "unrouted_by_received" in str(plan["queryPlanner"]["winningPlan"])
+
+
+async def test_due_events_skip_those_behind_a_backoff_of_their_customer_and_parked_ones(
+    store: Store,
+) -> None:
+    def received(event_id: str, minute: int, customer: str) -> Event:
+        at = T0 + timedelta(minutes=minute)
+        return event(event_id, at, customer=customer).model_copy(update={"received_at": at})
+
+    for event_id, minute, customer in [
+        ("a0", 0, "cus_a"),
+        ("a1", 1, "cus_a"),
+        ("a2", 2, "cus_a"),
+        ("a3", 3, "cus_a"),
+        ("p1", 4, "cus_p"),
+        ("p2", 5, "cus_p"),
+        ("b1", 6, "cus_b"),
+    ]:
+        await store.events.insert(received(event_id, minute, customer))
+    now = T0 + timedelta(minutes=10)
+    waiting = await store.events.record_failure(
+        "acme", "a1", "RPCError", now, lambda attempts: timedelta(minutes=5)
+    )
+    assert waiting is not None and waiting.retry_at == now + timedelta(minutes=5)
+    parked = await store.events.record_failure("acme", "p1", "NotFound", now, lambda n: None)
+    assert parked is not None and parked.dead_at == now and not parked.pending
+
+    due = await store.events.due("acme", now, now, limit=3)
+    # a1 waits; a2, a3 wait behind it (not taking b1's room); p1 is parked, so p2 goes on.
+    assert [item.event.id for item in due] == ["a0", "p2", "b1"]
+    assert await store.events.tenants_due(now, now, limit=10) == ["acme"]
+
+    later = now + timedelta(minutes=6)
+    assert [item.event.id for item in await store.events.due("acme", later, later, 10)] == [
+        "a0",
+        "a1",
+        "a2",
+        "a3",
+        "p2",
+        "b1",
+    ]
+    dead = await store.dead_letters.list("acme")
+    assert [(item.event.id, item.attempts, item.last_error) for item in dead.items] == [
+        ("p1", 1, "NotFound")
+    ]

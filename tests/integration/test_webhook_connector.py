@@ -1,7 +1,12 @@
-"""The webhook connector against a real HTTP server on 127.0.0.1 that answers scripted replies."""
+"""The webhook connector against a real HTTP server on 127.0.0.1 that answers scripted replies.
+
+Loopback is not a webhook destination by default: these connectors allow 127.0.0.1 the way a
+deployment allows an on-premise receiver, with the allow-list (`WEBHOOK_ALLOWED_NETWORKS`).
+"""
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from collections import deque
@@ -18,11 +23,13 @@ from pydantic import SecretStr
 
 from connectors.base import ActionRequest, CustomerContact
 from connectors.errors import InvalidActionParams, PermanentChannelError, TransientChannelError
-from connectors.webhook import WebhookConnector, verify_signature
+from connectors.netguard import DestinationGuard
+from connectors.webhook import FixedSigningSecrets, WebhookConnector, verify_signature
 from runtime.processes import free_port
 
 SECRET = SecretStr("whsec-test-0123456789")
 NOW = 1_750_000_000.0
+LOOPBACK_ALLOWED = DestinationGuard(["127.0.0.1/32"])
 
 
 @dataclass
@@ -105,8 +112,10 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 async def connector() -> AsyncIterator[WebhookConnector]:
-    async with httpx.AsyncClient() as client:
-        yield WebhookConnector(client, SECRET, clock=lambda: NOW)
+    async with WebhookConnector(
+        FixedSigningSecrets(SECRET), LOOPBACK_ALLOWED, clock=lambda: NOW
+    ) as webhook:
+        yield webhook
 
 
 def request(url: str, **params: Any) -> ActionRequest:
@@ -214,6 +223,15 @@ async def test_rate_limit_is_transient_with_the_retry_after_delay(
     assert caught.value.retry_after == 7.0
 
 
+async def test_a_retry_after_of_other_digits_is_ignored_not_a_crash(
+    receiver: Receiver, connector: WebhookConnector
+) -> None:
+    receiver.script.append(Reply(status=429, body=b"", headers={"Retry-After": "\xb2"}))
+    with pytest.raises(TransientChannelError) as caught:
+        await connector.execute(request(receiver.url))
+    assert caught.value.retry_after is None
+
+
 async def test_retry_after_given_as_an_http_date_becomes_seconds_from_now(
     receiver: Receiver, connector: WebhookConnector
 ) -> None:
@@ -254,6 +272,26 @@ async def test_a_success_without_a_json_id_has_no_external_id(
     assert outcome.detail == {"status_code": 204}
 
 
+async def test_an_id_is_read_only_from_an_uncompressed_answer_within_the_size_cap(
+    receiver: Receiver, connector: WebhookConnector
+) -> None:
+    padded = b'{"id": "msg-big", "pad": "' + b"x" * 70_000 + b'"}'
+    zipped = gzip.compress(b'{"id": "msg-zipped"}')
+    receiver.script.extend(
+        [
+            Reply(body=padded),
+            Reply(
+                body=zipped,
+                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+            ),
+        ]
+    )
+    big = await connector.execute(request(receiver.url))
+    compressed = await connector.execute(request(receiver.url))
+    assert (big.external_id, compressed.external_id) == (None, None)
+    assert {received.headers["accept-encoding"] for received in receiver.requests} == {"identity"}
+
+
 async def test_a_refused_connection_is_transient(connector: WebhookConnector) -> None:
     nobody_listens = f"http://127.0.0.1:{free_port()}/hook"
     with pytest.raises(TransientChannelError) as caught:
@@ -274,10 +312,15 @@ async def test_a_receiver_that_never_answers_times_out_as_transient(
     [
         ({"url": "ftp://127.0.0.1/hook"}, "url"),
         ({"url": "not a url"}, "url"),
+        ({"url": "https://user:secret@hooks.example.com/"}, "url"),
         ({"headers": {"Authorization": "Bearer x"}}, "headers"),
         ({"headers": {"X-Omnijourney-Signature": "sha256=forged"}}, "headers"),
         ({"headers": {"idempotency-key": "other"}}, "headers"),
         ({"headers": {"X-Note": "line\r\nInjected: 1"}}, "headers"),
+        ({"headers": {"Cookie": "session=stolen"}}, "headers"),
+        ({"headers": {"Transfer-Encoding": "chunked"}}, "headers"),
+        ({"headers": {"Connection": "Upgrade"}}, "headers"),
+        ({"headers": {"Proxy-Connection": "keep-alive"}}, "headers"),
         ({"timeout_seconds": 0}, "timeout_seconds"),
         ({"timeout_seconds": 600}, "timeout_seconds"),
         ({"payload": ["not", "an", "object"]}, "payload"),

@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from connectors.wecom.client import CachedCredentials
 from domain.channels import WeComCredentials, new_callback_id
 from store.database import Store
+from tests.fixtures.secrets import TEST_SECRET_BOX
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
@@ -26,7 +27,7 @@ class Clock:
 
 @pytest.fixture
 async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
-    store = Store(mongo_db)
+    store = Store(mongo_db, TEST_SECRET_BOX)
     await store.ensure_indexes()
     return store
 

@@ -18,6 +18,7 @@ from connectors.wecom.simulator import WeComSimulator
 from domain.channels import WeComCredentials, new_callback_id
 from runtime.processes import free_port
 from store.database import Store
+from tests.fixtures.secrets import TEST_SECRET_BOX
 
 SECRET = "s3cret-app-secret"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -64,7 +65,7 @@ class Rig:
 
 @pytest.fixture
 async def rig(mongo_db: AsyncDatabase[dict[str, Any]]) -> AsyncIterator[Rig]:
-    store = Store(mongo_db)
+    store = Store(mongo_db, TEST_SECRET_BOX)
     await store.ensure_indexes()
     sim = WeComSimulator(corp_id="ww-test", secret=SECRET)
     async with sim.serve() as base_url, httpx.AsyncClient() as http:

@@ -20,6 +20,7 @@ from connectors.wecom.simulator import WeComSimulator
 from domain.channels import MassMessageLimit, WeComCredentials, new_callback_id
 from domain.errors import InvalidInput
 from store.database import Store
+from tests.fixtures.secrets import TEST_SECRET_BOX
 
 SECRET = "s3cret-app-secret"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -106,7 +107,7 @@ class Rig:
 
 @pytest.fixture
 async def rig(mongo_db: AsyncDatabase[dict[str, Any]]) -> AsyncIterator[Rig]:
-    store = Store(mongo_db)
+    store = Store(mongo_db, TEST_SECRET_BOX)
     await store.ensure_indexes()
     clock = Clock()
     sim = WeComSimulator(corp_id="ww-test", secret=SECRET, clock=clock.seconds)

@@ -17,6 +17,7 @@ from connectors.wecom.simulator import WeComSimulator
 from domain.channels import WeComCredentials, new_callback_id
 from domain.wecom_events import GroupMember
 from store.database import Store
+from tests.fixtures.secrets import TEST_SECRET_BOX
 
 SECRET = "group-members-secret"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -26,7 +27,7 @@ AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 async def rig(
     mongo_db: AsyncDatabase[dict[str, Any]],
 ) -> AsyncIterator[tuple[WeComSimulator, WeComConnector]]:
-    store = Store(mongo_db)
+    store = Store(mongo_db, TEST_SECRET_BOX)
     await store.ensure_indexes()
     sim = WeComSimulator(corp_id="ww-groups", secret=SECRET)
     async with sim.serve() as base_url, httpx.AsyncClient() as http:

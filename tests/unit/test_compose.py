@@ -71,8 +71,9 @@ def test_app_environment_names_are_all_settings_fields(
     assert isinstance(environment, dict)
     unknown = set(environment) - set(env_names())
     assert not unknown, f"{service} sets variables Settings does not read: {sorted(unknown)}"
-    # Without these the app would start embedded servers inside the container.
-    assert {"MONGODB_URI", "TEMPORAL_ADDRESS", "WEBHOOK_SIGNING_SECRET"} <= set(environment)
+    # Without these the app would start embedded servers inside the container (or, without
+    # SECRETS_KEYS, refuse to start).
+    assert {"MONGODB_URI", "TEMPORAL_ADDRESS", "SECRETS_KEYS"} <= set(environment)
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
@@ -133,3 +134,53 @@ def test_dockerfile_copies_every_package_the_wheel_ships(dockerfile: str) -> Non
     packages = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
     for package in packages:
         assert re.search(rf"^COPY {package} ", dockerfile, re.MULTILINE), f"{package} not copied"
+
+
+# Services without authentication of their own (or whose data must stay private): never published
+# on every interface of the host. The API authenticates every request and is the public door.
+PRIVATE_SERVICES = ("temporal-ui", "temporal", "mongodb", "postgresql")
+LOOPBACK = {"127.0.0.1", "::1", "[::1]", "localhost"}
+
+
+def _published_host_ips(ports: list[Any]) -> list[str]:
+    """The host interface of each published port ("" for all of them), short or long syntax."""
+    ips: list[str] = []
+    for port in ports:
+        if isinstance(port, dict):
+            if port.get("published") is not None:
+                ips.append(str(port.get("host_ip", "")))
+            continue
+        spec = str(port).rsplit("/", 1)[0]  # drop a /tcp or /udp
+        if spec.startswith("["):  # [::1]:8080:8080
+            ips.append(spec[: spec.index("]") + 1])
+            continue
+        parts = spec.split(":")
+        if len(parts) == 1:
+            ips.append("")  # a container port alone: published on a random host port, everywhere
+        elif len(parts) == 2:
+            ips.append("")  # HOST:CONTAINER binds 0.0.0.0
+        else:
+            ips.append(":".join(parts[:-2]))
+    return ips
+
+
+def test_published_host_ips_reads_short_and_long_syntax() -> None:
+    assert _published_host_ips(["8080:8080", "127.0.0.1:8233:8080", "[::1]:1:2", "9000/tcp"]) == [
+        "",
+        "127.0.0.1",
+        "[::1]",
+        "",
+    ]
+    assert _published_host_ips([{"target": 80, "published": 8080}]) == [""]
+    assert _published_host_ips([{"target": 80, "published": 8080, "host_ip": "127.0.0.1"}]) == [
+        "127.0.0.1"
+    ]
+
+
+@pytest.mark.parametrize("service", PRIVATE_SERVICES)
+def test_private_services_publish_no_port_beyond_loopback(
+    services: dict[str, dict[str, Any]], service: str
+) -> None:
+    ips = _published_host_ips(services[service].get("ports") or [])
+    public = [ip or "0.0.0.0" for ip in ips if ip not in LOOPBACK]  # noqa: S104 - reading, not binding
+    assert not public, f"{service} publishes a port on {public}: bind it to 127.0.0.1 or drop it"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pydantic
 import pytest
 from pydantic import SecretStr
 
-from connectors import default_registry
+from connectors import FixedSigningSecrets, default_registry
 from connectors.base import ActionRequest, Connector, CustomerContact
 from connectors.errors import (
     InvalidActionParams,
@@ -20,7 +19,7 @@ from connectors.errors import (
 )
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import NoopParams, SandboxConnector, SendMessageParams, render
-from connectors.webhook import PostParams, sign, verify_signature
+from connectors.webhook import PostParams, WebhookConnector, sign, verify_signature
 
 CUSTOMER = CustomerContact(
     customer_id="c-1",
@@ -71,13 +70,15 @@ def test_registering_two_connectors_for_one_channel_is_refused() -> None:
 
 
 async def test_default_registry_ships_sandbox_and_webhook_with_their_action_catalog() -> None:
-    async with httpx.AsyncClient() as client:
-        registry = default_registry(client, SecretStr("s3cret"))
+    async with WebhookConnector(FixedSigningSecrets(SecretStr("s3cret"))) as webhook:
+        registry = default_registry(webhook)
     assert registry.names() == ["sandbox", "webhook"]
-    assert registry.catalog() == {
-        "sandbox": {"send_message": SendMessageParams, "noop": NoopParams},
-        "webhook": {"post": PostParams},
-    }
+    catalog = registry.catalog()
+    assert catalog["sandbox"] == {"send_message": SendMessageParams, "noop": NoopParams}
+    assert list(catalog["webhook"]) == ["post"]
+    # The webhook's params model is PostParams bound to that connector's destination guard.
+    assert issubclass(catalog["webhook"]["post"], PostParams)
+    assert catalog["webhook"]["post"].guard is webhook.guard
     assert all(isinstance(registry.get(name), Connector) for name in registry.names())
 
 

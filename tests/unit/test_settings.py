@@ -29,8 +29,35 @@ def test_defaults_run_everything_embedded_on_localhost() -> None:
     assert settings.temporal_ui_port == 8233
     assert settings.embedded_mongodb_port == 27018
     assert settings.log_level == "INFO"
-    assert settings.uses_dev_webhook_secret
+    assert settings.webhook_signing_secret is None
+    assert settings.secret_keys() is None
     assert settings.channel_rate_limits["webhook"] > 0
+    assert settings.webhook_allowed_networks == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "10.20.0.0/16, crm.corp.example  receiver",
+        '["10.20.0.0/16", "crm.corp.example", "receiver"]',
+    ],
+)
+def test_webhook_allowed_networks_read_as_a_list_or_json(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("WEBHOOK_ALLOWED_NETWORKS", value)
+    assert Settings().webhook_allowed_networks == ["10.20.0.0/16", "crm.corp.example", "receiver"]
+
+
+@pytest.mark.parametrize("entry", ["10.20.0.1/16", "999.1.1.1/32", "bad host!"])
+def test_a_malformed_webhook_allowed_network_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, entry: str
+) -> None:
+    monkeypatch.setenv("WEBHOOK_ALLOWED_NETWORKS", f"10.0.0.0/8,{entry}")
+    with pytest.raises(ValidationError, match="webhook_allowed_networks") as caught:
+        Settings()
+    # Settings errors hide the input (it may hold secrets): the message itself names the entry.
+    assert entry.split()[-1] in str(caught.value)
 
 
 def test_env_names_are_the_documented_ones() -> None:
@@ -46,12 +73,19 @@ def test_env_names_are_the_documented_ones() -> None:
         "TEMPORAL_UI_PORT",
         "EMBEDDED_MONGODB_PORT",
         "WEBHOOK_SIGNING_SECRET",
+        "SECRETS_KEYS",
+        "SECRETS_PRIMARY_KEY_ID",
+        "WEBHOOK_ALLOWED_NETWORKS",
         "CHANNEL_RATE_LIMITS",
         "TEMPORAL_UI_URL",
         "LOG_LEVEL",
         "PUBLIC_BASE_URL",
         "WECOM_SIMULATOR",
         "WECOM_RESULT_POLL_INTERVAL",
+        "API_RATE_LIMIT",
+        "API_RATE_LIMIT_BURST",
+        "MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        "MONGODB_MAX_TIME_MS",
     ]
 
 
@@ -99,8 +133,8 @@ def test_each_field_is_read_from_its_upper_case_variable(monkeypatch: pytest.Mon
     assert settings.embedded_temporal_port == 17233
     assert settings.temporal_ui_port == 18233
     assert settings.embedded_mongodb_port == 37017
+    assert settings.webhook_signing_secret is not None
     assert settings.webhook_signing_secret.get_secret_value() == "whsec-real"
-    assert not settings.uses_dev_webhook_secret
     assert settings.channel_rate_limits == {"sms": 20.0, "wecom": 5.5}
     assert settings.log_level == "DEBUG"
     assert settings.base_url == "https://omni.example.com"

@@ -8,8 +8,10 @@ from typing import Any, Literal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
+from connectors.netguard import DestinationGuard
+from connectors.webhook import FixedSigningSecrets, PostParams, WebhookConnector
 from connectors.wecom import WeComConnector
 from domain.conditions import TagCondition
 from domain.journey import (
@@ -323,6 +325,81 @@ def test_each_params_error_is_its_own_problem_with_its_path() -> None:
     assert codes(problems) == ["invalid_params", "invalid_params"]
     assert [problem.path for problem in problems] == ["params.text", "params.to"]
     assert all(problem.node_id == "hello" for problem in problems)
+
+
+def post(node_id: str, **params: Any) -> ActionNode:
+    return ActionNode(id=node_id, channel="webhook", action="post", params=params)
+
+
+WEBHOOK_CATALOG: ActionCatalog = {"webhook": {"post": PostParams}}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://2130706433/",
+        "http://0x7f.1/",
+        "http://[::1]:7233/",
+        "http://[::ffff:169.254.169.254]/latest/meta-data/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/",
+        "http://10.0.0.8/",
+        "http://mongodb:27017/",
+        "http://temporal:7233/",
+        "http://temporal-ui:8080/",
+        "http://localhost:8000/graphql",
+        "http://metadata.google.internal/",
+    ],
+)
+def test_a_webhook_to_an_internal_destination_is_a_named_problem_on_the_node(url: str) -> None:
+    problems = validate_journey(_with_action(post("notify", url=url)), WEBHOOK_CATALOG)
+    assert codes(problems) == ["destination_not_allowed"]
+    [problem] = problems
+    assert (problem.node_id, problem.path) == ("notify", "params.url")
+    assert "destination not allowed" in problem.message
+
+
+def test_a_webhook_to_a_public_host_validates() -> None:
+    definition = _with_action(post("notify", url="https://hooks.example.com/omni"))
+    assert validate_journey(definition, WEBHOOK_CATALOG) == []
+
+
+async def test_the_deployment_allow_list_lets_on_premise_receivers_validate() -> None:
+    guard = DestinationGuard(["10.20.0.0/16", "receiver"])
+    async with WebhookConnector(FixedSigningSecrets(SecretStr("s")), guard) as webhook:
+        catalog: ActionCatalog = {"webhook": {"post": webhook.actions["post"].params_model}}
+        for allowed in ["http://10.20.1.2/hook", "http://receiver:9000/", "http://RECEIVER./"]:
+            assert validate_journey(_with_action(post("n", url=allowed)), catalog) == [], allowed
+        for refused in ["http://10.21.0.1/", "http://mongodb/", "http://127.0.0.1/"]:
+            problems = validate_journey(_with_action(post("n", url=refused)), catalog)
+            assert codes(problems) == ["destination_not_allowed"], refused
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Cookie",
+        "set-cookie",
+        "Connection",
+        "Keep-Alive",
+        "TE",
+        "Trailer",
+        "Transfer-Encoding",
+        "Upgrade",
+        "Proxy-Authorization",
+        "Proxy-Connection",
+        "Authorization",
+        "Host",
+        "X-Omnijourney-Signature",
+    ],
+)
+def test_a_reserved_webhook_header_is_a_named_problem_on_the_node(header: str) -> None:
+    action = post("notify", url="https://hooks.example.com/", headers={header: "x"})
+    problems = validate_journey(_with_action(action), WEBHOOK_CATALOG)
+    assert codes(problems) == ["reserved_header"]
+    assert (problems[0].node_id, problems[0].path) == ("notify", "params.headers")
+    assert header in problems[0].message
 
 
 def test_an_action_may_have_a_failed_edge() -> None:

@@ -141,6 +141,23 @@ def test_a_create_time_beyond_any_date_is_untranslatable_not_a_crash() -> None:
         translate(contact("del_follow_user", CreateTime="9" * 30), CORP)
 
 
+@pytest.mark.parametrize(
+    "create_time",
+    ["".join(chr(zero + int(ch)) for ch in "1772330400") for zero in (0x0660, 0xFF10)]
+    + ["17\u00b2"],
+)
+def test_a_create_time_in_other_digits_is_untranslatable(create_time: str) -> None:
+    with pytest.raises(UntranslatableCallback, match="CreateTime"):
+        translate(contact("del_follow_user", CreateTime=create_time), CORP)
+
+
+@pytest.mark.parametrize("count", ["\u00b2", "--1", "-", "\uff11"])
+def test_a_member_count_that_is_not_an_ascii_integer_is_left_out_not_a_crash(count: str) -> None:
+    event = translate(group("add_member", MemChangeList="wmA", MemChangeCnt=count), CORP)
+    assert event is not None
+    assert event.properties["member_change_count"] is None
+
+
 def test_hook_states_fit_wecoms_thirty_characters_and_differ_per_hook() -> None:
     first = hook_state("hook_019c0000000000001234567890ab")
     second = hook_state("hook_019c0000000000011234567890ab")

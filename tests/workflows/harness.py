@@ -1,7 +1,8 @@
 """A journey test bench: real store, real Temporal server, real workers, the shipped connectors.
 
 The `wecom` channel is registered against a `WeComSimulator` served over real HTTP; the bench's
-tenant is connected to it (`Bench.sim`, `Bench.wecom_customer`).
+tenant is connected to it (`Bench.sim`, `Bench.wecom_customer`). The `webhook` channel allows
+loopback receivers through its allow-list, as a deployment allows an on-premise one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
-from connectors import default_registry
+from connectors import DestinationGuard, FixedSigningSecrets, WebhookConnector, default_registry
 from connectors.registry import ConnectorRegistry
 from connectors.wecom import WeComClient, WeComConnector
 from connectors.wecom.simulator import WeComSimulator
@@ -32,11 +33,13 @@ from domain.enrollments import Enrollment, Transition
 from domain.events import Event
 from domain.journey import JourneyDefinition
 from store.database import Store
+from tests.fixtures.secrets import TEST_SECRET_BOX
 from workflows import client as journeys
 from workflows.journey import JourneyWorkflow
 from workflows.models import JourneyResult
 
 WEBHOOK_SECRET = SecretStr("test-webhook-secret")
+WEBHOOK_ALLOWED = DestinationGuard(["127.0.0.1/32"])
 WECOM_SECRET = "bench-app-secret"
 WECOM_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 WECOM_STAFF = "zhangsan"
@@ -189,11 +192,12 @@ async def bench(db: AsyncDatabase[Any], client: Client) -> AsyncIterator[Bench]:
     """Store with indexes, a registry, and running workers; leftover enrollments terminated."""
     from runtime.worker import build_workers
 
-    store = Store(db)
+    store = Store(db, TEST_SECRET_BOX)
     await store.ensure_indexes()
     sim = WeComSimulator(corp_id="ww-bench", secret=WECOM_SECRET)
-    async with httpx.AsyncClient() as http, sim.serve() as base_url:
-        registry = default_registry(http, WEBHOOK_SECRET)
+    webhook = WebhookConnector(FixedSigningSecrets(WEBHOOK_SECRET), WEBHOOK_ALLOWED)
+    async with httpx.AsyncClient() as http, webhook, sim.serve() as base_url:
+        registry = default_registry(webhook)
         wecom = WeComClient(http, store.wecom_credentials)
         registry.register(WeComConnector(wecom, store.wecom_allowances, store.wecom_transfers))
         result = Bench(store=store, client=client, registry=registry, sim=sim)

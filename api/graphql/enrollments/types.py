@@ -363,11 +363,18 @@ class EnrollmentRun:
 )
 class Enrollment:
     id: strawberry.ID = strawberry.field(
-        description="`{tenant}:{journey}:{customer}[:{entry key}]`; also the Temporal workflow id."
+        description="`{tenant}:{journey}:{customer}[:{entry key}]`; also the Temporal workflow id. "
+        "An entry key that is not a short token (letters, digits, `_.-`, at most 64) appears "
+        "hashed (`~` and 32 hex digits); `entryKey` has it as it was."
     )
     journey_id: str = strawberry.field(description="The journey.")
     version: int = strawberry.field(description="The journey version it is pinned to.")
     customer_id: str = strawberry.field(description="The customer it was started for.")
+    entry_key: str | None = strawberry.field(
+        description="The entry key of a journey that allows concurrent entries (one enrollment "
+        "per key, e.g. an order id), as the entry event gave it; null otherwise, and for "
+        "enrollments recorded before keys were kept."
+    )
     status: EnrollmentStatus = strawberry.field(description="Where it stands.")
     current_node: str | None = strawberry.field(
         description="The node id it is at (or ended on); null before its first step is recorded."
@@ -407,6 +414,7 @@ class Enrollment:
             journey_id=model.journey_id,
             version=model.version,
             customer_id=model.customer_id,
+            entry_key=model.entry_key,
             status=EnrollmentStatus(model.status),
             current_node=model.current_node,
             wait=None if wait is None else Wait.of(wait),
@@ -497,7 +505,8 @@ class Enrollment:
     @described_field(
         "The Temporal workflow history of this enrollment, fetched from the Temporal server and "
         "told as readable steps. One request to Temporal per enrollment asked for: ask for it "
-        "on one enrollment, not on a list."
+        "on one enrollment, not on a list. Costs 1000 in the complexity limit (so at most nine "
+        "in one request; more is refused with `QUERY_TOO_COMPLEX`)."
     )
     async def history(
         self,

@@ -85,12 +85,13 @@ class EventInput:
         "one customer (created when none is known); naming two known customers merges them."
     )
     timestamp: datetime = strawberry.field(
-        description="When it happened (ISO 8601); must carry a time zone. Kept in UTC, to the "
-        "millisecond."
+        description="When it happened (ISO 8601); must carry a time zone, from 2000-01-01 to a "
+        "day after the server's now. Kept in UTC, to the millisecond."
     )
     properties: JSON | None = strawberry.field(
         default=None,
-        description="The event's data: a JSON object of at most 32 KiB, read by trigger and "
+        description="The event's data: a JSON object of at most 32 KiB, nested at most 32 "
+        "levels, integers within 64 bits, no names starting with `$`; read by trigger and "
         "branch conditions and message templates; null means `{}`.",
     )
 

@@ -12,30 +12,46 @@ any subscription can run:
 | first message is not a `connection_init`               | close 4401 (or 4400 when it is not JSON) |
 | no key, an unknown or a revoked one                    | close 4401 |
 | a key whose role may not read                          | close 4403 |
+| the key is revoked or expires while connected          | close 4401 (within `recheck_interval`) |
 
 Then it hands the connection to strawberry, replaying the handshake and the `connection_init`
-(strawberry acknowledges it), with the principal in the ASGI scope for the request context. The
-principal is fixed for the connection's life: revoking a key ends access at the next connection.
+(strawberry acknowledges it), with the principal in the ASGI scope for the request context.
+
+While the connection is open the gate re-checks the key every `recheck_interval` seconds (one
+`_id` lookup): once it is revoked or has expired, the connection is closed with 4401 and its
+subscriptions end (strawberry sees a disconnect and cancels them), so a revoked key loses its
+live feeds within about that interval instead of keeping them for as long as the socket lives.
 Credentials are bearer tokens, never cookies, so pages on any origin may connect.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from api.auth import Permission, authenticate
+from api.auth import Permission, Principal, authenticate
 from store.tenants import TenantRepository
+
+logger = logging.getLogger(__name__)
 
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_INIT_TIMEOUT = 4408
 HANDSHAKE_REFUSED = 1002
+KEY_RECHECK_INTERVAL = 1.0
+"""Seconds between re-checks of an open connection's key (revoked or expired closes it)."""
+
+KeyCheck = Callable[[Principal], Awaitable[bool]]
+"""Whether the principal's key still authenticates."""
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -70,7 +86,8 @@ def _authorization(scope: Scope, init: dict[str, Any]) -> str | None:
 
 
 class WebSocketGate:
-    """Authenticates a `graphql-transport-ws` connection, then passes it to `app`."""
+    """Authenticates a `graphql-transport-ws` connection, then passes it to `app`, closing it
+    when its key stops being usable (`still_usable`, checked every `recheck_interval`)."""
 
     def __init__(
         self,
@@ -78,11 +95,21 @@ class WebSocketGate:
         app: ASGIApp,
         principal_scope_key: str,
         init_timeout: float = 10.0,
+        *,
+        still_usable: KeyCheck | None = None,
+        recheck_interval: float = KEY_RECHECK_INTERVAL,
     ) -> None:
         self._tenants = tenants
         self._app = app
         self._principal_key = principal_scope_key
         self._init_timeout = init_timeout
+        self._still_usable = still_usable or self._usable_in_store
+        self._recheck_interval = recheck_interval
+
+    async def _usable_in_store(self, principal: Principal) -> bool:
+        return await self._tenants.is_usable(
+            principal.tenant_id, principal.key_id, datetime.now(UTC)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connect = await receive()
@@ -115,16 +142,81 @@ class WebSocketGate:
             await _close(send, CLOSE_FORBIDDEN, "Forbidden")
             return
         scope[self._principal_key] = principal
-        replay: list[Message] = [connect, first]
+        connection = _Connection(receive, send, [connect, first])
+        watcher = asyncio.create_task(self._watch(principal, connection))
+        try:
+            await self._app(scope, connection.receive, connection.send)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            connection.stop()
 
-        async def replayed() -> Message:
-            return replay.pop(0) if replay else await receive()
+    async def _watch(self, principal: Principal, connection: _Connection) -> None:
+        while True:
+            await asyncio.sleep(self._recheck_interval)
+            try:
+                usable = await self._still_usable(principal)
+            except Exception:
+                # A store hiccup is no proof of revocation; the next check decides.
+                logger.warning("could not re-check a websocket's API key", exc_info=True)
+                continue
+            if not usable:
+                await connection.end(CLOSE_UNAUTHORIZED, "API key revoked or expired")
+                return
 
-        async def accepted_once(message: Message) -> None:
-            if message["type"] != "websocket.accept":  # the gate has accepted already
-                await send(message)
 
-        await self._app(scope, replayed, accepted_once)
+class _Connection:
+    """The ASGI channel between the gate and strawberry: replays the messages the gate read, and
+    can be ended from outside (the client gets a close, strawberry a disconnect)."""
+
+    def __init__(self, receive: Receive, send: Send, replay: list[Message]) -> None:
+        self._receive = receive
+        self._send = send
+        self._replay = replay
+        self._ended = asyncio.Event()
+        self._end_code = CLOSE_UNAUTHORIZED
+        self._pending: asyncio.Future[Any] | None = None
+
+    async def receive(self) -> Message:
+        if self._replay:
+            return self._replay.pop(0)
+        if self._ended.is_set():
+            return {"type": "websocket.disconnect", "code": self._end_code}
+        # One read of the client stays pending across calls: cancelling it could lose a message.
+        if self._pending is None:
+            self._pending = asyncio.ensure_future(self._receive())
+        ended: asyncio.Future[Any] = asyncio.ensure_future(self._ended.wait())
+        try:
+            await asyncio.wait({self._pending, ended}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ended.cancel()
+        if self._pending.done():
+            message: Message = self._pending.result()
+            self._pending = None
+            return message
+        return {"type": "websocket.disconnect", "code": self._end_code}
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "websocket.accept":  # the gate has accepted already
+            return
+        if self._ended.is_set():
+            return  # closed by the gate: what strawberry still says goes nowhere
+        await self._send(message)
+
+    async def end(self, code: int, reason: str) -> None:
+        """Close the websocket with `code`; strawberry then reads a disconnect."""
+        if self._ended.is_set():
+            return
+        self._end_code = code
+        self._ended.set()
+        with contextlib.suppress(Exception):  # the client may be gone already
+            await _close(self._send, code, reason)
+
+    def stop(self) -> None:
+        """Drop the pending read, once the app is done with the connection."""
+        if self._pending is not None:
+            self._pending.cancel()
 
 
 async def _close(send: Send, code: int, reason: str) -> None:

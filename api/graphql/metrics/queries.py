@@ -20,7 +20,7 @@ from api.graphql.metrics.types import (
     JourneyMetrics,
 )
 from domain import errors
-from domain.metrics import AudienceCut, ChannelCut
+from domain.metrics import MAX_RANGE, AudienceCut, ChannelCut
 
 From = Annotated[
     datetime,
@@ -30,7 +30,10 @@ From = Annotated[
 ]
 To = Annotated[
     datetime,
-    strawberry.argument(description="End of the range, exclusive; at most 1098 days after `from`."),
+    strawberry.argument(
+        description=f"End of the range, exclusive; at most {MAX_RANGE.days} days after `from` "
+        "(longer: `InvalidInput` naming the limit)."
+    ),
 ]
 
 AudienceMetricsResult = Annotated[

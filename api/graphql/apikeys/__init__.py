@@ -1,0 +1,1 @@
+"""API keys: admins list, issue and revoke their tenant's keys."""
