@@ -301,6 +301,8 @@ class FaultRun:
         await asyncio.sleep(self.down)
         self.worker.start()
 
+    # Restarted from the default executor's threads, which live as long as the loop: a server
+    # dies with the thread that started it (runtime.processes).
     async def _kill_temporal(self) -> None:
         self.stack.temporal.kill()
         await asyncio.sleep(self.down)
@@ -322,7 +324,8 @@ class FaultRun:
         replies = asyncio.create_task(self.replies(done))
         watching = asyncio.create_task(self._watch(done))
         try:
-            await asyncio.gather(self.entries(), self.faults())
+            with contextlib.suppress(TimeoutError):  # counted below as unfinished
+                await asyncio.wait_for(asyncio.gather(self.entries(), self.faults()), deadline)
             while time.monotonic() < started + deadline:
                 with contextlib.suppress(Exception):
                     if await self.finished() >= self.count and await self._all_routed():
@@ -330,7 +333,8 @@ class FaultRun:
                 await asyncio.sleep(0.5)
         finally:
             done.set()
-            await asyncio.gather(replies, watching)
+            replies.cancel()  # a reply still being sent is not waited for
+            await asyncio.gather(replies, watching, return_exceptions=True)
         self.report.elapsed = time.monotonic() - started
         await self._count()
         return self.report
@@ -470,10 +474,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=8.0, help="entry events per second")
     parser.add_argument("--down", type=float, default=2.0, help="seconds each part stays dead")
+    parser.add_argument("--progress", action="store_true", help="a progress line every 5 s")
     args = parser.parse_args()
+    progress = partial(print, flush=True) if args.progress else None
     logging.basicConfig(level=logging.CRITICAL)
     with tempfile.TemporaryDirectory(prefix="omnijourney-faults-") as root:
-        report = asyncio.run(run_faults(args.count, Path(root), rate=args.rate, down=args.down))
+        report = asyncio.run(
+            run_faults(args.count, Path(root), rate=args.rate, down=args.down, progress=progress)
+        )
     print("\n".join(report.lines()))
 
 
