@@ -63,6 +63,11 @@ class Receiver(ThreadingHTTPServer):
         with self.lock:
             return sum(1 for times in self.keys.values() for at in times if at >= since)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A killed worker drops its connections mid-call: expected here, not worth a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
     def __enter__(self) -> Receiver:
         self._thread.start()
         return self

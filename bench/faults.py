@@ -60,8 +60,10 @@ RECOVERY_INTERVAL = 1.0
 RECOVERY_AGE = timedelta(seconds=2)
 WORKER_FAULT = "worker (kill -9)"
 RESUME_WAIT = 180.0
-IN_FLIGHT = 2.0
-"""A call that reached a receiver this shortly before the worker was killed was still in flight."""
+IN_FLIGHT = 60.0
+"""A call that reached a receiver at most this long before the worker was killed may have been in
+an activity attempt the killed worker was running: the channel activity's start-to-close timeout
+(workflows/journey.py). On a loaded machine recording a call's success can lag it by seconds."""
 RECEIVER_LATENCY = 0.05
 """Seconds each receiver takes to answer, so that a kill can land while a call is in flight."""
 MONGODB_DOWN = 7.0
@@ -120,6 +122,7 @@ class FaultReport:
     not_routed: list[str] = field(default_factory=list)
     duplicates: dict[str, int] = field(default_factory=dict)
     resent: int = 0
+    notes: list[str] = field(default_factory=list)
     deliveries: dict[str, int] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     failed_answers: int = 0
@@ -157,6 +160,7 @@ class FaultReport:
             )
         if self.stuck:
             out.append(f"not finished, by status/node: {self.stuck}")
+        out.extend(self.notes)
         out.append(f"total {self.elapsed:.0f} s")
         return out
 
@@ -360,6 +364,15 @@ class FaultRun:
             f"unrouted {unrouted}, received {received}"
         )
 
+    def _timing(self, what: str, arrivals: list[float]) -> str:
+        """When `what` arrived, relative to the faults (seconds after each kill)."""
+        faults = ", ".join(
+            f"{f.name.split()[0]} killed {f.killed_at:.1f} back {f.back_at:.1f}"
+            for f in self.report.faults
+        )
+        times = ", ".join(f"{at:.1f}" for at in arrivals)
+        return f"  {what} arrived at {times} (monotonic; {faults})"
+
     async def _all_routed(self) -> bool:
         pending = {"tenant_id": TENANT, "routed_at": None}
         return await self.db["events"].count_documents(pending) == 0
@@ -400,6 +413,7 @@ class FaultRun:
                     report.resent += 1
                 else:
                     report.duplicates[f"{receiver.name}:{key}"] = len(times)
+                    report.notes.append(self._timing(f"{receiver.name} {key}", times))
         report.deliveries = {r.name: len(r.keys) for r in self.receivers}
 
 
@@ -475,12 +489,16 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=8.0, help="entry events per second")
     parser.add_argument("--down", type=float, default=2.0, help="seconds each part stays dead")
     parser.add_argument("--progress", action="store_true", help="a progress line every 5 s")
+    parser.add_argument("--keep", type=Path, help="keep data and logs in this (new) directory")
     args = parser.parse_args()
     progress = partial(print, flush=True) if args.progress else None
     logging.basicConfig(level=logging.CRITICAL)
-    with tempfile.TemporaryDirectory(prefix="omnijourney-faults-") as root:
+    with contextlib.ExitStack() as scope:
+        root = args.keep or Path(
+            scope.enter_context(tempfile.TemporaryDirectory(prefix="omnijourney-faults-"))
+        )
         report = asyncio.run(
-            run_faults(args.count, Path(root), rate=args.rate, down=args.down, progress=progress)
+            run_faults(args.count, root, rate=args.rate, down=args.down, progress=progress)
         )
     print("\n".join(report.lines()))
 
