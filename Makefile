@@ -15,7 +15,7 @@ help:
 	@echo "make demo    run, and play customers through the demo journey on the simulated WeCom corp"
 	@echo "make schema  regenerate schema.graphql from the code"
 	@echo "make bench   enrollments/s against bare Temporal (more: python -m bench.graphql_page,"
-	@echo "             python -m bench.wecom_welcome; see README, Benchmarks)"
+	@echo "             python -m bench.wecom_welcome, python -m bench.faults; see README, Benchmarks)"
 	@echo "make setup   only create .venv from uv.lock"
 	@echo "make clean   remove .venv, the private uv and the data dir (.data)"
 

@@ -6,13 +6,16 @@
    channel is not called again.
 2. The connector runs with the same key, which it passes on to the channel wherever the channel
    can de-duplicate (a crash between the channel call and step 3 is covered by that).
-3. The outcome is recorded. Transient errors are retried by Temporal (with the channel's requested
+3. The outcome is recorded. A success is recorded patiently: while MongoDB is unreachable the
+   activity keeps trying until shortly before its attempt would time out, because failing here
+   would make Temporal run it again and call the channel a second time. Transient errors are retried by Temporal (with the channel's requested
    delay); permanent ones, and the last attempt's transient one, mark the delivery failed and end
    the activity with a non-retryable `PermanentChannelError`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -20,13 +23,18 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import models as act
-from connectors.base import ActionRequest, CustomerContact
+from connectors.base import ActionOutcome, ActionRequest, CustomerContact
 from connectors.errors import PermanentChannelError, TransientChannelError
 from connectors.registry import ConnectorRegistry
 from domain.deliveries import Delivery
 from store.database import Store
+from store.mongo import StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+RECORD_RETRY_SECONDS = 1.0
+RECORD_MARGIN = timedelta(seconds=5)
+"""Recording a success stops trying this long before the attempt's start-to-close timeout."""
 
 
 class ChannelActivities:
@@ -110,13 +118,7 @@ class ChannelActivities:
             raise ApplicationError(
                 err.message, err.code, type="PermanentChannelError", non_retryable=True
             ) from err
-        await self.store.deliveries.mark_succeeded(
-            ref.tenant_id,
-            input.idempotency_key,
-            datetime.now(UTC),
-            external_id=outcome.external_id,
-            detail=outcome.detail,
-        )
+        await self._record_success(ref.tenant_id, input.idempotency_key, outcome)
         log.info(
             "delivered %s.%s for %s (%s)",
             input.channel,
@@ -125,3 +127,24 @@ class ChannelActivities:
             input.node_id,
         )
         return act.RunActionResult(status="succeeded", external_id=outcome.external_id)
+
+    async def _record_success(self, tenant_id: str, key: str, outcome: ActionOutcome) -> None:
+        """Mark the delivery succeeded, retrying while the store is unreachable (module doc)."""
+        info = activity.info()
+        timeout = info.start_to_close_timeout or timedelta(minutes=1)
+        give_up = info.started_time + timeout - RECORD_MARGIN
+        while True:
+            try:
+                await self.store.deliveries.mark_succeeded(
+                    tenant_id,
+                    key,
+                    datetime.now(UTC),
+                    external_id=outcome.external_id,
+                    detail=outcome.detail,
+                )
+                return
+            except StoreUnavailable:
+                if datetime.now(UTC) >= give_up:
+                    raise
+                log.warning("recording delivery %s failed: MongoDB unreachable; retrying", key)
+                await asyncio.sleep(RECORD_RETRY_SECONDS)

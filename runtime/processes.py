@@ -3,7 +3,8 @@
 A `ManagedProcess` starts a command, sends its output to a log file, waits until its TCP port
 accepts connections, and stops it (SIGTERM, then SIGKILL) when closed. Children are put in their
 own process group and are told to die with their parent (Linux `PR_SET_PDEATHSIG`), so a test run
-or a `make run` that is killed leaves no server behind.
+or a `make run` that is killed leaves no server behind.  The signal comes when the *thread* that
+started the child ends: start servers from a long-lived thread (the main one, or a pool's).
 """
 
 from __future__ import annotations
@@ -135,6 +136,16 @@ class ManagedProcess:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
+
+    def kill(self) -> None:
+        """SIGKILL the process group at once (a crash, for fault tests); `start()` restarts it
+        on the same port and data."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
 
     def __enter__(self) -> ManagedProcess:
         return self.start()

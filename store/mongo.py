@@ -6,9 +6,10 @@ from datetime import UTC
 from typing import Any
 
 from bson.codec_options import CodecOptions
+from pymongo import WriteConcern
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ExecutionTimeout
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from domain.errors import QueryTimeoutError
 
@@ -40,10 +41,31 @@ DUPLICATE_KEY = 11000
 DEFAULT_MAX_TIME_MS = 15_000
 """How long (ms) MongoDB may run one metrics or timeline aggregation unless told otherwise."""
 
+StoreUnavailable = ConnectionFailure
+"""Raised by a repository when the MongoDB server could not be reached (no server within the
+client's selection timeout, a dropped connection): the same call may succeed later."""
+
+
+def journaled(configured: WriteConcern) -> WriteConcern:
+    """`configured` (the client's write concern, e.g. from the URI) asking for the journal too.
+
+    An acknowledged write must survive the server crashing right after: with `w: 1` and no
+    journal, a killed server (mongod, or SecantusDB) comes back without its last few
+    milliseconds of acknowledged writes, and an event answered `accepted` would be gone. `j`
+    makes the server answer once the write is in its on-disk journal. A `j` or `fsync` set in
+    the URI, and unacknowledged `w: 0`, are left as they are.
+    """
+    document = configured.document
+    if "j" in document or "fsync" in document or document.get("w") == 0:
+        return configured
+    return WriteConcern(w=document.get("w"), wtimeout=document.get("wtimeout"), j=True)
+
 
 def collection(db: AsyncDatabase[Any], name: str) -> AsyncCollection[Document]:
-    """The named collection, decoding datetimes as aware UTC."""
-    return db.get_collection(name, codec_options=CODEC_OPTIONS)
+    """The named collection, decoding datetimes as aware UTC, its writes journaled."""
+    return db.get_collection(
+        name, codec_options=CODEC_OPTIONS, write_concern=journaled(db.write_concern)
+    )
 
 
 async def bounded_aggregate(

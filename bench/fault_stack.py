@@ -1,0 +1,206 @@
+"""The pieces of the fault suite: servers that can be killed, a worker process, channel receivers.
+
+- `FaultStack`: SecantusDB and a Temporal dev server as child processes on free ports, each with
+  its data under one directory, so `kill()` (SIGKILL) then `restart()` brings it back on the same
+  port with the same data;
+- `WorkerProcess`: `omnijourney worker` as its own OS process (so it can be killed with -9),
+  configured only through `worker_env`;
+- `Receiver`: a local HTTP server standing in for a channel's API; it records when each request
+  with each `Idempotency-Key` arrived and answers 200 after `latency` seconds (a real receiver
+  de-duplicates on the key; this one counts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from runtime.embedded import LOCALHOST, mongodb_server, temporal_dev_server
+from runtime.processes import ManagedProcess, free_port
+from store.secretbox import encode_key, generate_key
+
+ROOT = Path(__file__).resolve().parents[1]
+DATABASE = "omnijourney_faults"
+# Without a bound, a driver call during a MongoDB outage waits 30 s (PyMongo's default server
+# selection timeout) before failing; the suite's outages last a few seconds.
+MONGODB_OPTIONS = "serverSelectionTimeoutMS=5000&connectTimeoutMS=2000"
+
+
+class Receiver(ThreadingHTTPServer):
+    """A channel's server: when each request arrived (`time.monotonic()`), per `Idempotency-Key`."""
+
+    def __init__(self, name: str, latency: float = 0.0) -> None:
+        super().__init__((LOCALHOST, 0), _ReceiverHandler)
+        self.name = name
+        self.latency = latency
+        self.keys: dict[str, list[float]] = {}
+        self.lock = threading.Lock()
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def host(self) -> str:
+        return LOCALHOST
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOCALHOST}:{self.server_address[1]}/{self.name}"
+
+    def repeated(self) -> dict[str, list[float]]:
+        """Keys that arrived more than once, with their arrival times."""
+        with self.lock:
+            return {key: list(times) for key, times in self.keys.items() if len(times) > 1}
+
+    def received_since(self, since: float) -> int:
+        with self.lock:
+            return sum(1 for times in self.keys.values() for at in times if at >= since)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A killed worker drops its connections mid-call: expected here, not worth a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+    def __enter__(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _ReceiverHandler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        key = self.headers.get("Idempotency-Key", "")
+        with self.server.lock:
+            self.server.keys.setdefault(key, []).append(time.monotonic())
+        if self.server.latency:
+            time.sleep(self.server.latency)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"id": "ok"}')
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class FaultStack:
+    """SecantusDB and the Temporal dev server under `root`, each killable and restartable."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        logs = root / "logs"
+        self.mongodb_port = free_port()
+        self.temporal_port = free_port()
+        self.mongodb = mongodb_server(root / "mongodb", self.mongodb_port, logs / "secantusd.log")
+        self.temporal = temporal_dev_server(
+            root / "temporal", self.temporal_port, free_port(), "default", logs / "temporal.log"
+        )
+        self.secrets_keys = json.dumps({"faults": encode_key(generate_key())})
+
+    @property
+    def mongodb_uri(self) -> str:
+        return f"mongodb://{LOCALHOST}:{self.mongodb_port}/?{MONGODB_OPTIONS}"
+
+    @property
+    def temporal_address(self) -> str:
+        return f"{LOCALHOST}:{self.temporal_port}"
+
+    @staticmethod
+    def restart(server: ManagedProcess) -> None:
+        """Start `server` again on its port and data directory (after `kill`)."""
+        # The killed server's port may take a moment to be released.
+        for _ in range(100):
+            with contextlib.suppress(Exception):
+                server.start()
+                return
+            time.sleep(0.1)
+        server.start()
+
+    def __enter__(self) -> FaultStack:
+        self.mongodb.start()
+        try:
+            self.temporal.start()
+        except BaseException:
+            self.mongodb.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.temporal.stop()
+        self.mongodb.stop()
+
+
+def stack_env(stack: FaultStack, receivers: list[Receiver]) -> dict[str, str]:
+    """The settings (environment) of the worker process and of the API: where the servers are,
+    the key sealing stored secrets (both must read what the other sealed), and the receivers the
+    webhook connector may reach (loopback only through the allow-list). The journey names their
+    URLs; this is the one place that lets the connector call them."""
+    return {
+        "MONGODB_URI": stack.mongodb_uri,
+        "MONGODB_DATABASE": DATABASE,
+        "TEMPORAL_ADDRESS": stack.temporal_address,
+        "TEMPORAL_NAMESPACE": "default",
+        "SECRETS_KEYS": stack.secrets_keys,
+        "WEBHOOK_ALLOWED_NETWORKS": ",".join(sorted({f"{r.host}/32" for r in receivers})),
+        "LOG_LEVEL": "WARNING",
+        "WECOM_RESULT_POLL_INTERVAL": "60",
+    }
+
+
+class WorkerProcess:
+    """`omnijourney worker` in its own process group; `kill()` is kill -9."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as out:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "runtime.cli", "worker"],
+                cwd=ROOT,
+                env={**os.environ, **self.env},
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def kill(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
