@@ -100,6 +100,7 @@ class GraphQLEndpoint:
             self._graphql,
             PRINCIPAL_SCOPE_KEY,
             recheck_interval=abuse.key_recheck_interval,
+            limiter=limiter,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -135,3 +135,30 @@ async def test_a_connection_runs_at_most_the_configured_number_of_subscriptions(
             # Completing one frees its place; the connection stayed open all along.
             await ws.send({"id": "a", "type": "complete"})
             await _is_open(ws, journey_id, "d")
+
+
+async def test_operations_over_a_websocket_draw_on_the_keys_rate_limit(
+    store: Store,
+    temporal_env: WorkflowEnvironment,
+    registry: ConnectorRegistry,
+    tenant: TenantKeys,
+) -> None:
+    # So slow a refill that no token comes back during the test, however slow the machine.
+    abuse = AbuseLimits(requests_per_second=0.001, burst=2)
+    query = "{ journeys { totalCount } }"
+    async with (
+        _live(store, temporal_env, registry, abuse) as live,
+        _connected(live, tenant.keys["viewer"]) as ws,
+    ):
+        for op_id in ("a", "b"):
+            await ws.subscribe(op_id, query, {})
+            assert (await ws.message_for(op_id))["type"] == "next"
+        await ws.subscribe("c", query, {})
+        refused = await ws.message_for("c")
+        assert refused["type"] == "error"
+        assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+        # The same bucket as HTTP: the key's next request there is refused too.
+        answer = await live.http.post(
+            "/graphql", json={"query": query}, headers=tenant.auth("viewer")
+        )
+        assert answer.status_code == 429

@@ -13,6 +13,7 @@ any subscription can run:
 | no key, an unknown or a revoked one                    | close 4401 |
 | a key whose role may not read                          | close 4403 |
 | the key is revoked or expires while connected          | close 4401 (within `recheck_interval`) |
+| a `subscribe` over the key's request rate (`limiter`)   | an `error` message for that id (`RATE_LIMITED`, `retryAfter`); the connection stays open |
 
 Then it hands the connection to strawberry, replaying the handshake and the `connection_init`
 (strawberry acknowledges it), with the principal in the ASGI scope for the request context.
@@ -22,6 +23,10 @@ While the connection is open the gate re-checks the key every `recheck_interval`
 subscriptions end (strawberry sees a disconnect and cancels them), so a revoked key loses its
 live feeds within about that interval instead of keeping them for as long as the socket lives.
 Credentials are bearer tokens, never cookies, so pages on any origin may connect.
+
+Every `subscribe` takes a token from the key's bucket, the same one its HTTP requests draw on:
+graphql-transport-ws runs queries and mutations as well as subscriptions, so without it a socket
+would be an unmetered side door around the rate limit.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import Permission, Principal, authenticate
+from api.rate_limit import RateLimiter, retry_after_header
 from store.tenants import TenantRepository
 
 logger = logging.getLogger(__name__)
@@ -98,6 +104,7 @@ class WebSocketGate:
         *,
         still_usable: KeyCheck | None = None,
         recheck_interval: float = KEY_RECHECK_INTERVAL,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._tenants = tenants
         self._app = app
@@ -105,6 +112,7 @@ class WebSocketGate:
         self._init_timeout = init_timeout
         self._still_usable = still_usable or self._usable_in_store
         self._recheck_interval = recheck_interval
+        self._limiter = limiter
 
     async def _usable_in_store(self, principal: Principal) -> bool:
         return await self._tenants.is_usable(
@@ -142,7 +150,14 @@ class WebSocketGate:
             await _close(send, CLOSE_FORBIDDEN, "Forbidden")
             return
         scope[self._principal_key] = principal
-        connection = _Connection(receive, send, [connect, first])
+        charge = None
+        if self._limiter is not None:
+            limiter, key_id = self._limiter, principal.key_id
+
+            def charge() -> float | None:
+                return limiter.acquire(key_id)
+
+        connection = _Connection(receive, send, [connect, first], charge)
         watcher = asyncio.create_task(self._watch(principal, connection))
         try:
             await self._app(scope, connection.receive, connection.send)
@@ -170,8 +185,15 @@ class _Connection:
     """The ASGI channel between the gate and strawberry: replays the messages the gate read, and
     can be ended from outside (the client gets a close, strawberry a disconnect)."""
 
-    def __init__(self, receive: Receive, send: Send, replay: list[Message]) -> None:
+    def __init__(
+        self,
+        receive: Receive,
+        send: Send,
+        replay: list[Message],
+        charge: Callable[[], float | None] | None = None,
+    ) -> None:
         self._receive = receive
+        self._charge = charge
         self._send = send
         self._replay = replay
         self._ended = asyncio.Event()
@@ -181,6 +203,31 @@ class _Connection:
     async def receive(self) -> Message:
         if self._replay:
             return self._replay.pop(0)
+        while True:
+            message = await self._next()
+            if not await self._over_rate(message):
+                return message
+
+    async def _over_rate(self, message: Message) -> bool:
+        """Whether `message` is a `subscribe` over the key's rate: then it is answered with an
+        `error` for its id here and strawberry never sees it."""
+        if self._charge is None or message["type"] != "websocket.receive":
+            return False
+        body = _json(message)
+        if not isinstance(body, dict) or body.get("type") != "subscribe":
+            return False
+        wait = self._charge()
+        if wait is None:
+            return False
+        error = {
+            "message": "Too many requests for this API key; retry later",
+            "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after_header(wait)},
+        }
+        reply = {"type": "error", "id": body.get("id"), "payload": [error]}
+        await self.send({"type": "websocket.send", "text": json.dumps(reply)})
+        return True
+
+    async def _next(self) -> Message:
         if self._ended.is_set():
             return {"type": "websocket.disconnect", "code": self._end_code}
         # One read of the client stays pending across calls: cancelling it could lose a message.
