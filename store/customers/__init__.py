@@ -2,7 +2,7 @@
 
 | concern | module |
 |---|---|
-| the repository services use (reads, and the entry point to the rest) | `repository.py` |
+| the repository services use: reads, merge bookkeeping, composed of the parts below | `repository.py` |
 | resolving identities to the one customer they belong to | `resolution.py` |
 | merging customers, rolled forward so a crash loses no identity | `merges.py` |
 | searching and counting customers | `search.py` |

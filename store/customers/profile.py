@@ -19,12 +19,11 @@ from store.customers.merges import CustomerMerges
 from store.mongo import Document
 
 
-class ProfileWriter:
-    """Writes customer profiles in the `customers` collection."""
+class CustomerProfiles:
+    """Profile writes of `CustomerRepository`, over its `customers` collection and merges."""
 
-    def __init__(self, customers: AsyncCollection[Document], merges: CustomerMerges) -> None:
-        self._customers = customers
-        self._merges = merges
+    _customers: AsyncCollection[Document]
+    _merges: CustomerMerges
 
     async def update_profile(
         self,

@@ -1,8 +1,10 @@
 """`CustomerRepository`: the one entry point services use for customers.
 
-It reads customers itself and hands each other concern to the module that owns it:
-resolution (`resolution.py`), merges (`merges.py`), search (`search.py`) and profile writes
-(`profile.py`); documents ↔ models in `documents.py`.
+It is composed of one part per concern, each in its own module: resolution (`resolve`, in
+`resolution.py`), search (`search`, `count`, in `search.py`) and profile writes
+(`update_profile`, `set_first_touch_hook`, `set_consent`, in `profile.py`). Here are the reads
+and the merge bookkeeping the merge service asks for (the merge itself is `merges.py`);
+documents ↔ models are `documents.py`.
 
 Enrollments and deliveries keep the absorbed customer's id (running workflows keep their ids;
 `get` follows `merged_into`); the API's merge service settles its running enrollments.
@@ -20,34 +22,19 @@ from domain.customers import Customer, Identity, normalize_identity
 from domain.errors import NotFoundError
 from store.customers.documents import customer_from_doc, identity_lookup
 from store.customers.merges import CustomerMerges, merged_ids
-from store.customers.profile import ProfileWriter
-from store.customers.resolution import Resolver
-from store.customers.search import CustomerFinder, CustomerSearch
+from store.customers.profile import CustomerProfiles
+from store.customers.resolution import CustomerResolution
+from store.customers.search import CustomerSearches
 from store.mongo import CUSTOMERS, ENROLLMENTS, EVENTS, collection
-from store.pagination import Page
 
 
-class CustomerRepository:
+class CustomerRepository(CustomerResolution, CustomerSearches, CustomerProfiles):
     """The `customers` collection (`_id` = customer id)."""
 
     def __init__(self, db: AsyncDatabase[Any]) -> None:
         self._customers = collection(db, CUSTOMERS)
+        self._enrollments = collection(db, ENROLLMENTS)
         self._merges = CustomerMerges(self._customers, collection(db, EVENTS))
-        self._resolver = Resolver(self._customers, self._merges)
-        self._finder = CustomerFinder(self._customers, collection(db, ENROLLMENTS))
-        self._profiles = ProfileWriter(self._customers, self._merges)
-
-    # --- resolution ---------------------------------------------------------------------------
-
-    async def resolve(
-        self, tenant_id: str, identities: dict[str, str], now: datetime
-    ) -> tuple[Customer, bool]:
-        """The one customer these identities belong to, and whether it was just created.
-
-        Unknown identities create a customer; known ones add the missing identities to theirs;
-        identities of several customers merge them into the oldest. Safe under concurrency.
-        """
-        return await self._resolver.resolve(tenant_id, identities, now)
 
     # --- merges -------------------------------------------------------------------------------
 
@@ -107,60 +94,3 @@ class CustomerRepository:
             {"tenant_id": tenant_id, "_id": {"$in": list(dict.fromkeys(customer_ids))}}
         )
         return {doc["_id"]: customer_from_doc(doc) async for doc in found}
-
-    # --- search -------------------------------------------------------------------------------
-
-    async def search(
-        self,
-        tenant_id: str,
-        search: CustomerSearch,
-        *,
-        cursor: str | None = None,
-        limit: int | None = None,
-    ) -> Page[Customer]:
-        """Customers matching `search`, in creation (id) order; `InvalidInputError` on bad criteria."""
-        return await self._finder.search(tenant_id, search, cursor=cursor, limit=limit)
-
-    async def count(self, tenant_id: str, search: CustomerSearch) -> int | None:
-        """How many customers match `search`; None when that would mean joining collections
-        (journey membership combined with profile criteria)."""
-        return await self._finder.count(tenant_id, search)
-
-    # --- profile writes -----------------------------------------------------------------------
-
-    async def update_profile(
-        self,
-        tenant_id: str,
-        customer_id: str,
-        now: datetime,
-        *,
-        add_tags: list[str] | None = None,
-        remove_tags: list[str] | None = None,
-        set_attributes: dict[str, Any] | None = None,
-        unset_attributes: list[str] | None = None,
-    ) -> Customer:
-        """Apply tag and attribute changes in one atomic update (removals before additions).
-
-        A merged customer's changes go to the customer it was merged into.
-        """
-        return await self._profiles.update_profile(
-            tenant_id,
-            customer_id,
-            now,
-            add_tags=add_tags,
-            remove_tags=remove_tags,
-            set_attributes=set_attributes,
-            unset_attributes=unset_attributes,
-        )
-
-    async def set_first_touch_hook(
-        self, tenant_id: str, customer_id: str, hook: str, now: datetime
-    ) -> bool:
-        """Record the hook that first brought the customer in, unless one is recorded already."""
-        return await self._profiles.set_first_touch_hook(tenant_id, customer_id, hook, now)
-
-    async def set_consent(
-        self, tenant_id: str, customer_id: str, channel: str, granted: bool, now: datetime
-    ) -> Customer:
-        """Record whether the customer agreed to be reached on `channel`."""
-        return await self._profiles.set_consent(tenant_id, customer_id, channel, granted, now)

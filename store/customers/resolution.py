@@ -52,12 +52,12 @@ def _valid_identities(identities: dict[str, str]) -> list[Identity]:
     return identities_from_mapping(identities)
 
 
-class Resolver:
-    """Resolves identities to customers over the `customers` collection (module docstring)."""
+class CustomerResolution:
+    """Identity resolution of `CustomerRepository`, over its `customers` collection and merges
+    (module docstring)."""
 
-    def __init__(self, customers: AsyncCollection[Document], merges: CustomerMerges) -> None:
-        self._customers = customers
-        self._merges = merges
+    _customers: AsyncCollection[Document]
+    _merges: CustomerMerges
 
     async def resolve(
         self, tenant_id: str, identities: dict[str, str], now: datetime

@@ -132,14 +132,11 @@ def _journey_query(tenant_id: str, search: CustomerSearch) -> Document:
     return query
 
 
-class CustomerFinder:
-    """Runs a `CustomerSearch` over the `customers` and `enrollments` collections."""
+class CustomerSearches:
+    """Search of `CustomerRepository`, over its `customers` and `enrollments` collections."""
 
-    def __init__(
-        self, customers: AsyncCollection[Document], enrollments: AsyncCollection[Document]
-    ) -> None:
-        self._customers = customers
-        self._enrollments = enrollments
+    _customers: AsyncCollection[Document]
+    _enrollments: AsyncCollection[Document]
 
     async def search(
         self,
