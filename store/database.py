@@ -86,7 +86,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("tenant_id", ASCENDING), ("_id", ASCENDING)], name="by_tenant"),
         IndexModel([("tenant_id", ASCENDING), ("merged_into", ASCENDING)], name="by_merged_into"),
-        # merges under way (store.customer_merges): identities being moved, and the sweeps
+        # merges under way (store.customers.merges): identities being moved, and the sweeps
         IndexModel(
             [
                 ("tenant_id", ASCENDING),

@@ -29,7 +29,7 @@ from domain.enrollments import (
     Transition,
     run_id,
 )
-from store.customers import merged_ids
+from store.customers.merges import merged_ids
 from store.mongo import (
     CUSTOMERS,
     DUPLICATE_KEY,

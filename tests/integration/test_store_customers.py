@@ -9,8 +9,8 @@ import pytest
 
 from domain.errors import InvalidInputError, NotFoundError
 from domain.events import Event
-from store import customers as customer_store
 from store.customers import CustomerSearch
+from store.customers import search as customer_search
 from store.database import Store
 from tests.integration.support import enrollment_record
 
@@ -102,7 +102,7 @@ async def test_concurrent_resolves_of_a_new_identity_create_one_customer(store: 
 
     assert len({customer.id for customer, _ in results}) == 1
     assert sum(created for _, created in results) == 1
-    page = await store.customers.list("acme")
+    page = await store.customers.search("acme", CustomerSearch())
     assert len(page.items) == 1
 
 
@@ -170,8 +170,10 @@ async def test_two_merged_customers_do_not_collide_on_the_identity_index(store: 
 
     assert merged.id == a.id
     assert {i.value for i in merged.identities if i.kind == "external_id"} == {"a", "b", "c"}
-    assert [c.id for c in (await store.customers.list("acme")).items] == [a.id]
-    assert len((await store.customers.list("acme", include_merged=True)).items) == 3
+    assert [c.id for c in (await store.customers.search("acme", CustomerSearch())).items] == [a.id]
+    assert (
+        len((await store.customers.search("acme", CustomerSearch(include_merged=True))).items) == 3
+    )
 
 
 async def test_resolving_without_a_valid_identity_is_invalid_input(store: Store) -> None:
@@ -222,35 +224,18 @@ async def test_first_touch_hook_is_set_only_once(store: Store) -> None:
     assert (await store.customers.get("acme", customer.id)).first_touch_hook == "douyin-ad"
 
 
-async def test_list_filters_by_tag_attribute_and_identity_kind(store: Store) -> None:
-    a, _ = await store.customers.resolve("acme", {"phone": "13800000001"}, T0)
-    b, _ = await store.customers.resolve("acme", {"email": "b@example.com"}, T0)
-    await store.customers.update_profile(
-        "acme", a.id, T0, add_tags=["vip"], set_attributes={"tier": "gold"}
-    )
-    await store.customers.update_profile(
-        "acme", b.id, T0, add_tags=["vip"], set_attributes={"tier": "silver"}
-    )
-
-    vip = await store.customers.list("acme", tag="vip")
-    gold = await store.customers.list("acme", attributes={"tier": "gold"})
-    phones = await store.customers.list("acme", identity_kind="phone")
-
-    assert {c.id for c in vip.items} == {a.id, b.id}
-    assert [c.id for c in gold.items] == [a.id]
-    assert [c.id for c in phones.items] == [a.id]
-
-
 async def test_customer_pages_are_stable_while_customers_are_added(store: Store) -> None:
     for n in range(7):
         await store.customers.resolve("acme", {"external_id": f"c{n}"}, T0)
 
     seen: list[str] = []
-    page = await store.customers.list("acme", limit=3)
+    page = await store.customers.search("acme", CustomerSearch(), limit=3)
     seen += [c.id for c in page.items]
     await store.customers.resolve("acme", {"external_id": "late"}, T0)
     while page.next_cursor is not None:
-        page = await store.customers.list("acme", limit=3, cursor=page.next_cursor)
+        page = await store.customers.search(
+            "acme", CustomerSearch(), limit=3, cursor=page.next_cursor
+        )
         seen += [c.id for c in page.items]
 
     assert len(seen) == len(set(seen)) == 8
@@ -259,7 +244,7 @@ async def test_customer_pages_are_stable_while_customers_are_added(store: Store)
 
 async def test_a_garbled_cursor_is_invalid_input(store: Store) -> None:
     with pytest.raises(InvalidInputError) as error:
-        await store.customers.list("acme", cursor="not-a-cursor!")
+        await store.customers.search("acme", CustomerSearch(), cursor="not-a-cursor!")
     assert error.value.problems[0].path == "cursor"
 
 
@@ -272,7 +257,7 @@ async def test_concurrent_merges_leave_one_live_customer_with_every_identity(sto
     results = await asyncio.gather(*(store.customers.resolve("acme", both, T0) for _ in range(8)))
 
     assert {customer.id for customer, _ in results} == {older.id}
-    live = (await store.customers.list("acme")).items
+    live = (await store.customers.search("acme", CustomerSearch())).items
     assert [c.id for c in live] == [older.id]
     assert {i.kind for i in live[0].identities} == {"unionid", "phone", "email"}
 
@@ -291,7 +276,7 @@ async def test_journey_membership_search_scans_enrollments_in_batches(
         await store.enrollments.upsert_projection(
             enrollment_record("wait", started=T0, customer_id=customer.id)
         )
-    monkeypatch.setattr(customer_store, "JOURNEY_SCAN_BATCH", 2)
+    monkeypatch.setattr(customer_search, "JOURNEY_SCAN_BATCH", 2)
     search = CustomerSearch(journey_id="jrn_1", journey_node="wait", tags_all=["even"])
 
     page = await store.customers.search("acme", search, limit=2)
@@ -299,7 +284,7 @@ async def test_journey_membership_search_scans_enrollments_in_batches(
     rest = await store.customers.search("acme", search, cursor=page.next_cursor, limit=2)
     assert [c.id for c in rest.items] == [ids[4]] and rest.next_cursor is None
 
-    monkeypatch.setattr(customer_store, "MAX_JOURNEY_SCAN_BATCHES", 1)
+    monkeypatch.setattr(customer_search, "MAX_JOURNEY_SCAN_BATCHES", 1)
     seen: list[str] = []
     cursor = None
     for _ in range(10):

@@ -12,6 +12,7 @@ from domain.errors import NotFoundError
 from domain.events import Event
 from domain.journey import EntryNode, EventTrigger, JourneyDefinition
 from domain.tenants import Tenant
+from store.customers import CustomerSearch
 from store.database import Store
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
@@ -80,8 +81,8 @@ async def test_another_tenant_sees_none_of_a_tenants_documents(store: Store) -> 
         await store.customers.update_profile(other, customer.id, T0, add_tags=["x"])
     assert not await store.customers.set_first_touch_hook(other, customer.id, "h", T0)
     assert await store.customers.get_by_identity(other, "phone", "13800138000") is None
-    assert (await store.customers.list(other, include_merged=True)).items == []
-    assert (await store.customers.list(other, tag="vip")).items == []
+    assert (await store.customers.search(other, CustomerSearch(include_merged=True))).items == []
+    assert (await store.customers.search(other, CustomerSearch(tags_all=["vip"]))).items == []
     with pytest.raises(NotFoundError):
         await store.journeys.get(other, journey.id)
     with pytest.raises(NotFoundError):

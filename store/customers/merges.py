@@ -16,15 +16,15 @@ recorded on the loser, in steps each of which is safe to stop after and to repea
 4. move — each identity in turn: pulled from the loser's `identities`, added to the winner's,
    then pulled from `merge_moving`. At every instant the identity is on the loser, on the
    winner, or (between the first two writes) in the loser's `merge_moving`; identity lookups
-   (`identity_lookup`) read both fields, so a resolution never misses it and never creates a
-   second customer for it. Moving last means that once no identity leads to the loser, only
-   the bookkeeping of step 5 can be left undone.
+   (`documents.identity_lookup`) read both fields, so a resolution never misses it and never
+   creates a second customer for it. Moving last means that once no identity leads to the
+   loser, only the bookkeeping of step 5 can be left undone.
 5. done — `merging_into` and `merge_moving` are unset. `enrollments_settled: False` stays for the
    API's merge service, which ends or keeps the loser's enrollments and then sets it.
 
-`finish` carries out steps 2 to 5 of a claimed merge. Resolution finishes any merge it meets before
-answering (a lookup that finds a loser with `merging_into`), and `unfinished` lists the ones a
-crash left behind for a start-up sweep. When the winner is itself merged meanwhile, the merge goes
+`finish` carries out steps 2 to 5 of a claimed merge. Resolution (`resolution.py`) finishes any
+merge it meets before answering (a lookup that finds a loser with `merging_into`), and
+`unfinished` lists the ones a crash left behind for the start-up sweep (`finish_all`). When the winner is itself merged meanwhile, the merge goes
 on into the customer the winner was merged into (the live end of the `merged_into` chain).
 Without transactions a merge is thus never undone, only completed.
 """
@@ -38,39 +38,29 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from domain.customers import Identity
 from store.mongo import Document
 
-MAX_CHAIN = 8
-"""How many `merged_into` hops are followed to find a merge's live survivor."""
-
-MERGE_FIELDS = ("merged_identities", "merging_into", "merge_moving", "enrollments_settled")
-"""Bookkeeping fields of a merge, stored on the absorbed customer and not part of the model."""
+MAX_MERGE_HOPS = 8
+"""How many `merged_into` hops are followed from a customer (to its survivor, or back to the
+customers merged into it)."""
 
 
-def _element(identity: Identity) -> Document:
-    return {"kind": identity.kind, "value": identity.value}
-
-
-def identity_lookup(identity: Identity) -> Document:
-    """Customers holding `identity`, or absorbed ones whose merge is moving it (see module)."""
-    element = _element(identity)
-    return {
-        "$or": [
-            # The plain equality terms let MongoDB use the partial unique index; $elemMatch makes
-            # the kind and value belong to the same array element.
-            {
-                "identities.kind": identity.kind,
-                "identities.value": identity.value,
-                "identities": {"$elemMatch": element},
-            },
-            {
-                "merge_moving.kind": identity.kind,
-                "merge_moving.value": identity.value,
-                "merge_moving": {"$elemMatch": element},
-            },
-        ]
-    }
+async def merged_ids(
+    customers: AsyncCollection[Document], tenant_id: str, customer_id: str
+) -> list[str]:
+    """`customer_id` and the ids of every customer merged into it (directly or not), read from
+    the `customers` collection; repositories that hold it share this walk."""
+    ids = [customer_id]
+    frontier = [customer_id]
+    for _ in range(MAX_MERGE_HOPS):
+        merged = await customers.find(
+            {"tenant_id": tenant_id, "merged_into": {"$in": frontier}}, projection={"_id": 1}
+        ).to_list(None)
+        frontier = [doc["_id"] for doc in merged if doc["_id"] not in ids]
+        if not frontier:
+            break
+        ids += frontier
+    return ids
 
 
 class CustomerMerges:
@@ -109,7 +99,7 @@ class CustomerMerges:
     async def live_end(self, tenant_id: str, customer_id: str) -> Document | None:
         """The live customer at the end of the `merged_into` chain from `customer_id`."""
         current = customer_id
-        for _ in range(MAX_CHAIN):
+        for _ in range(MAX_MERGE_HOPS):
             doc = await self._customers.find_one({"_id": current, "tenant_id": tenant_id})
             if doc is None:
                 return None
@@ -186,6 +176,16 @@ class CustomerMerges:
             {"_id": loser_id, "tenant_id": tenant_id}, {"$pull": {"merge_moving": element}}
         )
         return True
+
+    async def finish_all(
+        self, now: datetime, tenant_id: str | None = None, limit: int = 100
+    ) -> int:
+        """Finish merges a crash left half-done (of one tenant, or all); how many were."""
+        finished = 0
+        for loser in await self.unfinished(tenant_id, limit):
+            if await self.finish(loser["tenant_id"], loser, now):
+                finished += 1
+        return finished
 
     async def unfinished(self, tenant_id: str | None = None, limit: int = 100) -> list[Document]:
         """Claimed merges not finished (a crash mid-way), oldest claim first."""
