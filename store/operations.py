@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -151,6 +151,14 @@ class OperationRepository:
             return_document=ReturnDocument.AFTER,
         )
         return None if doc is None else _operation(doc)
+
+    async def release(self, tenant_id: str, operation_id: str, *, now: datetime) -> None:
+        """Give up the lease of a running operation (its process is shutting down), so another
+        process may `claim` it at once."""
+        await self._operations.update_one(
+            {"_id": operation_id, "tenant_id": tenant_id, "status": "running"},
+            {"$set": {"lease_until": now - timedelta(microseconds=1)}},
+        )
 
     async def abandoned(
         self, *, now: datetime, pending_before: datetime, limit: int = 100

@@ -72,6 +72,7 @@ class OperationService:
         self._lease = lease
         self._poll_interval = poll_interval
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._tenant_of: dict[str, str] = {}
 
     async def start(
         self,
@@ -144,11 +145,23 @@ class OperationService:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
     async def aclose(self) -> None:
-        """Stop running operations (they stay `running`; another process takes them over)."""
-        tasks = list(self._tasks.values())
-        for task in tasks:
+        """Stop running operations. They stay `running` with their leases given up, so the next
+        process to start (or any other's sweep) takes them over at once rather than after the
+        lease would have run out."""
+        running = dict(self._tasks)
+        tenants = dict(self._tenant_of)
+        for task in running.values():
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*running.values(), return_exceptions=True)
+        for operation_id in running:
+            tenant_id = tenants.get(operation_id)
+            if tenant_id is None:
+                continue
+            try:
+                await self._store.operations.release(tenant_id, operation_id, now=self._clock())
+            except Exception:
+                # The lease then runs out by itself; shutting down goes on.
+                logger.warning("could not give up the lease of operation %s", operation_id)
 
     async def send_test_event(
         self, tenant_id: str, customer_id: str, event_type: str, properties: Mapping[str, Any]
@@ -187,7 +200,12 @@ class OperationService:
             return
         task = asyncio.create_task(self._run(tenant_id, operation_id))
         self._tasks[operation_id] = task
-        task.add_done_callback(lambda _: self._tasks.pop(operation_id, None))
+        self._tenant_of[operation_id] = tenant_id
+        task.add_done_callback(lambda _: self._forget(operation_id))
+
+    def _forget(self, operation_id: str) -> None:
+        self._tasks.pop(operation_id, None)
+        self._tenant_of.pop(operation_id, None)
 
     async def _run(self, tenant_id: str, operation_id: str) -> None:
         now = self._clock()
