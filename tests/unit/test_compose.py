@@ -189,3 +189,8 @@ def test_private_services_publish_no_port_beyond_loopback(
     ips = _published_host_ips(services[service].get("ports") or [])
     public = [ip or "0.0.0.0" for ip in ips if ip not in LOOPBACK]  # noqa: S104 - reading, not binding
     assert not public, f"{service} publishes a port on {public}: bind it to 127.0.0.1 or drop it"
+
+
+def test_the_temporal_ui_does_not_run_unless_asked_for(services: dict[str, dict[str, Any]]) -> None:
+    # It has no login of its own: `docker compose up` must not start it (an opt-in profile).
+    assert services["temporal-ui"].get("profiles"), "temporal-ui must sit in an opt-in profile"
