@@ -158,8 +158,9 @@ class Settings(BaseSettings):
     mongodb_max_time_ms: int = Field(
         default=15_000,
         ge=1,
-        description="Milliseconds MongoDB may spend on one metrics, timeline or search "
-        "aggregation (maxTimeMS) before it is stopped and the query answers QUERY_TIMEOUT.",
+        description="Milliseconds MongoDB may spend on one read a client asks for (metrics, "
+        "timeline, customer search, connection totals, per-node counts, dataloader pages; "
+        "maxTimeMS) before it is stopped and the query answers QUERY_TIMEOUT.",
     )
 
     @field_validator("log_level")

@@ -14,7 +14,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from store.events import ATTEMPTS, DEAD, DEAD_AT, PENDING, RETRY_AT, StoredEvent, stored_event
-from store.mongo import EVENTS, Document, collection
+from store.mongo import DEFAULT_MAX_TIME_MS, EVENTS, Document, bounded_count, collection
 from store.pagination import Page, after, collect, decode_cursor, page_size
 
 _ORDER = [DEAD_AT, "_id"]
@@ -34,8 +34,9 @@ def _query(tenant_id: str, event_type: str | None, customer_id: str | None) -> D
 class DeadLetterRepository:
     """The parked events of the `events` collection."""
 
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    def __init__(self, db: AsyncDatabase[Any], max_time_ms: int = DEFAULT_MAX_TIME_MS) -> None:
         self._events = collection(db, EVENTS)
+        self._max_time_ms = max_time_ms
 
     async def list(
         self,
@@ -58,7 +59,8 @@ class DeadLetterRepository:
         self, tenant_id: str, *, event_type: str | None = None, customer_id: str | None = None
     ) -> int:
         """How many dead letters `list` would walk through."""
-        return await self._events.count_documents(_query(tenant_id, event_type, customer_id))
+        query = _query(tenant_id, event_type, customer_id)
+        return await bounded_count(self._events, query, self._max_time_ms, "dead letters")
 
     async def get(self, tenant_id: str, event_id: str) -> StoredEvent | None:
         """The tenant's dead letter with this event id, or None (unknown, or not parked)."""

@@ -12,7 +12,13 @@ from pymongo.errors import DuplicateKeyError
 
 from domain.deliveries import Delivery
 from domain.errors import NotFoundError
-from store.mongo import DELIVERIES, Document, collection, without_object_id
+from store.mongo import (
+    DEFAULT_MAX_TIME_MS,
+    DELIVERIES,
+    Document,
+    collection,
+    without_object_id,
+)
 from store.pagination import Page, after, collect, decode_cursor, first_pages, page_size
 
 _ORDER = ["created_at", "_id"]
@@ -26,8 +32,9 @@ def delivery_from_document(doc: Document) -> Delivery:
 class DeliveryRepository:
     """The `deliveries` collection."""
 
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    def __init__(self, db: AsyncDatabase[Any], max_time_ms: int = DEFAULT_MAX_TIME_MS) -> None:
         self._deliveries = collection(db, DELIVERIES)
+        self._max_time_ms = max_time_ms
 
     async def begin(self, delivery: Delivery) -> Delivery:
         """Record `delivery` as pending, or return the record already stored for its key.
@@ -149,6 +156,7 @@ class DeliveryRepository:
             _ORDER,
             page_size(limit),
             delivery_from_document,
+            max_time_ms=self._max_time_ms,
         )
 
     # --- result polling (runtime.wecom_results) ----------------------------------------------

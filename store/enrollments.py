@@ -32,11 +32,14 @@ from domain.enrollments import (
 from store.customers.merges import merged_ids
 from store.mongo import (
     CUSTOMERS,
+    DEFAULT_MAX_TIME_MS,
     DUPLICATE_KEY,
     ENROLLMENT_RUNS,
     ENROLLMENTS,
     TRANSITIONS,
     Document,
+    bounded_aggregate,
+    bounded_count,
     collection,
     id_to_field,
     without_object_id,
@@ -84,11 +87,12 @@ def transition_from_document(doc: Document) -> Transition:
 class EnrollmentRepository:
     """The `enrollments`, `enrollment_runs` and `transitions` collections."""
 
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    def __init__(self, db: AsyncDatabase[Any], max_time_ms: int = DEFAULT_MAX_TIME_MS) -> None:
         self._enrollments = collection(db, ENROLLMENTS)
         self._runs = collection(db, ENROLLMENT_RUNS)
         self._transitions = collection(db, TRANSITIONS)
         self._customers = collection(db, CUSTOMERS)
+        self._max_time_ms = max_time_ms
 
     async def upsert_projection(self, enrollment: Enrollment) -> bool:
         """Store the projection unless the stored one is as new or newer; whether it was.
@@ -285,8 +289,10 @@ class EnrollmentRepository:
             },
             {"$group": {"_id": "$current_node", "count": {"$sum": 1}}},
         ]
-        cursor = await self._enrollments.aggregate(pipeline)
-        return {str(doc["_id"]): int(doc["count"]) async for doc in cursor}
+        rows = await bounded_aggregate(
+            self._enrollments, pipeline, self._max_time_ms, "enrollments per node"
+        )
+        return {str(doc["_id"]): int(doc["count"]) for doc in rows}
 
     # --- batched and counted reads (dataloaders, connection totals) ---------------------------
 
@@ -310,6 +316,7 @@ class EnrollmentRepository:
             _ORDER,
             page_size(limit),
             _enrollment,
+            max_time_ms=self._max_time_ms,
         )
 
     async def first_transition_pages(
@@ -333,6 +340,7 @@ class EnrollmentRepository:
             ["seq"],
             page_size(limit),
             transition_from_document,
+            max_time_ms=self._max_time_ms,
         )
 
     async def get_many(
@@ -366,4 +374,4 @@ class EnrollmentRepository:
                 query[name] = value
         if status:
             query["status"] = {"$in": builtins.list(status)}
-        return await self._enrollments.count_documents(query)
+        return await bounded_count(self._enrollments, query, self._max_time_ms, "enrollments")

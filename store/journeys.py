@@ -21,9 +21,11 @@ from domain.errors import ConflictError, NotFoundError
 from domain.journey import EventTrigger, HookTrigger, JourneyDefinition, JourneyStatus
 from store.ids import new_id
 from store.mongo import (
+    DEFAULT_MAX_TIME_MS,
     JOURNEY_VERSIONS,
     JOURNEYS,
     Document,
+    bounded_count,
     collection,
     id_to_field,
     without_object_id,
@@ -100,9 +102,10 @@ def _entry(definition: JourneyDefinition) -> tuple[str | None, str | None]:
 class JourneyRepository:
     """The `journeys` (`_id` = journey id) and `journey_versions` collections."""
 
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    def __init__(self, db: AsyncDatabase[Any], max_time_ms: int = DEFAULT_MAX_TIME_MS) -> None:
         self._journeys = collection(db, JOURNEYS)
         self._versions = collection(db, JOURNEY_VERSIONS)
+        self._max_time_ms = max_time_ms
 
     async def create(
         self,
@@ -160,7 +163,7 @@ class JourneyRepository:
         query: Document = {"tenant_id": tenant_id}
         if status is not None:
             query["status"] = status
-        return await self._journeys.count_documents(query)
+        return await bounded_count(self._journeys, query, self._max_time_ms, "journeys")
 
     async def update_draft(
         self,

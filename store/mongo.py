@@ -80,6 +80,17 @@ async def bounded_aggregate(
         raise QueryTimeoutError(what, max_time_ms) from exc
 
 
+async def bounded_count(
+    coll: AsyncCollection[Document], query: Document, max_time_ms: int, what: str
+) -> int:
+    """`count_documents(query)` run with `maxTimeMS`; `QueryTimeoutError` (naming `what`) when the
+    server stops it (a connection's `totalCount` over a filter no index serves)."""
+    try:
+        return await coll.count_documents(query, maxTimeMS=max_time_ms)
+    except ExecutionTimeout as exc:
+        raise QueryTimeoutError(what, max_time_ms) from exc
+
+
 def without_object_id(doc: Document) -> Document:
     """`doc` without its `_id` (for collections whose `_id` is MongoDB's own)."""
     return {key: value for key, value in doc.items() if key != "_id"}

@@ -22,7 +22,15 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.enrollments import EnrollmentStatus
-from store.mongo import ENROLLMENTS, OPERATIONS, Document, collection, id_to_field
+from store.mongo import (
+    DEFAULT_MAX_TIME_MS,
+    ENROLLMENTS,
+    OPERATIONS,
+    Document,
+    bounded_count,
+    collection,
+    id_to_field,
+)
 from store.pagination import Page, after, collect, decode_cursor, page_size
 
 OperationKind = Literal["pause", "resume", "cancel"]
@@ -84,9 +92,10 @@ def _operation(doc: Document) -> BulkOperation:
 class OperationRepository:
     """The `operations` collection, and the enrollment selection operations work through."""
 
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    def __init__(self, db: AsyncDatabase[Any], max_time_ms: int = DEFAULT_MAX_TIME_MS) -> None:
         self._operations = collection(db, OPERATIONS)
         self._enrollments = collection(db, ENROLLMENTS)
+        self._max_time_ms = max_time_ms
 
     async def create(self, operation: BulkOperation) -> BulkOperation:
         """Store a new operation."""
@@ -125,7 +134,7 @@ class OperationRepository:
         query: Document = {"tenant_id": tenant_id}
         if journey_id is not None:
             query["journey_id"] = journey_id
-        return await self._operations.count_documents(query)
+        return await bounded_count(self._operations, query, self._max_time_ms, "operations")
 
     async def claim(
         self, tenant_id: str, operation_id: str, *, now: datetime, lease_until: datetime

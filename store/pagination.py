@@ -18,8 +18,10 @@ from typing import Any, Generic, Protocol, TypeVar
 from bson import ObjectId, json_util
 from bson.errors import BSONError
 from bson.json_util import CANONICAL_JSON_OPTIONS
+from pymongo.asynchronous.collection import AsyncCollection
 
 from domain.errors import InvalidInputError
+from store.mongo import Document, bounded_aggregate
 
 T = TypeVar("T")
 
@@ -116,18 +118,16 @@ def _get(doc: dict[str, Any], dotted: str) -> Any:
     return value
 
 
-class _Aggregatable(Protocol):
-    async def aggregate(self, pipeline: list[dict[str, Any]]) -> _ListableCursor: ...
-
-
 async def first_pages(
-    collection: _Aggregatable,
+    collection: AsyncCollection[Document],
     match: dict[str, Any],
     group_field: str,
     keys: Sequence[Any],
     fields: Sequence[str],
     limit: int,
     convert: Callable[[dict[str, Any]], T],
+    *,
+    max_time_ms: int,
 ) -> dict[Any, Page[T]]:
     """The first page (sorted on `fields`) of each group of `keys`, in one aggregation.
 
@@ -152,7 +152,7 @@ async def first_pages(
             }
         },
     ]
-    rows = await (await collection.aggregate(pipeline)).to_list(None)
+    rows = await bounded_aggregate(collection, pipeline, max_time_ms, "first pages")
     pages: dict[Any, Page[T]] = {key: Page() for key in unique}
     for row in rows:
         pages[row["_id"]] = page_of(row["docs"], fields, limit, convert)

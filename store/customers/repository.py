@@ -25,15 +25,16 @@ from store.customers.merges import CustomerMerges, merged_ids
 from store.customers.profile import CustomerProfiles
 from store.customers.resolution import CustomerResolution
 from store.customers.search import CustomerSearches
-from store.mongo import CUSTOMERS, ENROLLMENTS, EVENTS, collection
+from store.mongo import CUSTOMERS, DEFAULT_MAX_TIME_MS, ENROLLMENTS, EVENTS, collection
 
 
 class CustomerRepository(CustomerResolution, CustomerSearches, CustomerProfiles):
     """The `customers` collection (`_id` = customer id)."""
 
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    def __init__(self, db: AsyncDatabase[Any], max_time_ms: int = DEFAULT_MAX_TIME_MS) -> None:
         self._customers = collection(db, CUSTOMERS)
         self._enrollments = collection(db, ENROLLMENTS)
+        self._max_time_ms = max_time_ms
         self._merges = CustomerMerges(self._customers, collection(db, EVENTS))
 
     # --- merges -------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from domain.customers import WELL_KNOWN_IDENTITY_KINDS, Customer, Identity, normalize_identity
 from domain.errors import InvalidInputError
 from store.customers.documents import check_attribute_names, customer_from_doc, identity_filter
-from store.mongo import Document
+from store.mongo import Document, bounded_aggregate, bounded_count
 from store.pagination import Page, collect, decode_cursor, encode_cursor, page_of, page_size
 
 JOURNEY_SCAN_BATCH = 500
@@ -137,6 +137,7 @@ class CustomerSearches:
 
     _customers: AsyncCollection[Document]
     _enrollments: AsyncCollection[Document]
+    _max_time_ms: int
 
     async def search(
         self,
@@ -193,26 +194,27 @@ class CustomerSearches:
         (journey membership combined with profile criteria)."""
         query = _search_query(tenant_id, search)
         if search.journey_id is None:
-            return await self._customers.count_documents(query)
+            return await bounded_count(self._customers, query, self._max_time_ms, "customers")
         if not search.journey_only:
             return None
-        rows = await (
-            await self._enrollments.aggregate(
-                [
-                    {"$match": _journey_query(tenant_id, search)},
-                    {"$group": {"_id": "$customer_id"}},
-                    # Only members the search would list (merged-away ones are not, by default).
-                    {
-                        "$lookup": {
-                            "from": self._customers.name,
-                            "localField": "_id",
-                            "foreignField": "_id",
-                            "as": "customer",
-                        }
-                    },
-                    {"$match": {"customer": {"$elemMatch": query}}},
-                    {"$count": "customers"},
-                ]
-            )
-        ).to_list(None)
+        rows = await bounded_aggregate(
+            self._enrollments,
+            [
+                {"$match": _journey_query(tenant_id, search)},
+                {"$group": {"_id": "$customer_id"}},
+                # Only members the search would list (merged-away ones are not, by default).
+                {
+                    "$lookup": {
+                        "from": self._customers.name,
+                        "localField": "_id",
+                        "foreignField": "_id",
+                        "as": "customer",
+                    }
+                },
+                {"$match": {"customer": {"$elemMatch": query}}},
+                {"$count": "customers"},
+            ],
+            self._max_time_ms,
+            "customers in a journey",
+        )
         return int(rows[0]["customers"]) if rows else 0

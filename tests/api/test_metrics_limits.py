@@ -19,6 +19,7 @@ from api.app import create_app
 from connectors.registry import ConnectorRegistry
 from domain.errors import QueryTimeoutError
 from domain.metrics import AudienceCut, ChannelCut, JourneyCut, TimeRange
+from store.customers import CustomerSearch
 from store.database import Store
 from tests.api.support import TenantKeys, gql, make_tenant
 
@@ -67,6 +68,7 @@ class MaxTimes(monitoring.CommandListener):
     recording: bool = False
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
+        # count_documents is an aggregate command too
         if self.recording and event.command_name == "aggregate":
             self.seen.append((event.command["aggregate"], event.command.get("maxTimeMS")))
 
@@ -116,6 +118,29 @@ async def test_every_metrics_and_timeline_aggregation_carries_max_time_ms(
     finally:
         await client.drop_database(name)
     assert len(seen) >= 6
+    assert {limit for _, limit in seen} == {4321}, seen
+
+
+async def test_reads_a_client_asks_for_carry_max_time_ms(
+    listened: tuple[AsyncMongoClient[Any], MaxTimes],
+) -> None:
+    client, listener = listened
+    name = f"t_{uuid.uuid4().hex}"
+    store = Store(client[name], max_time_ms=4321)
+    try:
+        with listener.record() as seen:
+            await store.customers.count("acme", CustomerSearch(tags_all=["vip"]))
+            await store.customers.count("acme", CustomerSearch(journey_id="j"))
+            await store.journeys.count("acme")
+            await store.enrollments.count("acme", journey_id="j")
+            await store.enrollments.count_by_current_node("acme", "j", 1)
+            await store.enrollments.first_pages_for_customers("acme", ["cus_1"])
+            await store.deliveries.first_pages_for_enrollments("acme", ["enr_1"])
+            await store.operations.count("acme")
+            await store.dead_letters.count("acme")
+    finally:
+        await client.drop_database(name)
+    assert len(seen) == 9, seen
     assert {limit for _, limit in seen} == {4321}, seen
 
 
