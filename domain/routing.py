@@ -11,10 +11,10 @@ answers (signal-with-start, signal). Routing an event of type T for customer C:
    goals and exit triggers: `JourneyDefinition.listened_event_types`) receives the event
    (`signal_targets`). Exit triggers need nothing more here: the workflow ends the enrollment.
 
-Enrollment ids: the entry key joins the id only for `concurrent` journeys (`id_entry_key`); a long
-key is hashed into it (`domain.enrollments.entry_key_segment`). An enrollment still running under
-the id an older release gave it (the key as it is, `legacy_enrollment_id`) keeps getting its key's
-events.
+Enrollment ids (`domain.enrollments.enrollment_id`): the entry key joins the id only for
+`concurrent` journeys (`id_entry_key`); a key that is not a short token is hashed into it
+(`entry_key_segment`). An enrollment still running under the id an older release gave it (the key
+as it is, `legacy_enrollment_id`) keeps getting its key's events.
 
 Merged customers: an enrollment of a customer merged into C may stand in for the one the event
 would start (`stand_in`; `ingestion.merges` tells the whole story).
@@ -22,18 +22,40 @@ would start (`stand_in`; `ingestion.merges` tells the whole story).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from domain.conditions import all_match, lookup
-from domain.enrollments import Enrollment, unhashed_enrollment_id
 from domain.journey import EventTrigger, HookTrigger, JourneyDefinition
+
+if TYPE_CHECKING:  # domain.enrollments builds its ids with `entry_key_segment`: no import cycle
+    from domain.enrollments import Enrollment
 
 ReentryMode = Literal["never", "after_exit", "concurrent"]
 
 MAX_TEMPORAL_ID_BYTES = 1000
 """Temporal's default workflow id limit: an older id longer than this was never started."""
+
+_TOKEN_ENTRY_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+HASHED_ENTRY_KEY_MARK = "~"
+"""Starts the id segment of a hashed entry key; never in a key kept as it is."""
+
+
+def entry_key_segment(entry_key: str) -> str:
+    """How an entry key appears in an enrollment id.
+
+    A short token (1 to 64 ASCII letters, digits, `_`, `.`, `-`: order numbers, coupon codes) as
+    it is, so ids stay readable and enrollments started before keys were hashed keep theirs;
+    any other key (long, or with other characters) as `~` and the first 32 hex digits of its
+    SHA-256, so that however long the key, the id stays within Temporal's limit (1000 bytes by
+    default). The readable key is kept in the enrollment's projection."""
+    if _TOKEN_ENTRY_KEY.match(entry_key):
+        return entry_key
+    digest = hashlib.sha256(entry_key.encode("utf-8")).hexdigest()[:32]
+    return f"{HASHED_ENTRY_KEY_MARK}{digest}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +115,12 @@ def legacy_enrollment_id(
     tenant_id: str, journey_id: str, customer_id: str, entry_key: str | None
 ) -> str | None:
     """The id an enrollment of this entry key may still run under, given before entry keys were
-    hashed into ids; None when there is none (a token key, or an id Temporal would not take)."""
-    legacy = unhashed_enrollment_id(tenant_id, journey_id, customer_id, entry_key)
-    if legacy is None or len(legacy.encode("utf-8")) > MAX_TEMPORAL_ID_BYTES:
+    hashed into ids; None when there is none (no key, a token key, which was never hashed, or an
+    id Temporal would not take)."""
+    if entry_key is None or _TOKEN_ENTRY_KEY.match(entry_key):
         return None
-    return legacy
+    legacy = f"{tenant_id}:{journey_id}:{customer_id}:{entry_key}"
+    return None if len(legacy.encode("utf-8")) > MAX_TEMPORAL_ID_BYTES else legacy
 
 
 def versions_to_check(

@@ -6,7 +6,7 @@ journey is walked twice after a merge. Then each entered journey is joined by si
 the event, on a closed `never` one it is refused: `already_enrolled`), unless an enrollment of a
 customer merged into this one stands in; then each listening running enrollment is signalled.
 
-Enrollment ids: a long entry key is hashed into the id (`domain.enrollments.entry_key_segment`);
+Enrollment ids: a long entry key is hashed into the id (`domain.routing.entry_key_segment`);
 an enrollment still running under the id an older release gave it (the key as it is) keeps
 getting its key's events, found through its projection.
 

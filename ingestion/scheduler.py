@@ -299,13 +299,8 @@ class RoutingScheduler:
         self, tenant_id: str, event: Event, customer: Customer, result: IngestResult
     ) -> None:
         try:
-            await self._route(tenant_id, event, customer, result)
+            await self._router.route(tenant_id, event, customer, result)
         except Exception as exc:
             logger.exception("routing event %s of tenant %s failed", event.id, tenant_id)
             result.routing_error = f"stored, routing failed: {error_kind(exc)}"
             await self._record_failure(tenant_id, event.id, describe_failure(exc))
-
-    async def _route(
-        self, tenant_id: str, event: Event, customer: Customer, result: IngestResult
-    ) -> None:
-        await self._router.route(tenant_id, event, customer, result)

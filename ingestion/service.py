@@ -35,7 +35,8 @@ def _raw_id(raw: Any) -> str | None:
 
 class IngestService(RoutingScheduler):
     """Takes batches of client events for a tenant (module docstring); routing, its order and
-    its recovery are `RoutingScheduler`'s."""
+    its recovery are `RoutingScheduler`'s. One object does both because storing consults what
+    the scheduler is routing now (an event sent again while routing is not routed twice)."""
 
     async def ingest(self, tenant_id: str, raw_events: list[Any]) -> list[IngestResult]:
         """Store then route; one result per event, in batch order. Events are processed in

@@ -161,3 +161,16 @@ def test_a_closed_merged_enrollment_refuses_a_never_journey_but_not_an_after_exi
     )
     assert routing.stand_in(None, [ended], "after_exit", has_event=True) is None
     assert routing.stand_in(None, [], "never", has_event=True) is None
+
+
+def test_a_short_token_entry_key_stands_in_the_enrollment_id_as_it_is() -> None:
+    assert routing.entry_key_segment("ORD-2026.03_7") == "ORD-2026.03_7"
+    assert enrollment_id("t", "j", "c1", "ORD-1") == "t:j:c1:ORD-1"
+
+
+@pytest.mark.parametrize("key", ["order with spaces", "订单-1", "x" * 65, "y" * 5000])
+def test_any_other_entry_key_is_hashed_so_the_id_stays_short_and_tells_keys_apart(key: str) -> None:
+    segment = routing.entry_key_segment(key)
+    assert segment.startswith(routing.HASHED_ENTRY_KEY_MARK) and len(segment) == 33
+    assert routing.entry_key_segment(key + "!") != segment
+    assert enrollment_id("t", "j", "c1", key) == f"t:j:c1:{segment}"
