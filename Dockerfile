@@ -23,6 +23,7 @@ COPY store ./store
 COPY connectors ./connectors
 COPY activities ./activities
 COPY workflows ./workflows
+COPY ingestion ./ingestion
 COPY api ./api
 COPY runtime ./runtime
 RUN uv sync --frozen --no-dev --no-editable

@@ -22,27 +22,15 @@ from typing import Final
 from pymongo.errors import ConnectionFailure
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
+
+from ingestion.outages import unavailable_dependency
 
 logger = logging.getLogger(__name__)
 
 REST_CODE: Final = "service_unavailable"
 GRAPHQL_CODE: Final = "SERVICE_UNAVAILABLE"
 RETRY_AFTER_SECONDS: Final = 5
-_CHAIN_DEPTH = 8
-
-
-def unavailable_dependency(exc: BaseException | None) -> str | None:
-    """`mongodb` or `temporal` when `exc` (or what caused it) is that service being out of reach."""
-    for _ in range(_CHAIN_DEPTH):
-        if exc is None:
-            return None
-        if isinstance(exc, ConnectionFailure):
-            return "mongodb"
-        if isinstance(exc, RPCError) and exc.status == RPCStatusCode.UNAVAILABLE:
-            return "temporal"
-        exc = exc.__cause__ or exc.__context__
-    return None
 
 
 def message(dependency: str) -> str:

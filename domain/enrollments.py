@@ -14,54 +14,25 @@ projection is newer than another when it has a later `started_at`, or the same o
 
 from __future__ import annotations
 
-import hashlib
-import re
 from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain.routing import entry_key_segment
 
 EnrollmentStatus = Literal["active", "paused", "converted", "exited", "cancelled", "failed"]
 RUNNING_STATUSES: tuple[EnrollmentStatus, ...] = ("active", "paused")
 MAX_PATH = 50
 
 
-_TOKEN_ENTRY_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-HASHED_ENTRY_KEY_MARK = "~"
-"""Starts the id segment of a hashed entry key; never in a key kept as it is."""
-
-
-def entry_key_segment(entry_key: str) -> str:
-    """How an entry key appears in an enrollment id.
-
-    A short token (1 to 64 ASCII letters, digits, `_`, `.`, `-`: order numbers, coupon codes) as
-    it is, so ids stay readable and enrollments started before keys were hashed keep theirs;
-    any other key (long, or with other characters) as `~` and the first 32 hex digits of its
-    SHA-256, so that however long the key, the id stays within Temporal's limit (1000 bytes by
-    default). The readable key is kept in the enrollment's projection."""
-    if _TOKEN_ENTRY_KEY.match(entry_key):
-        return entry_key
-    digest = hashlib.sha256(entry_key.encode("utf-8")).hexdigest()[:32]
-    return f"{HASHED_ENTRY_KEY_MARK}{digest}"
-
-
 def enrollment_id(
     tenant_id: str, journey_id: str, customer_id: str, entry_key: str | None = None
 ) -> str:
     """The enrollment (and workflow) id: `{tenant}:{journey}:{customer}[:{entry key}]`, the
-    entry key as `entry_key_segment` writes it."""
+    entry key as `domain.routing.entry_key_segment` writes it."""
     base = f"{tenant_id}:{journey_id}:{customer_id}"
     return base if entry_key is None else f"{base}:{entry_key_segment(entry_key)}"
-
-
-def unhashed_enrollment_id(
-    tenant_id: str, journey_id: str, customer_id: str, entry_key: str | None
-) -> str | None:
-    """The id an enrollment of this entry key was given before keys were hashed, when it
-    differs from `enrollment_id`'s (None otherwise): a running one keeps it."""
-    if entry_key is None or _TOKEN_ENTRY_KEY.match(entry_key):
-        return None
-    return f"{tenant_id}:{journey_id}:{customer_id}:{entry_key}"
 
 
 class WaitInfo(BaseModel):

@@ -16,8 +16,8 @@ from temporalio.worker import Worker
 
 from api.app import create_app
 from api.rate_limit import AbuseLimits
-from api.services.ingest import IngestService
 from connectors.wecom.envelope import CallbackCodec
+from ingestion.service import IngestService
 from runtime.resources import Resources
 from runtime.settings import Settings
 from runtime.wecom_results import MassMessageResultPoller

@@ -41,12 +41,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from api.services.ingest import IngestService
 from connectors.errors import PermanentChannelError, TransientChannelError
 from connectors.wecom.client import WeComClient
 from domain.customers import EXTERNAL_USERID
 from domain.deliveries import Delivery
 from domain.wecom_events import MASS_MESSAGE_RESULT
+from ingestion.service import IngestService
 from store.database import Store
 
 logger = logging.getLogger(__name__)

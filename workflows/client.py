@@ -2,8 +2,10 @@
 
 Enrollment id = workflow id = `{tenant}:{journey}:{customer}` (plus `:{entry key}` where the
 journey allows concurrent entries; a key that is not a short token is hashed into it, see
-`domain.enrollments.entry_key_segment`, and the readable key travels in `EnrollmentRef.entry_key`
-to the projection; search attributes never carry it, as it may be customer data). The re-entry policy maps onto Temporal's id reuse policy:
+`domain.routing.entry_key_segment`, and the readable key travels in `EnrollmentRef.entry_key`
+to the projection; search attributes never carry it, as it may be customer data). Which journeys
+an event enters, and with which key, is decided in `domain.routing`. The re-entry policy maps
+onto Temporal's id reuse policy:
 
 | policy      | reuse policy             | effect                                             |
 |-------------|--------------------------|----------------------------------------------------|
@@ -28,11 +30,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.models import JOURNEYS_TASK_QUEUE, EnrollmentRef
 from domain.engine import EventRef
 from domain.enrollments import enrollment_id
+from domain.routing import ReentryMode, id_entry_key
 from workflows import search_attributes as sa
 from workflows.journey import JourneyWorkflow
 from workflows.models import CancelInput, EnrollmentView, EventSignal, JourneyInput, PauseInput
-
-ReentryMode = Literal["never", "after_exit", "concurrent"]
 
 _REUSE = {
     "never": WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -65,8 +66,8 @@ async def enroll(
     """Start an enrollment (signal-with-start when an event enrolls the customer).
 
     `workflow_id` overrides the computed id: an enrollment running under an id given before
-    entry keys were hashed (`domain.enrollments.unhashed_enrollment_id`) keeps it."""
-    key = entry_key if reentry == "concurrent" else None
+    entry keys were hashed (`domain.routing.legacy_enrollment_id`) keeps it."""
+    key = id_entry_key(reentry, entry_key)
     if workflow_id is None:
         workflow_id = enrollment_id(tenant_id, journey_id, customer_id, key)
     ref = EnrollmentRef(

@@ -36,8 +36,9 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from api.unavailable import GRAPHQL_CODE, message, unavailable_dependency
+from api.unavailable import GRAPHQL_CODE, message
 from domain.errors import ConflictError, InvalidInputError, NotFoundError, QueryTimeoutError
+from ingestion.outages import unavailable_dependency
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from api.auth import Permission, authenticate
 from api.rate_limit import RateLimiter, retry_after_header
 from api.rest.responses import error_response, unauthenticated
 from api.services.container import Services
-from api.services.ingest import IngestResult
+from ingestion.results import IngestResult
 
 
 @dataclass(frozen=True, slots=True)

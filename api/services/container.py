@@ -11,10 +11,8 @@ from temporalio.client import Client
 from api.services.api_keys import ApiKeyService
 from api.services.dead_letters import DeadLetterService
 from api.services.enrollments import EnrollmentService
-from api.services.ingest import IngestService
 from api.services.journeys import JourneyService
 from api.services.live import LiveService
-from api.services.merges import MergeService
 from api.services.metrics import MetricsService
 from api.services.operations import OperationService
 from api.services.ports import (
@@ -28,6 +26,8 @@ from api.services.ports import (
 from api.services.sweeps import Sweeps
 from api.services.webhooks import WebhookSecretService
 from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
+from ingestion.merges import MergeService
+from ingestion.service import IngestService
 from store.database import Store
 
 

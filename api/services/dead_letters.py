@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from api.services.ingest import IngestService, RouteOutcome
+from ingestion.results import RouteOutcome
+from ingestion.service import IngestService
 from store.database import Store
 
 MAX_RETRIES_PER_CALL = 100

@@ -12,10 +12,10 @@ from typing import Literal
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.services.merges import MergeService
 from domain.customers import Customer
 from domain.enrollments import RUNNING_STATUSES, Enrollment
 from domain.errors import ConflictError, NotFoundError, ReentryNotAllowedError
+from ingestion.merges import MergeService
 from store.database import Store
 from store.journeys import JourneyVersion
 from workflows import client as journeys_client
@@ -51,7 +51,7 @@ class EnrollmentService:
 
         `NotFoundError` (journey or customer), `ConflictError` when the journey is not published.
         An enrollment of a customer merged into this one counts as the customer's
-        (`already_enrolled`, as `api.services.merges` explains).
+        (`already_enrolled`, as `ingestion.merges` explains).
         """
         customer, version = await self._live(tenant_id, journey_id, customer_id)
         reentry = version.definition.entry.reentry

@@ -26,10 +26,11 @@ from typing import Any, Literal
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.services.ingest import IngestResult, IngestService
 from api.services.ports import Clock, utc_now
 from domain.enrollments import EnrollmentStatus
 from domain.errors import ConflictError, NotFoundError, error_kind
+from ingestion.results import IngestResult
+from ingestion.service import IngestService
 from store.database import Store
 from store.ids import new_id
 from store.operations import BulkOperation, OperationError, OperationKind

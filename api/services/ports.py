@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -11,12 +10,9 @@ from pydantic import BaseModel
 from domain.channels import ProvisionedCode, WeComCredentials
 from domain.wecom_events import GroupMember
 
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time, UTC-aware."""
-    return datetime.now(UTC)
+# One clock for every service: ingestion (a layer below) defines it, the API's services share it.
+from ingestion.clock import Clock as Clock
+from ingestion.clock import utc_now as utc_now
 
 
 class ChannelCatalog(Protocol):

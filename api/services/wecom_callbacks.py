@@ -12,7 +12,7 @@ WeCom retries a callback not answered within 5 s, so the answer comes as soon as
 stored: routing them to journeys (and noting the staff member and hook on the customer) runs in
 the background, owned by the `IngestService` and awaited by `drain` at shutdown. A callback whose
 events could not be stored is not recorded and is answered with an error, so WeCom's retry
-ingests it again. What a crash between storing and routing loses is told in `api.services.ingest`:
+ingests it again. What a crash between storing and routing loses is told in `ingestion.scheduler`:
 the events are stored naming the `CONTACT_PREPARATION` this service registers, so whoever routes
 them later (the recovery sweep, a retried dead letter, WeCom sending the callback again) notes
 them on their customers first (noting is safe to repeat).
@@ -39,7 +39,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from api.services.ingest import IngestResult, IngestService
 from api.services.ports import CallbackCodec, Clock, GroupDirectory, utc_now
 from api.services.wecom_settings import WeComNotConfiguredError
 from domain import wecom_events
@@ -48,6 +47,8 @@ from domain.customers import Customer
 from domain.errors import DomainError
 from domain.events import Event, EventIn
 from domain.wecom_events import FOLLOW_USER_ATTRIBUTE, GroupMember
+from ingestion.results import IngestResult
+from ingestion.service import IngestService
 from store.callbacks import HandledCallback
 from store.database import Store
 

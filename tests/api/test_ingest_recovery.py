@@ -15,8 +15,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from api.services.ingest import IngestService
 from domain.enrollments import enrollment_id
+from ingestion.service import IngestService
 from store.database import Store
 from tests.api.support import TenantKeys, event, post_events, published_journey
 

@@ -18,8 +18,6 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from activities.models import JOURNEYS_TASK_QUEUE, EnrollmentRef
-from api.services.ingest import IngestService
-from api.services.retries import RetryPolicy, describe_failure
 from api.services.wecom_callbacks import WeComCallbackService
 from connectors.wecom.envelope import CallbackCodec
 from domain.channels import new_callback_id
@@ -27,6 +25,8 @@ from domain.enrollments import Enrollment, enrollment_id
 from domain.errors import NotFoundError
 from domain.events import Event
 from domain.wecom_events import FOLLOW_USER_ATTRIBUTE
+from ingestion.retries import RetryPolicy, describe_failure
+from ingestion.service import IngestService
 from store.database import Store
 from tests.api.journeys import welcome_journey
 from tests.api.support import (

@@ -15,12 +15,12 @@ import pytest
 from starlette.applications import Starlette
 from temporalio.testing import WorkflowEnvironment
 
-from api.services.ingest import IngestService
 from domain import wecom_events
 from domain.channels import WeComCredentials, new_callback_id
 from domain.customers import Customer
 from domain.hooks import Hook
 from domain.wecom_events import FOLLOW_USER_ATTRIBUTE
+from ingestion.service import IngestService
 from store.database import Store
 from tests.api.support import TenantKeys
 from tests.api.test_wecom_callbacks import (

@@ -15,11 +15,11 @@ import pytest
 from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
-from api.services.ingest import IngestService
 from connectors.wecom.client import WeComClient
 from connectors.wecom.simulator import WeComSimulator
 from domain.channels import WeComCredentials, new_callback_id
 from domain.deliveries import Delivery
+from ingestion.service import IngestService
 from runtime.wecom_results import SEND_RESULT_PATH, MassMessageResultPoller
 from store.database import Store
 

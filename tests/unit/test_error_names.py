@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from api.services.retries import describe_failure
 from domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -15,9 +14,20 @@ from domain.errors import (
     ValidationFailedError,
     error_kind,
 )
+from ingestion.retries import describe_failure
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("domain", "store", "connectors", "activities", "workflows", "api", "runtime", "bench")
+PACKAGES = (
+    "domain",
+    "store",
+    "connectors",
+    "activities",
+    "workflows",
+    "ingestion",
+    "api",
+    "runtime",
+    "bench",
+)
 BUILTIN_EXCEPTIONS = {"Exception", "ValueError", "RuntimeError", "KeyError", "TypeError"}
 
 PENDING: set[str] = set()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = {"domain", "store", "connectors", "activities", "workflows", "api", "runtime"}
+OURS = {"domain", "store", "connectors", "activities", "workflows", "ingestion", "api", "runtime"}
 THIRD_PARTY_BANNED_IN_DOMAIN = {"temporalio", "pymongo", "strawberry", "httpx", "starlette", "bson"}
 
 ALLOWED: dict[str, set[str]] = {
@@ -17,7 +17,8 @@ ALLOWED: dict[str, set[str]] = {
     "connectors": {"domain", "connectors"},
     "activities": {"domain", "store", "connectors", "activities"},
     "workflows": {"domain", "workflows", "activities"},
-    "api": {"domain", "store", "workflows", "api"},
+    "ingestion": {"domain", "store", "workflows", "ingestion"},
+    "api": {"domain", "store", "workflows", "ingestion", "api"},
     "runtime": OURS,
 }
 

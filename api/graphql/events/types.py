@@ -8,8 +8,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.graphql.common import FieldError
-from api.services.ingest import IngestResult
 from domain.events import Event as EventModel
+from ingestion.results import IngestResult
 
 
 @strawberry.type(description="A stored event of a customer: something they did, as reported.")

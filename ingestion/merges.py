@@ -15,7 +15,7 @@ so the survivor's side follows the merge instead:
   for `concurrent` journeys), one enrollment is kept — the survivor's, else the one that started
   first — and the others are cancelled with reason `merged`. Enrollments of B in journeys A is
   not in keep running, unchanged, for A.
-- `stand_in` is asked before enrolling a customer: an enrollment of a customer merged into it
+- `stand_in` (its rule in `domain.routing.stand_in`) is asked before enrolling a customer: an enrollment of a customer merged into it
   stands in for the one the event would start. A running one receives the event (as
   signal-with-start would give it to a running enrollment of the survivor); for a `never`
   journey any earlier one, running or not, refuses the entry (`already_enrolled`).
@@ -39,9 +39,10 @@ from typing import Literal
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.services.ports import Clock, utc_now
 from domain.engine import EventRef
 from domain.enrollments import Enrollment, enrollment_id
+from domain.routing import ReentryMode, id_entry_key, stand_in
+from ingestion.clock import Clock, utc_now
 from store.database import Store
 from workflows import client as journeys_client
 
@@ -115,7 +116,7 @@ class MergeService:
         tenant_id: str,
         journey_id: str,
         customer_id: str,
-        reentry: journeys_client.ReentryMode,
+        reentry: ReentryMode,
         entry_key: str | None,
         event: EventRef | None,
     ) -> tuple[str, StandInAction] | None:
@@ -124,25 +125,20 @@ class MergeService:
         ids = await self._store.customers.with_merged(tenant_id, customer_id)
         if len(ids) == 1:
             return None
-        key = entry_key if reentry == "concurrent" else None
+        key = id_entry_key(reentry, entry_key)
         found = await self._store.enrollments.get_many(
             tenant_id, [enrollment_id(tenant_id, journey_id, other, key) for other in ids]
         )
         own = found.pop(enrollment_id(tenant_id, journey_id, customer_id, key), None)
-        if own is not None and own.running:
-            return None  # the usual signal-with-start gives the event to the customer's own
-        ordered = sorted(found.values(), key=lambda e: (not e.running, e.started_at, e.id))
-        if not ordered:
+        decision = stand_in(own, found.values(), reentry, has_event=event is not None)
+        if decision is None:
             return None
-        first = ordered[0]
-        if first.running:
-            if event is None:
-                return first.id, "already_enrolled"
-            delivered = await journeys_client.signal_event(self._temporal, first.id, event)
-            return first.id, "signalled" if delivered else "not_running"
-        if reentry == "never":
-            return first.id, "already_enrolled"
-        return None
+        if not decision.deliver or event is None:
+            return decision.enrollment_id, "already_enrolled"
+        delivered = await journeys_client.signal_event(
+            self._temporal, decision.enrollment_id, event
+        )
+        return decision.enrollment_id, "signalled" if delivered else "not_running"
 
     async def sweep(self, limit: int = 100) -> int:
         """Finish merges a crash left half-done and settle unsettled ones, of every tenant (at

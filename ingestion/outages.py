@@ -1,0 +1,21 @@
+"""A backing service's outage told apart from a bug (answered 503 by `api.unavailable`)."""
+
+from __future__ import annotations
+
+from pymongo.errors import ConnectionFailure
+from temporalio.service import RPCError, RPCStatusCode
+
+_CHAIN_DEPTH = 8
+
+
+def unavailable_dependency(exc: BaseException | None) -> str | None:
+    """`mongodb` or `temporal` when `exc` (or what caused it) is that service being out of reach."""
+    for _ in range(_CHAIN_DEPTH):
+        if exc is None:
+            return None
+        if isinstance(exc, ConnectionFailure):
+            return "mongodb"
+        if isinstance(exc, RPCError) and exc.status == RPCStatusCode.UNAVAILABLE:
+            return "temporal"
+        exc = exc.__cause__ or exc.__context__
+    return None
