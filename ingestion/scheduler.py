@@ -26,6 +26,9 @@ text) and the time of its next attempt, `RetryPolicy`'s backoff later. Out of at
 parked as a dead letter (`store.dead_letters`; GraphQL `deadLetters`, `retryDeadLetter(s)`, which
 route it again at once with a fresh count). While an event waits out its backoff, the sweep keeps
 its customer's later events back, so they stay in order; once it is parked, they go on.
+A failure that is an outage of MongoDB or Temporal (`outages.unavailable_dependency`) is not
+counted: it says nothing about the event, and an outage longer than the backoffs would otherwise
+park every event it met; the event stays pending for the next sweep.
 
 A sweep is fair between tenants: it serves the tenants with events due (the one with the oldest
 first), an equal share of `limit` each (at most `per_tenant`; oldest first); a tenant whose events
@@ -56,6 +59,7 @@ from domain.customers import Customer
 from domain.errors import NotFoundError, error_kind
 from domain.events import Event
 from ingestion.clock import Clock, utc_now
+from ingestion.outages import unavailable_dependency
 from ingestion.results import IngestResult, Preparation, Routable, StoredBatch
 from ingestion.retries import RetryPolicy, describe_failure
 from ingestion.router import Router
@@ -301,6 +305,15 @@ class RoutingScheduler:
         try:
             await self._router.route(tenant_id, event, customer, result)
         except Exception as exc:
-            logger.exception("routing event %s of tenant %s failed", event.id, tenant_id)
             result.routing_error = f"stored, routing failed: {error_kind(exc)}"
+            dependency = unavailable_dependency(exc)
+            if dependency is not None:
+                # An outage says nothing about the event: it is not counted towards parking
+                # (an outage longer than the backoffs would otherwise park every event it met)
+                # and the next sweep tries it again.
+                logger.warning(
+                    "routing event %s of tenant %s: %s unavailable", event.id, tenant_id, dependency
+                )
+                return
+            logger.exception("routing event %s of tenant %s failed", event.id, tenant_id)
             await self._record_failure(tenant_id, event.id, describe_failure(exc))

@@ -10,11 +10,13 @@ projection.
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.models import JOURNEYS_TASK_QUEUE, EnrollmentRef
@@ -39,6 +41,7 @@ from tests.api.support import (
 )
 from tests.api.test_ingest_recovery import Clock
 from tests.api.test_wecom_callbacks import added, credentials_of, crypto_of, query, sealed
+from workflows.converter import DATA_CONVERTER
 from workflows.journey import JourneyWorkflow
 from workflows.models import JourneyInput
 
@@ -340,3 +343,30 @@ async def test_recovery_notes_the_follow_user_of_a_wecom_callback_stored_before_
     assert noted.attributes.get(FOLLOW_USER_ATTRIBUTE) == "zhangsan"
     routed = await store.events.find(tenant.tenant_id, event_id)
     assert routed is not None and not routed.pending
+
+
+async def test_an_outage_of_temporal_is_not_counted_towards_parking(
+    api: httpx.AsyncClient, store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
+) -> None:
+    await published_journey(api, tenant)
+    # A real client of a Temporal server that is down: nothing listens on its port.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        down = await Client.connect(
+            f"127.0.0.1:{held.getsockname()[1]}", data_converter=DATA_CONVERTER, lazy=True
+        )
+        clock = Clock()
+        service = IngestService(store, down, clock, POLICY)
+        [result] = await service.ingest(tenant.tenant_id, [_signup("out-1", "13900000123")])
+        assert result.status == "accepted" and result.routing_error is not None
+        for _ in range(POLICY.max_attempts + 1):
+            clock.now += timedelta(hours=2)
+            await service.recover()
+    pending = await store.events.find(tenant.tenant_id, "out-1")
+    assert pending is not None and pending.pending and pending.attempts == 0
+    assert pending.dead_at is None
+
+    # Once Temporal is back, the sweep routes it.
+    clock.now += timedelta(hours=2)
+    back = IngestService(store, temporal_env.client, clock, POLICY)
+    assert await back.recover() == 1
