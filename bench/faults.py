@@ -15,8 +15,10 @@ on the same port and data). The API answers `failed` (or errors) while MongoDB i
 events are sent again, as a client would; only `accepted` and `duplicate` answers count as taken.
 
 Prints enrollments finished / started, events taken but lost (not stored, or stored and never
-routed), duplicate deliveries (an `Idempotency-Key` that reached a receiver more than once), and
-per fault how long it was down and how long after the kill deliveries flowed again.
+routed), duplicate deliveries (an `Idempotency-Key` that reached a receiver more than once), the
+calls the killed worker had made but not recorded as done (read from `deliveries` right after the
+kill: only those may be re-sent, once, after the restart), and per fault how long it was down and
+how long after the kill deliveries flowed again.
 tests/e2e/test_faults.py runs the same with 100 customers and asserts on the counts.
 """
 
@@ -60,10 +62,6 @@ RECOVERY_INTERVAL = 1.0
 RECOVERY_AGE = timedelta(seconds=2)
 WORKER_FAULT = "worker (kill -9)"
 RESUME_WAIT = 180.0
-IN_FLIGHT = 60.0
-"""A call that reached a receiver at most this long before the worker was killed may have been in
-an activity attempt the killed worker was running: the channel activity's start-to-close timeout
-(workflows/journey.py). On a loaded machine recording a call's success can lag it by seconds."""
 RECEIVER_LATENCY = 0.05
 """Seconds each receiver takes to answer, so that a kill can land while a call is in flight."""
 MONGODB_DOWN = 7.0
@@ -122,6 +120,7 @@ class FaultReport:
     not_routed: list[str] = field(default_factory=list)
     duplicates: dict[str, int] = field(default_factory=dict)
     resent: int = 0
+    in_flight_at_kill: int = 0
     notes: list[str] = field(default_factory=list)
     deliveries: dict[str, int] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
@@ -151,7 +150,8 @@ class FaultReport:
             f"{len(self.not_routed)})",
             f"duplicate deliveries: {sum(n - 1 for n in self.duplicates.values())}"
             f" ({len(self.duplicates)} keys); deliveries per receiver: {self.deliveries}",
-            f"re-sent with the same key after the worker was killed during the call: {self.resent}",
+            f"re-sent with the same key after the worker was killed during the call: {self.resent}"
+            f" (of {self.in_flight_at_kill} calls the killed worker had not recorded as done)",
         ]
         for fault in self.faults:
             recovery = "-" if fault.recovery is None else f"{fault.recovery:.1f} s"
@@ -231,6 +231,7 @@ class FaultRun:
         self._entered = 0
         self._entries_taken = asyncio.Condition()
         self._replied: set[str] = set()
+        self.in_flight_at_kill: set[str] = set()
 
     async def entries(self) -> None:
         """Entry events at `rate` per second, `BATCH` at a time, a few batches in flight."""
@@ -302,6 +303,12 @@ class FaultRun:
 
     async def _kill_worker(self) -> None:
         self.worker.kill()
+        # What the dead worker left unrecorded: only these may reach a receiver twice.
+        undone = self.db["deliveries"].find(
+            {"tenant_id": TENANT, "status": {"$ne": "succeeded"}}, {"idempotency_key": 1}
+        )
+        self.in_flight_at_kill = {doc["idempotency_key"] async for doc in undone}
+        self.report.in_flight_at_kill = len(self.in_flight_at_kill)
         await asyncio.sleep(self.down)
         self.worker.start()
 
@@ -405,10 +412,11 @@ class FaultRun:
         worker = next(f for f in report.faults if f.name == WORKER_FAULT)
         for receiver in self.receivers:
             for key, times in receiver.repeated().items():
-                # The killed worker's call may have reached the receiver: Temporal runs the
-                # activity again after its timeout, with the same key (the receiver de-dupes).
+                # A call the killed worker made but had not recorded as done when it died:
+                # Temporal runs the activity again after its timeout, with the same key (the
+                # receiver de-dupes). Any other repeat is a duplicate.
                 first, again = times[0], times[-1]
-                in_flight = worker.killed_at - IN_FLIGHT < first < worker.killed_at
+                in_flight = key in self.in_flight_at_kill and first < worker.killed_at
                 if len(times) == 2 and in_flight and worker.back_at < again:
                     report.resent += 1
                 else:

@@ -50,6 +50,7 @@ async def test_every_enrollment_finishes_after_worker_temporal_and_mongodb_are_k
     assert report.taken == 2 * CUSTOMERS, summary
     assert report.not_stored == [] and report.not_routed == [], summary
     assert report.duplicates == {}, summary
+    assert report.resent <= report.in_flight_at_kill, summary
     assert report.deliveries == {"crm": CUSTOMERS, "coupons": CUSTOMERS}, summary
 
 
