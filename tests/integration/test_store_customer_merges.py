@@ -62,6 +62,10 @@ class _CrashingDatabase:
         self._real = real
         self._budget = budget
 
+    @property
+    def write_concern(self) -> Any:
+        return self._real.write_concern
+
     def get_collection(self, name: str, **kwargs: Any) -> Any:
         return _CrashingCollection(self._real.get_collection(name, **kwargs), self._budget)
 
