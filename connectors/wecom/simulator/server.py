@@ -56,6 +56,7 @@ class WeComSimulator(CorpStaffTasks):
         monthly_limit: int | None = None,
         mass_limit: MassMessageLimit = "per_month",
         clock: Clock = time.time,
+        answer_delay: float = 0.0,
     ) -> None:
         super().__init__(
             corp_id,
@@ -67,6 +68,9 @@ class WeComSimulator(CorpStaffTasks):
             monthly_limit=monthly_limit,
         )
         self.per_minute = per_minute
+        # Seconds between acting on a call and answering it: the window in which a caller that
+        # dies never learns that its call took effect.
+        self.answer_delay = answer_delay
         self.calls: list[str] = []  # every API path called, in order
         self._windows: dict[str, tuple[float, int]] = {}  # path → (window start, calls)
         self._failures: dict[str, list[int]] = {}
@@ -173,6 +177,8 @@ class WeComSimulator(CorpStaffTasks):
                 answer = handler(await self._read(request, method))
             except WeComError as err:
                 return JSONResponse({"errcode": err.errcode, "errmsg": err.errmsg})
+            if self.answer_delay:
+                await asyncio.sleep(self.answer_delay)
             if self._lost.get(path):
                 self._lost[path] -= 1
                 return JSONResponse({"errcode": -1, "errmsg": "answer lost"}, status_code=502)
