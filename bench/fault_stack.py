@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,17 @@ class WeComChannel(WeComSimulator):
     def __init__(self, corp_id: str, secret: str, latency: float = 0.0) -> None:
         super().__init__(corp_id, secret, answer_delay=latency)
         self.keys: dict[str, list[float]] = {}
+        self.on_next_task: Callable[[], None] | None = None
+        """Called (once) right after the next task is created, before WeCom answers."""
 
     def add_msg_template(self, body: Body) -> Body:
         answer = super().add_msg_template(body)
         if body.get("chat_type", "single") == "single":
             for row in self.msg_tasks[answer["msgid"]]["results"]:
                 self.keys.setdefault(row["external_userid"], []).append(time.monotonic())
+        hook, self.on_next_task = self.on_next_task, None
+        if hook is not None:
+            hook()
         return answer
 
     def repeated(self) -> dict[str, list[float]]:

@@ -12,7 +12,8 @@ process and the worker as its own process, `count` customers walk a journey on t
 Each customer is a contact of the simulated corp's staff member, and the entry event carries
 their `wecom_external_userid`. Entry events go through `POST /v1/events` at `rate` per second; each customer's reply is sent
 once its enrollment waits for it. While they flow, one after the other: the worker is killed
-with SIGKILL and started again; then the Temporal dev server; then SecantusDB (both restarted
+with SIGKILL (inside a WeCom add_msg_template call: after the simulator created the task, before
+it answers) and started again; then the Temporal dev server; then SecantusDB (both restarted
 on the same port and data). The API answers `failed` (or errors) while MongoDB is down; such
 events are sent again, as a client would; only `accepted` and `duplicate` answers count as taken.
 
@@ -76,6 +77,8 @@ RECEIVER_LATENCY = 0.05
 STAFF = "fault-staff"
 """The simulated corp's staff member whose contacts the customers are, and who sends."""
 CORP_ID = "ww-faults"
+WECOM_KILL_WAIT = 30.0
+"""Seconds the worker fault waits for a WeCom call to land in before killing anyway."""
 MONGODB_DOWN = 7.0
 """Longer than the clients' 5 s server selection timeout: calls fail while MongoDB is down."""
 
@@ -335,7 +338,26 @@ class FaultRun:
         return self._entered >= share * self.count
 
     async def _kill_worker(self) -> None:
-        self.worker.kill()
+        wecom = next((r for r in self.receivers if isinstance(r, WeComChannel)), None)
+        if wecom is None:
+            self.worker.kill()
+        else:
+            # Killed inside the next add_msg_template, after WeCom created the task and before
+            # it answers: the worst moment for a channel without idempotency keys.
+            killed = asyncio.Event()
+
+            def kill() -> None:
+                self.worker.kill()
+                # The fault starts now, not when it was armed: what came before is unexcused.
+                self.report.faults[-1].killed_at = time.monotonic()
+                killed.set()
+
+            wecom.on_next_task = kill
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(killed.wait(), WECOM_KILL_WAIT)
+            if not killed.is_set():
+                wecom.on_next_task = None
+                kill()
         # What the dead worker left unrecorded: only these may reach a receiver twice.
         undone = self.db["deliveries"].find(
             {"tenant_id": TENANT, "status": {"$ne": "succeeded"}}, {"idempotency_key": 1}
