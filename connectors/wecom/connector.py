@@ -53,8 +53,8 @@ from domain.wecom_events import FOLLOW_USER_ATTRIBUTE
 CHANNEL = "wecom"
 WELCOME_ALREADY_SENT = 41051
 WELCOME_BUSY = 41096
-# How far back a retried mass message looks for the task its earlier attempt created: activity
-# retries come within minutes; a day also covers a worker or server outage.
+# How far back a retried mass message looks for the task its earlier attempt created: a node's
+# action attempts all fall within its schedule-to-close timeout of a day (workflows/journey.py).
 EARLIER_TASK_LOOKBACK = timedelta(days=1)
 LIST_PAGE = 100  # get_groupmsg_list_v2's largest page
 
@@ -253,6 +253,8 @@ class WeComConnector(WeComCodes):
         """The msgid of a single-chat task `sender` created lately with this content for this
         customer, or None. A transient failure here propagates: the retry looks again."""
         content = params.content()
+        text = (content.get("text") or {}).get("content", "")
+        attachments = content.get("attachments") or []
         end = self._clock()
         cursor = ""
         while True:
@@ -270,9 +272,9 @@ class WeComConnector(WeComCodes):
                 },
             )
             for task in listing.get("group_msg_list") or []:
-                same = task.get("text") == content.get("text") and (
+                same = (task.get("text") or {}).get("content", "") == text and (
                     task.get("attachments") or []
-                ) == content.get("attachments", [])
+                ) == attachments
                 msgid = task.get("msgid")
                 if (
                     same
