@@ -7,7 +7,10 @@
   configured only through `worker_env`;
 - `Receiver`: a local HTTP server standing in for a channel's API; it records when each request
   with each `Idempotency-Key` arrived and answers 200 after `latency` seconds (a real receiver
-  de-duplicates on the key; this one counts).
+  de-duplicates on the key; this one counts);
+- `WeComChannel`: the WeCom simulator (real HTTP, WeCom's API) recording when each mass-message
+  task was created, per customer (`external_userid`). WeCom takes no idempotency key, so every
+  task beyond a customer's first is a message sent twice.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from connectors.wecom.simulator import WeComSimulator
+from connectors.wecom.simulator.state import Body
 from runtime.embedded import LOCALHOST, mongodb_server, temporal_dev_server
 from runtime.processes import ManagedProcess, free_port
 from store.secretbox import encode_key, generate_key
@@ -42,6 +48,7 @@ class Receiver(ThreadingHTTPServer):
         super().__init__((LOCALHOST, 0), _ReceiverHandler)
         self.name = name
         self.latency = latency
+        self.dedupes = True  # a real receiver answers a repeated Idempotency-Key from its record
         self.keys: dict[str, list[float]] = {}
         self.lock = threading.Lock()
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -75,6 +82,39 @@ class Receiver(ThreadingHTTPServer):
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
         self.server_close()
+
+
+class WeComChannel(WeComSimulator):
+    """The simulated corp; `keys` are when a mass-message task was created, per customer."""
+
+    name = "wecom"
+    dedupes = False  # WeCom has no idempotency key: a second task is a second message
+
+    def __init__(self, corp_id: str, secret: str, latency: float = 0.0) -> None:
+        super().__init__(corp_id, secret, answer_delay=latency)
+        self.keys: dict[str, list[float]] = {}
+        self.on_next_task: Callable[[], None] | None = None
+        """Called (once) right after the next task is created, before WeCom answers."""
+
+    def add_msg_template(self, body: Body) -> Body:
+        answer = super().add_msg_template(body)
+        if body.get("chat_type", "single") == "single":
+            for row in self.msg_tasks[answer["msgid"]]["results"]:
+                self.keys.setdefault(row["external_userid"], []).append(time.monotonic())
+        hook, self.on_next_task = self.on_next_task, None
+        if hook is not None:
+            hook()
+        return answer
+
+    def repeated(self) -> dict[str, list[float]]:
+        """Customers who were issued more than one task, with the times they were issued."""
+        return {key: list(times) for key, times in self.keys.items() if len(times) > 1}
+
+    def received_since(self, since: float) -> int:
+        return sum(1 for times in self.keys.values() for at in times if at >= since)
+
+
+Channel = Receiver | WeComChannel
 
 
 class _ReceiverHandler(BaseHTTPRequestHandler):

@@ -2,23 +2,29 @@
 
     .venv/bin/python -m bench.faults [--count 1000] [--rate 8]
 
-On a throw-away embedded stack (bench/fault_stack.py) with the API in this process and the worker
-as its own process, `count` customers walk a journey
+On a throw-away embedded stack (bench/fault_stack.py) with the API and a WeCom simulator in this
+process and the worker as its own process, `count` customers walk a journey on two channels
 
-    entry (event `fault.entry`) → webhook to receiver "crm" → webhook to receiver "coupons"
+    entry (event `fault.entry`) → webhook to receiver "crm"
+        → wecom.mass_message (add_msg_template, single, to the customer's external_userid)
         → wait_for_event `fault.reply` (30 min) → exit `replied`
 
-Entry events go through `POST /v1/events` at `rate` per second; each customer's reply is sent
+Each customer is a contact of the simulated corp's staff member, and the entry event carries
+their `wecom_external_userid`. Entry events go through `POST /v1/events` at `rate` per second; each customer's reply is sent
 once its enrollment waits for it. While they flow, one after the other: the worker is killed
-with SIGKILL and started again; then the Temporal dev server; then SecantusDB (both restarted
+with SIGKILL (inside a WeCom add_msg_template call: after the simulator created the task, before
+it answers) and started again; then the Temporal dev server; then SecantusDB (both restarted
 on the same port and data). The API answers `failed` (or errors) while MongoDB is down; such
 events are sent again, as a client would; only `accepted` and `duplicate` answers count as taken.
 
 Prints enrollments finished / started, events taken but lost (not stored, or stored and never
-routed), duplicate deliveries (an `Idempotency-Key` that reached a receiver more than once), the
-calls the killed worker had made but not recorded as done (read from `deliveries` right after the
-kill: only those may be re-sent, once, after the restart), and per fault how long it was down and
-how long after the kill deliveries flowed again.
+routed), duplicate deliveries per channel (webhook: an `Idempotency-Key` that reached the receiver
+more than once; WeCom, which takes no key: a customer issued more than one mass-message task),
+the webhook calls the killed worker had made but not recorded as done (read from `deliveries`
+right after the kill: only those may be re-sent, once, after the restart; the receiver
+de-duplicates on the key), and per fault how long it was down and how long after the kill
+deliveries flowed again. WeCom gets no such excuse: a retry whose first attempt may have created
+the task finds that task (get_groupmsg_list_v2) instead of issuing another.
 tests/e2e/test_faults.py runs the same with 100 customers and asserts on the counts.
 """
 
@@ -26,8 +32,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import logging
+import secrets
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -39,7 +47,9 @@ from typing import Any
 
 import httpx
 
-from bench.fault_stack import FaultStack, Receiver, WorkerProcess, stack_env
+from api.services.wecom import WeComSettingsInput, WeComSettingsService
+from bench.fault_stack import Channel, FaultStack, Receiver, WeComChannel, WorkerProcess, stack_env
+from domain.customers import EXTERNAL_USERID
 from domain.journey import (
     ActionNode,
     Edge,
@@ -63,18 +73,28 @@ RECOVERY_AGE = timedelta(seconds=2)
 WORKER_FAULT = "worker (kill -9)"
 RESUME_WAIT = 180.0
 RECEIVER_LATENCY = 0.05
-"""Seconds each receiver takes to answer, so that a kill can land while a call is in flight."""
+"""Seconds each channel takes to answer, so that a kill can land while a call is in flight."""
+STAFF = "fault-staff"
+"""The simulated corp's staff member whose contacts the customers are, and who sends."""
+CORP_ID = "ww-faults"
+WECOM_KILL_WAIT = 30.0
+"""Seconds the worker fault waits for a WeCom call to land in before killing anyway."""
 MONGODB_DOWN = 7.0
 """Longer than the clients' 5 s server selection timeout: calls fail while MongoDB is down."""
 
 
-def journey(crm_url: str, coupons_url: str) -> JourneyDefinition:
-    """entry → webhook (crm) → webhook (coupons) → wait for the reply → exit."""
+def journey(crm_url: str) -> JourneyDefinition:
+    """entry → webhook (crm) → wecom.mass_message → wait for the reply → exit."""
     return JourneyDefinition(
         nodes=[
             EntryNode(id="entry", trigger=EventTrigger(event_type=ENTRY)),
             ActionNode(id="crm", channel="webhook", action="post", params={"url": crm_url}),
-            ActionNode(id="coupon", channel="webhook", action="post", params={"url": coupons_url}),
+            ActionNode(
+                id="coupon",
+                channel="wecom",
+                action="mass_message",
+                params={"text": "Your coupon is waiting", "sender": STAFF},
+            ),
             WaitForEventNode(id="await", event_type=REPLY, timeout=timedelta(minutes=30)),
             ExitNode(id="done", reason="replied"),
             ExitNode(id="late", reason="no_reply"),
@@ -141,6 +161,14 @@ class FaultReport:
             and all(count == self.count for count in self.deliveries.values())
         )
 
+    def duplicates_per_channel(self) -> dict[str, int]:
+        """Deliveries beyond the first, per channel (`wecom`: tasks beyond a customer's first)."""
+        out: dict[str, int] = dict.fromkeys(self.deliveries, 0)
+        for key, times in self.duplicates.items():
+            channel = key.split(":", 1)[0]
+            out[channel] = out.get(channel, 0) + times - 1
+        return out
+
     def lines(self) -> list[str]:
         out = [
             f"enrollments finished / started: {self.finished} / {self.started}"
@@ -149,8 +177,10 @@ class FaultReport:
             f"again); lost: {self.lost} (not stored {len(self.not_stored)}, never routed "
             f"{len(self.not_routed)})",
             f"duplicate deliveries: {sum(n - 1 for n in self.duplicates.values())}"
-            f" ({len(self.duplicates)} keys); deliveries per receiver: {self.deliveries}",
-            f"re-sent with the same key after the worker was killed during the call: {self.resent}"
+            f" ({len(self.duplicates)} keys; {self.duplicates_per_channel()} per channel);"
+            f" deliveries per channel: {self.deliveries}",
+            f"webhook calls re-sent with the same key after the worker was killed during the call:"
+            f" {self.resent}"
             f" (of {self.in_flight_at_kill} calls the killed worker had not recorded as done)",
         ]
         for fault in self.faults:
@@ -198,11 +228,11 @@ class EventClient:
                 await asyncio.sleep(0.5)
 
 
-def _event(event_id: str, kind: str, n: int) -> dict[str, Any]:
+def _event(event_id: str, kind: str, n: int, external_userid: str) -> dict[str, Any]:
     return {
         "id": event_id,
         "type": kind,
-        "identity": {"external_id": f"c{n}"},
+        "identity": {"external_id": f"c{n}", EXTERNAL_USERID: external_userid},
         "timestamp": datetime.now(UTC).isoformat(),
         "properties": {"n": n},
     }
@@ -217,13 +247,15 @@ class FaultRun:
         stack: FaultStack,
         worker: WorkerProcess,
         events: EventClient,
-        receivers: list[Receiver],
+        receivers: list[Channel],
+        contacts: list[str],
         count: int,
         rate: float,
         down: float,
     ) -> None:
         self.res, self.stack, self.worker, self.events = res, stack, worker, events
         self.receivers = receivers
+        self.contacts = contacts  # customer n's external_userid
         self.count, self.rate, self.down = count, rate, down
         self.db = res.mongo[res.settings.mongodb_database]
         self.report = FaultReport(count)
@@ -240,7 +272,9 @@ class FaultRun:
         async def one(first: int) -> None:
             async with gate:
                 batch = range(first, min(first + BATCH, self.count))
-                await self.events.send([_event(f"entry-{n}", ENTRY, n) for n in batch])
+                await self.events.send(
+                    [_event(f"entry-{n}", ENTRY, n, self.contacts[n]) for n in batch]
+                )
                 async with self._entries_taken:
                     self._entered += len(batch)
                     self._entries_taken.notify_all()
@@ -272,7 +306,9 @@ class FaultRun:
             ]
             for first in range(0, len(due), BATCH):
                 batch = due[first : first + BATCH]
-                await self.events.send([_event(f"reply-{n}", REPLY, n) for n in batch])
+                await self.events.send(
+                    [_event(f"reply-{n}", REPLY, n, self.contacts[n]) for n in batch]
+                )
                 self._replied.update(self.events.taken[f"entry-{n}"] for n in batch)
             await asyncio.sleep(0.5)
 
@@ -302,7 +338,26 @@ class FaultRun:
         return self._entered >= share * self.count
 
     async def _kill_worker(self) -> None:
-        self.worker.kill()
+        wecom = next((r for r in self.receivers if isinstance(r, WeComChannel)), None)
+        if wecom is None:
+            self.worker.kill()
+        else:
+            # Killed inside the next add_msg_template, after WeCom created the task and before
+            # it answers: the worst moment for a channel without idempotency keys.
+            killed = asyncio.Event()
+
+            def kill() -> None:
+                self.worker.kill()
+                # The fault starts now, not when it was armed: what came before is unexcused.
+                self.report.faults[-1].killed_at = time.monotonic()
+                killed.set()
+
+            wecom.on_next_task = kill
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(killed.wait(), WECOM_KILL_WAIT)
+            if not killed.is_set():
+                wecom.on_next_task = None
+                kill()
         # What the dead worker left unrecorded: only these may reach a receiver twice.
         undone = self.db["deliveries"].find(
             {"tenant_id": TENANT, "status": {"$ne": "succeeded"}}, {"idempotency_key": 1}
@@ -414,10 +469,12 @@ class FaultRun:
             for key, times in receiver.repeated().items():
                 # A call the killed worker made but had not recorded as done when it died:
                 # Temporal runs the activity again after its timeout, with the same key (the
-                # receiver de-dupes). Any other repeat is a duplicate.
+                # receiver de-dupes). Any other repeat is a duplicate, and so is every repeat on
+                # a channel without idempotency keys (WeCom: a second task for the customer).
                 first, again = times[0], times[-1]
                 in_flight = key in self.in_flight_at_kill and first < worker.killed_at
-                if len(times) == 2 and in_flight and worker.back_at < again:
+                excusable = receiver.dedupes and len(times) == 2
+                if excusable and in_flight and worker.back_at < again:
                     report.resent += 1
                 else:
                     report.duplicates[f"{receiver.name}:{key}"] = len(times)
@@ -435,12 +492,10 @@ async def run_faults(
     progress: Callable[[str], None] | None = None,
 ) -> FaultReport:
     """The fault run on a fresh stack under `root` (see the module docstring)."""
-    with (
-        Receiver("crm", RECEIVER_LATENCY) as crm,
-        Receiver("coupons", RECEIVER_LATENCY) as coupons,
-        FaultStack(root) as stack,
-    ):
-        env = stack_env(stack, [crm, coupons])
+    wecom = WeComChannel(CORP_ID, secrets.token_urlsafe(24), RECEIVER_LATENCY)
+    contacts = [wecom.add_customer(STAFF, "faults").external_userid for _ in range(count)]
+    with Receiver("crm", RECEIVER_LATENCY) as crm, FaultStack(root) as stack:
+        env = stack_env(stack, [crm])
         settings = Settings.model_validate(
             {
                 **{name.lower(): value for name, value in env.items()},
@@ -450,11 +505,15 @@ async def run_faults(
                 "log_level": "CRITICAL",
             }
         )
-        async with open_resources(settings, stack.mongodb_uri, stack.temporal_address) as res:
+        async with (
+            open_resources(settings, stack.mongodb_uri, stack.temporal_address) as res,
+            wecom.serve() as wecom_url,
+        ):
             now = datetime.now(UTC)
             await res.store.tenants.create(Tenant(id=TENANT, name="Faults", created_at=now))
+            await connect_wecom(res, wecom, wecom_url)
             _, key = await res.store.tenants.create_api_key(TENANT, "faults", "operator", now)
-            definition = journey(crm.url, coupons.url)
+            definition = journey(crm.url)
             created = await res.store.journeys.create(TENANT, "faults", now, draft=definition)
             await res.store.journeys.publish(
                 TENANT, created.id, definition, definition.listened_event_types(), now
@@ -480,7 +539,15 @@ async def run_faults(
                     timeout=120,
                 ) as http:
                     run = FaultRun(
-                        res, stack, worker, EventClient(http), [crm, coupons], count, rate, down
+                        res,
+                        stack,
+                        worker,
+                        EventClient(http),
+                        [crm, wecom],
+                        contacts,
+                        count,
+                        rate,
+                        down,
                     )
                     run.progress = progress
                     return await run.run(deadline)
@@ -489,6 +556,21 @@ async def run_faults(
                 await app.state.services.ingest.drain()
                 server.should_exit = True
                 await asyncio.gather(serving, return_exceptions=True)
+
+
+async def connect_wecom(res: Resources, wecom: WeComChannel, base_url: str) -> None:
+    """Connect the tenant to the simulated corp, as `configureWeCom` does."""
+    await WeComSettingsService(res.store, [base_url]).configure(
+        TENANT,
+        WeComSettingsInput(
+            corp_id=CORP_ID,
+            secret=wecom.secret,
+            callback_token=secrets.token_urlsafe(24),
+            # 32 random bytes in base64 without its "=": WeCom's 43-character EncodingAESKey.
+            encoding_aes_key=base64.b64encode(secrets.token_bytes(32)).decode().rstrip("="),
+            base_url=base_url,
+        ),
+    )
 
 
 def main() -> None:

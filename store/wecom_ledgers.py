@@ -42,7 +42,7 @@ class AllowanceLedger:
         Idempotent: a key already counted (in any period) answers True again.
         """
         if max_count <= 0:
-            return await self._holds(tenant_id, key)
+            return await self.holds(tenant_id, key)
         period: Document = {
             "tenant_id": tenant_id,
             "external_userid": external_userid,
@@ -52,7 +52,7 @@ class AllowanceLedger:
         sentinel = {"customer": external_userid, "period": period_key}
         counted = {"$inc": {"count": 1}, "$addToSet": {"keys": {"$each": [sentinel, key]}}}
         for round_ in range(_MAX_ROUNDS):
-            if await self._holds(tenant_id, key):
+            if await self.holds(tenant_id, key):
                 return True
             try:
                 # The first round may create the period's document; an insert racing another
@@ -64,8 +64,8 @@ class AllowanceLedger:
                 return True
             doc = await self._allowances.find_one(period)
             if doc is not None and doc.get("count", 0) >= max_count:
-                return await self._holds(tenant_id, key)
-        return await self._holds(tenant_id, key)
+                return await self.holds(tenant_id, key)
+        return await self.holds(tenant_id, key)
 
     async def release(self, tenant_id: str, key: str) -> bool:
         """Give back the message counted under `key` (WeCom refused it); whether there was one."""
@@ -81,7 +81,8 @@ class AllowanceLedger:
         )
         return 0 if doc is None else int(doc.get("count", 0))
 
-    async def _holds(self, tenant_id: str, key: str) -> bool:
+    async def holds(self, tenant_id: str, key: str) -> bool:
+        """Whether a message is counted under `key` (an earlier attempt reserved it)."""
         return await self._allowances.find_one({"tenant_id": tenant_id, "keys": key}) is not None
 
 

@@ -12,6 +12,11 @@ Actions (params in `connectors.wecom.params`):
 
 WeCom takes no idempotency key on these endpoints: a node visit calls it once because the
 connector activity records one delivery per key and answers a succeeded one from the record.
+A mass message whose first attempt may have reached WeCom without its delivery being recorded
+(the answer was lost, or the worker died) is recognised by its allowance reservation, which is
+made before the call and survives transient failures: the retry first looks for the task the
+earlier attempt created (get_groupmsg_list_v2 + get_groupmsg_send_result) and answers its msgid
+instead of issuing a second task.
 The customer is the `wecom_external_userid` identity; the staff member who owns the contact is
 the customer attribute `wecom_follow_user` unless params name one.
 """
@@ -48,6 +53,10 @@ from domain.wecom_events import FOLLOW_USER_ATTRIBUTE
 CHANNEL = "wecom"
 WELCOME_ALREADY_SENT = 41051
 WELCOME_BUSY = 41096
+# How far back a retried mass message looks for the task its earlier attempt created: a node's
+# action attempts all fall within its schedule-to-close timeout of a day (workflows/journey.py).
+EARLIER_TASK_LOOKBACK = timedelta(days=1)
+LIST_PAGE = 100  # get_groupmsg_list_v2's largest page
 
 log = logging.getLogger(__name__)
 
@@ -189,11 +198,25 @@ class WeComConnector(WeComCodes):
         credentials = await self.client.credentials(request.tenant_id)
         period, cap = allowance_for(credentials.mass_message_limit, self._clock())
         key = request.idempotency_key
+        retried = await self._allowances.holds(request.tenant_id, key)
         if not await self._allowances.reserve(request.tenant_id, external_userid, period, cap, key):
             raise PermanentChannelError(
                 f"the customer has had all {cap} mass messages allowed in {period}",
                 code="wecom.allowance_exhausted",
             )
+        if retried:
+            earlier = await self._earlier_task(request.tenant_id, sender, external_userid, params)
+            if earlier is not None:
+                log.info(
+                    "mass message of %s at %s was issued by an earlier attempt (%s)",
+                    request.enrollment_id,
+                    request.node_id,
+                    earlier,
+                )
+                return ActionOutcome(
+                    external_id=earlier,
+                    detail={"msgid": earlier, "sender": sender, "period": period},
+                )
         payload = {
             "chat_type": "single",
             "external_userid": [external_userid],
@@ -223,6 +246,63 @@ class WeComConnector(WeComCodes):
         return ActionOutcome(
             external_id=msgid, detail={"msgid": msgid, "sender": sender, "period": period}
         )
+
+    async def _earlier_task(
+        self, tenant_id: str, sender: str, external_userid: str, params: MassMessageParams
+    ) -> str | None:
+        """The msgid of a single-chat task `sender` created lately with this content for this
+        customer, or None. A transient failure here propagates: the retry looks again."""
+        content = params.content()
+        text = (content.get("text") or {}).get("content", "")
+        attachments = content.get("attachments") or []
+        end = self._clock()
+        cursor = ""
+        while True:
+            listing = await self.client.call(
+                tenant_id,
+                "externalcontact/get_groupmsg_list_v2",
+                {
+                    "chat_type": "single",
+                    "start_time": int((end - EARLIER_TASK_LOOKBACK).timestamp()),
+                    "end_time": int(end.timestamp()) + 1,
+                    "creator": sender,
+                    "filter_type": 0,  # created through the API, not by the staff member
+                    "limit": LIST_PAGE,
+                    "cursor": cursor,
+                },
+            )
+            for task in listing.get("group_msg_list") or []:
+                same = (task.get("text") or {}).get("content", "") == text and (
+                    task.get("attachments") or []
+                ) == attachments
+                msgid = task.get("msgid")
+                if (
+                    same
+                    and isinstance(msgid, str)
+                    and msgid
+                    and await self._task_includes(tenant_id, msgid, sender, external_userid)
+                ):
+                    return msgid
+            cursor = listing.get("next_cursor") or ""
+            if not cursor:
+                return None
+
+    async def _task_includes(
+        self, tenant_id: str, msgid: str, sender: str, external_userid: str
+    ) -> bool:
+        cursor = ""
+        while True:
+            answer = await self.client.call(
+                tenant_id,
+                "externalcontact/get_groupmsg_send_result",
+                {"msgid": msgid, "userid": sender, "limit": 1000, "cursor": cursor},
+            )
+            rows = answer.get("send_list") or []
+            if any(row.get("external_userid") == external_userid for row in rows):
+                return True
+            cursor = answer.get("next_cursor") or ""
+            if not cursor:
+                return False
 
     async def _group_message(
         self, request: ActionRequest, params: GroupMessageParams

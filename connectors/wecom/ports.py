@@ -34,6 +34,10 @@ class Allowances(Protocol):
         """Give back the message counted under `key`."""
         ...
 
+    async def holds(self, tenant_id: str, key: str) -> bool:
+        """Whether a message is counted under `key` (an earlier attempt reserved it)."""
+        ...
+
 
 class Transfers(Protocol):
     """The customer transfers made so far."""

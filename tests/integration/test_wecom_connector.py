@@ -252,6 +252,41 @@ async def test_a_retried_mass_message_does_not_use_more_allowance(rig: Rig) -> N
     assert len(rig.sim.msg_tasks) == 1
 
 
+async def test_a_retry_finds_the_task_whose_answer_was_lost_instead_of_issuing_another(
+    rig: Rig,
+) -> None:
+    customer = rig.customer()
+    other = rig.customer()
+    await mass_message(rig, other, "k0")  # same text, same sender, another customer
+    rig.sim.lose_answer_next("externalcontact/add_msg_template")
+
+    with pytest.raises(TransientChannelError):
+        await mass_message(rig, customer, "k1")  # WeCom created the task; the answer is lost
+    rig.clock.now += 30
+    outcome = await mass_message(rig, customer, "k1")
+
+    mine = [
+        msgid
+        for msgid, task in rig.sim.msg_tasks.items()
+        if customer in [row.get("external_userid") for row in task["results"]]
+    ]
+    assert mine == [outcome.external_id]
+    assert len(rig.sim.msg_tasks) == 2
+    assert rig.calls("externalcontact/add_msg_template") == 2
+
+
+async def test_a_retry_whose_first_attempt_never_reached_wecom_issues_the_task(rig: Rig) -> None:
+    customer = rig.customer()
+    rig.sim.fail_next("externalcontact/add_msg_template", 503)
+
+    with pytest.raises(TransientChannelError):
+        await mass_message(rig, customer, "k1")
+    outcome = await mass_message(rig, customer, "k1")
+
+    assert list(rig.sim.msg_tasks) == [outcome.external_id]
+    assert rig.calls("externalcontact/get_groupmsg_list_v2") == 1
+
+
 async def test_a_customer_wecom_refuses_gets_the_allowance_back(rig: Rig) -> None:
     await rig.connect(limit="per_day_1")
     customer = rig.customer()

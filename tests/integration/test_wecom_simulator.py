@@ -162,6 +162,23 @@ async def test_injected_failures_come_first_then_the_call_succeeds(
     assert (await api.post(path))["errcode"] == 0
 
 
+async def test_a_lost_answer_still_takes_effect(
+    api: Api, sim: WeComSimulator, http: httpx.AsyncClient
+) -> None:
+    customer = sim.add_customer("zhangsan", "s").external_userid
+    sim.lose_answer_next("externalcontact/add_msg_template")
+
+    response = await http.post(
+        api.base_url + "externalcontact/add_msg_template",
+        params={"access_token": api.token},
+        json={"external_userid": [customer], "sender": "zhangsan", "text": {"content": "x"}},
+    )
+
+    assert response.status_code == 502
+    assert len(sim.msg_tasks) == 1
+    assert (await mass_message(api, customer))["errcode"] == 0  # only the next answer is lost
+
+
 async def test_wrong_method_unknown_path_and_bad_json_are_refused(
     api: Api, http: httpx.AsyncClient
 ) -> None:
@@ -340,6 +357,47 @@ async def test_mass_message_is_a_task_until_staff_confirm_it(api: Api, sim: WeCo
     assert (await api.post("externalcontact/get_groupmsg_task", {"msgid": "nope"}))[
         "errcode"
     ] == 40058
+
+
+async def test_groupmsg_list_v2_lists_the_senders_tasks_in_a_window_of_a_month_at_most(
+    api: Api, sim: WeComSimulator, clock: Clock
+) -> None:
+    customer = sim.add_customer("zhangsan", "s").external_userid
+    first = (await mass_message(api, customer))["msgid"]
+    clock.advance(3600)
+    second = (await mass_message(api, customer))["msgid"]
+    body = {"chat_type": "single", "creator": "zhangsan", "filter_type": 0}
+    start, end = int(FEB_2025), int(clock.now)
+
+    answer = await api.post(
+        "externalcontact/get_groupmsg_list_v2",
+        {**body, "start_time": start, "end_time": end, "limit": 1},
+    )
+    assert answer["errcode"] == 0 and answer["next_cursor"]
+    [task] = answer["group_msg_list"]
+    assert task["msgid"] == first and task["creator"] == "zhangsan"
+    assert task["create_type"] == 0 and task["text"] == {"content": "会员日"}
+    rest = await api.post(
+        "externalcontact/get_groupmsg_list_v2",
+        {**body, "start_time": start, "end_time": end, "cursor": answer["next_cursor"]},
+    )
+    assert [t["msgid"] for t in rest["group_msg_list"]] == [second] and not rest["next_cursor"]
+    later = await api.post(
+        "externalcontact/get_groupmsg_list_v2", {**body, "start_time": start + 1, "end_time": end}
+    )
+    assert [t["msgid"] for t in later["group_msg_list"]] == [second]
+    for wrong in (
+        {**body, "start_time": start, "end_time": start + 32 * 86_400},
+        {**body, "start_time": end, "end_time": start},
+        {**body, "chat_type": "both", "start_time": start, "end_time": end},
+        {**body, "start_time": start, "end_time": end, "limit": 101},
+    ):
+        assert (await api.post("externalcontact/get_groupmsg_list_v2", wrong))["errcode"] == 40058
+    staff_made = await api.post(
+        "externalcontact/get_groupmsg_list_v2",
+        {**body, "filter_type": 1, "start_time": start, "end_time": end},
+    )
+    assert staff_made["group_msg_list"] == []
 
 
 async def test_monthly_limit_is_the_days_in_the_month_then_status_3(

@@ -56,6 +56,7 @@ class WeComSimulator(CorpStaffTasks):
         monthly_limit: int | None = None,
         mass_limit: MassMessageLimit = "per_month",
         clock: Clock = time.time,
+        answer_delay: float = 0.0,
     ) -> None:
         super().__init__(
             corp_id,
@@ -67,9 +68,13 @@ class WeComSimulator(CorpStaffTasks):
             monthly_limit=monthly_limit,
         )
         self.per_minute = per_minute
+        # Seconds between acting on a call and answering it: the window in which a caller that
+        # dies never learns that its call took effect.
+        self.answer_delay = answer_delay
         self.calls: list[str] = []  # every API path called, in order
         self._windows: dict[str, tuple[float, int]] = {}  # path → (window start, calls)
         self._failures: dict[str, list[int]] = {}
+        self._lost: dict[str, int] = {}  # path → answers still to lose
         self.base_url: str | None = None
 
     # --- controls -------------------------------------------------------------------------
@@ -77,6 +82,12 @@ class WeComSimulator(CorpStaffTasks):
     def fail_next(self, path: str, errcode: int, times: int = 1) -> None:
         """The next `times` calls of `path` fail with `errcode` (500-599: that HTTP status)."""
         self._failures.setdefault(path.strip("/"), []).extend([errcode] * times)
+
+    def lose_answer_next(self, path: str, times: int = 1) -> None:
+        """The next `times` calls of `path` take effect but answer HTTP 502, as if the answer
+        was lost on its way back (a gateway timeout, a dropped connection)."""
+        key = path.strip("/")
+        self._lost[key] = self._lost.get(key, 0) + times
 
     # --- HTTP -----------------------------------------------------------------------------
 
@@ -97,6 +108,7 @@ class WeComSimulator(CorpStaffTasks):
             ec + "groupchat/del_join_way": (POST, self.del_join_way),
             ec + "groupchat/get": (POST, self.groupchat_get),
             ec + "add_msg_template": (POST, self.add_msg_template),
+            ec + "get_groupmsg_list_v2": (POST, self.get_groupmsg_list_v2),
             ec + "get_groupmsg_task": (POST, self.get_groupmsg_task),
             ec + "get_groupmsg_send_result": (POST, self.get_groupmsg_send_result),
             ec + "mark_tag": (POST, self.mark_tag),
@@ -165,6 +177,11 @@ class WeComSimulator(CorpStaffTasks):
                 answer = handler(await self._read(request, method))
             except WeComError as err:
                 return JSONResponse({"errcode": err.errcode, "errmsg": err.errmsg})
+            if self.answer_delay:
+                await asyncio.sleep(self.answer_delay)
+            if self._lost.get(path):
+                self._lost[path] -= 1
+                return JSONResponse({"errcode": -1, "errmsg": "answer lost"}, status_code=502)
             return JSONResponse({"errcode": 0, "errmsg": "ok", **answer})
 
         return endpoint

@@ -18,6 +18,11 @@ from domain.channels import allowance_for
 
 # Per-customer result of a mass message (get_groupmsg_send_result).
 NOT_SENT, SENT, NOT_A_FRIEND, LIMIT_REACHED = 0, 1, 2, 3
+# get_groupmsg_list_v2: who created a task (create_type) and which ones to list (filter_type).
+CREATED_BY_CORP, CREATED_BY_STAFF, ANY_CREATOR = 0, 1, 2
+# get_groupmsg_list_v2 lists one month at most, 100 tasks a page (50 unless asked).
+MAX_LIST_SPAN = 31 * 86_400
+MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT = 100, 50
 
 
 def content(body: Body) -> tuple[str, list[Any]]:
@@ -119,6 +124,43 @@ class CorpTasks(CorpWays):
             else:
                 row.update(status=SENT, send_time=now)
         return mine
+
+    def get_groupmsg_list_v2(self, body: Body) -> Body:
+        """The tasks created between start_time and end_time (at most a month apart), oldest
+        first; API-created tasks (add_msg_template) have create_type 0 (the corp)."""
+        chat_type = body.get("chat_type")
+        require(chat_type in ("single", "group"), "invalid chat_type")
+        start, end = body.get("start_time"), body.get("end_time")
+        require(
+            isinstance(start, int) and isinstance(end, int) and 0 <= start <= end,
+            "invalid start_time or end_time",
+        )
+        assert isinstance(start, int) and isinstance(end, int)
+        require(end - start <= MAX_LIST_SPAN, "time range exceeds one month")
+        filter_type = body.get("filter_type", ANY_CREATOR)
+        require(
+            filter_type in (CREATED_BY_CORP, CREATED_BY_STAFF, ANY_CREATOR), "invalid filter_type"
+        )
+        limit = body.get("limit") or DEFAULT_LIST_LIMIT
+        require(isinstance(limit, int) and 0 < limit <= MAX_LIST_LIMIT, "invalid limit")
+        creator = body.get("creator")
+        rows = [
+            {
+                "msgid": task["msgid"],
+                "creator": task["sender"],
+                "create_time": str(task["create_time"]),
+                "create_type": CREATED_BY_CORP,
+                "text": {"content": task["text"]},
+                "attachments": task["attachments"],
+            }
+            for task in self.msg_tasks.values()
+            if task["chat_type"] == chat_type
+            and start <= task["create_time"] <= end
+            and (not creator or task["sender"] == creator)
+            and filter_type in (CREATED_BY_CORP, ANY_CREATOR)
+        ]
+        items, cursor = page(rows, {"cursor": body.get("cursor"), "limit": limit})
+        return {"group_msg_list": items, "next_cursor": cursor}
 
     def get_groupmsg_task(self, body: Body) -> Body:
         items, cursor = page(list(self._task(body)["tasks"].values()), body)
