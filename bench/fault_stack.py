@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -31,7 +30,7 @@ from typing import Any
 from connectors.wecom.simulator import WeComSimulator
 from connectors.wecom.simulator.state import Body
 from runtime.embedded import LOCALHOST, mongodb_server, temporal_dev_server
-from runtime.processes import ManagedProcess, free_port
+from runtime.processes import ManagedProcess, free_port, kill_group, stop_group
 from store.secretbox import encode_key, generate_key
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,20 +226,8 @@ class WorkerProcess:
 
     def kill(self) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+        kill_group(process)
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+        stop_group(process, timeout=30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
 
 from domain.enrollments import Enrollment
 from domain.tenants import ApiKeyRole, Tenant
@@ -143,3 +146,16 @@ async def published_journey(
     published = await gql(api, tenant, PUBLISH_JOURNEY, {"id": journey_id})
     assert published["publishJourney"]["__typename"] == "Journey"
     return journey_id
+
+
+async def signalled_event_ids(env: WorkflowEnvironment, workflow_id: str) -> list[str]:
+    """The ids of the events signalled to an enrollment (signal-with-start's too), in order."""
+    history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+    ids: list[str] = []
+    for item in history.events:
+        if item.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            continue
+        attributes = item.workflow_execution_signaled_event_attributes
+        if attributes.signal_name == "event":
+            ids.append(json.loads(attributes.input.payloads[0].data)["event"]["id"])
+    return ids

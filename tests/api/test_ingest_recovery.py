@@ -11,14 +11,19 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from domain.enrollments import enrollment_id
 from ingestion.service import IngestService
 from store.database import Store
-from tests.api.support import TenantKeys, event, post_events, published_journey
+from tests.api.support import (
+    TenantKeys,
+    event,
+    post_events,
+    published_journey,
+    signalled_event_ids,
+)
 
 
 class Clock:
@@ -46,21 +51,6 @@ async def _stored_without_routing(
     return service, clock
 
 
-async def _signalled_event_ids(env: WorkflowEnvironment, workflow_id: str) -> list[str]:
-    """The ids of the events signalled to the enrollment, in arrival order."""
-    history = await env.client.get_workflow_handle(workflow_id).fetch_history()
-    ids: list[str] = []
-    for item in history.events:
-        if item.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            continue
-        attributes = item.workflow_execution_signaled_event_attributes
-        if attributes.signal_name != "event":
-            continue
-        data = attributes.input.payloads[0].data.decode()
-        ids.extend(candidate for candidate in ("s1", "s2", "s3", "d1") if f'"{candidate}"' in data)
-    return ids
-
-
 async def _customer_id(store: Store, tenant: TenantKeys, event_id: str) -> str:
     stored = await store.events.get(tenant.tenant_id, event_id)
     assert stored is not None
@@ -85,7 +75,7 @@ async def test_an_event_stored_but_never_routed_is_routed_by_recovery_and_enroll
     workflow_id = enrollment_id(tenant.tenant_id, journey_id, customer_id)
     described = await temporal_env.client.get_workflow_handle(workflow_id).describe()
     assert described.status == WorkflowExecutionStatus.RUNNING
-    assert await _signalled_event_ids(temporal_env, workflow_id) == ["s1"]
+    assert await signalled_event_ids(temporal_env, workflow_id) == ["s1"]
     after = await store.events.find(tenant.tenant_id, "s1")
     assert (
         after is not None
@@ -112,7 +102,7 @@ async def test_sending_a_never_routed_event_again_routes_it(
     assert result["enrollments"] == [
         {"enrollment_id": workflow_id, "journey_id": journey_id, "action": "enrolled"}
     ]
-    assert await _signalled_event_ids(temporal_env, workflow_id) == ["s1"]
+    assert await signalled_event_ids(temporal_env, workflow_id) == ["s1"]
     clock.now += timedelta(minutes=2)
     assert await service.recover() == 0
 
@@ -137,7 +127,7 @@ async def test_a_routed_event_is_not_routed_again_by_recovery(
 
     assert result.customer_id is not None
     workflow_id = enrollment_id(tenant.tenant_id, journey_id, result.customer_id)
-    assert await _signalled_event_ids(temporal_env, workflow_id) == ["s1"]
+    assert await signalled_event_ids(temporal_env, workflow_id) == ["s1"]
 
 
 async def test_recovery_routes_each_customers_events_in_stored_order(
@@ -169,9 +159,9 @@ async def test_recovery_routes_each_customers_events_in_stored_order(
 
     customer_id = await _customer_id(store, tenant, "s1")
     workflow_id = enrollment_id(tenant.tenant_id, journey_id, customer_id)
-    assert await _signalled_event_ids(temporal_env, workflow_id) == ["s1", "s2", "s3"]
+    assert await signalled_event_ids(temporal_env, workflow_id) == ["s1", "s2", "s3"]
     other = enrollment_id(tenant.tenant_id, journey_id, await _customer_id(store, tenant, "d1"))
-    assert await _signalled_event_ids(temporal_env, other) == ["d1"]
+    assert await signalled_event_ids(temporal_env, other) == ["d1"]
 
 
 async def test_the_recovery_loop_routes_at_start_and_stops_on_drain(
@@ -193,6 +183,6 @@ async def test_the_recovery_loop_routes_at_start_and_stops_on_drain(
         await asyncio.sleep(0.1)
     await service.drain()
 
-    assert await _signalled_event_ids(temporal_env, workflow_id) == ["s1"]
+    assert await signalled_event_ids(temporal_env, workflow_id) == ["s1"]
     stored = await store.events.find(tenant.tenant_id, "s1")
     assert stored is not None and not stored.pending

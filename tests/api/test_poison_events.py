@@ -9,13 +9,11 @@ projection.
 
 from __future__ import annotations
 
-import json
 import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -38,6 +36,7 @@ from tests.api.support import (
     gql,
     make_tenant,
     published_journey,
+    signalled_event_ids,
 )
 from tests.api.test_ingest_recovery import Clock
 from tests.api.test_wecom_callbacks import added, credentials_of, crypto_of, query, sealed
@@ -46,19 +45,6 @@ from workflows.journey import JourneyWorkflow
 from workflows.models import JourneyInput
 
 POLICY = RetryPolicy(max_attempts=3, first_delay=timedelta(minutes=1))
-
-
-async def _signalled(env: WorkflowEnvironment, workflow_id: str) -> list[str]:
-    """The ids of the events signalled to a workflow (signal-with-start's too), in order."""
-    history = await env.client.get_workflow_handle(workflow_id).fetch_history()
-    ids: list[str] = []
-    for item in history.events:
-        if item.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            continue
-        attributes = item.workflow_execution_signaled_event_attributes
-        if attributes.signal_name == "event":
-            ids.append(json.loads(attributes.input.payloads[0].data)["event"]["id"])
-    return ids
 
 
 def _signup(event_id: str, phone: str, **properties: Any) -> dict[str, Any]:
@@ -177,7 +163,7 @@ async def test_a_parked_event_stops_holding_back_its_customers_later_events(
     assert parked is not None and parked.dead_at is not None
     assert parked.last_error == "preparation 'unknown.step' is not known to this process"
     assert await service.recover() == 1  # s2, no longer held back
-    assert await _signalled(temporal_env, workflow_id) == ["s2"]
+    assert await signalled_event_ids(temporal_env, workflow_id) == ["s2"]
 
 
 async def test_one_tenants_failing_events_do_not_hold_back_another_tenants(
@@ -204,7 +190,7 @@ async def test_one_tenants_failing_events_do_not_hold_back_another_tenants(
     ]
     assert attempted == [1, 1, 0, 0, 0, 0]  # the failing tenant's share: its oldest two
     workflow_id = enrollment_id(other.tenant_id, journey_id, good.event.customer_id)
-    assert await _signalled(temporal_env, workflow_id) == ["good"]
+    assert await signalled_event_ids(temporal_env, workflow_id) == ["good"]
 
 
 def test_a_failure_records_the_errors_kind_never_arbitrary_exception_text() -> None:
@@ -301,7 +287,7 @@ async def test_an_enrollment_started_under_an_unhashed_id_keeps_getting_its_key_
     assert [(route.enrollment_id, route.action) for route in result.routes] == [
         (legacy, "enrolled")
     ]
-    assert await _signalled(temporal_env, legacy) == ["c1"]
+    assert await signalled_event_ids(temporal_env, legacy) == ["c1"]
 
 
 async def test_recovery_notes_the_follow_user_of_a_wecom_callback_stored_before_a_crash(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import socketserver
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -19,21 +19,9 @@ from connectors.netguard import DestinationGuard
 from connectors.webhook import FixedSigningSecrets, WebhookConnector
 from runtime.processes import free_port
 from tests.integration.test_webhook_connector import NOW, SECRET, Receiver, request
+from tests.unit.test_netguard import StubResolver
 
 LOOPBACK = "127.0.0.1/32"
-
-
-class StubResolver:
-    """Answers from a script per name (the last answer repeats); records every lookup."""
-
-    def __init__(self, answers: dict[str, list[list[str]]]) -> None:
-        self.answers = answers
-        self.calls: list[str] = []
-
-    async def __call__(self, host: str, port: int) -> Sequence[str]:
-        self.calls.append(host)
-        script = self.answers[host]
-        return script.pop(0) if len(script) > 1 else script[0]
 
 
 @pytest.fixture

@@ -162,7 +162,8 @@ def test_a_malformed_allow_list_entry_is_an_error_naming_it(entry: str) -> None:
 
 
 class StubResolver:
-    """Answers from a script per name, one answer list per call; records every call."""
+    """Answers from a script per name, one answer list per call (the last one repeats);
+    records every call."""
 
     def __init__(self, answers: dict[str, list[list[str]]]) -> None:
         self.answers = answers
