@@ -42,6 +42,7 @@ from store.mongo import (
     bounded_count,
     collection,
     id_to_field,
+    stored_time,
     without_object_id,
 )
 from store.pagination import Page, after, collect, decode_cursor, first_pages, page_size
@@ -61,13 +62,8 @@ def _run_from_document(doc: Document) -> Enrollment:
     return Enrollment.model_validate({**fields, "id": doc["enrollment_id"]})
 
 
-def _millis(at: datetime) -> datetime:
-    """`at` as MongoDB stores it (milliseconds), so a stored time compares equal to its source."""
-    return at.replace(microsecond=at.microsecond - at.microsecond % 1000)
-
-
 def _as_stored(enrollment: Enrollment) -> Enrollment:
-    return enrollment.model_copy(update={"started_at": _millis(enrollment.started_at)})
+    return enrollment.model_copy(update={"started_at": stored_time(enrollment.started_at)})
 
 
 def _run_transitions(run: Enrollment) -> Document:
@@ -164,11 +160,11 @@ class EnrollmentRepository:
         """The run that started at `started_at` (the current one when None), if recorded."""
         current = await self.get(tenant_id, enrollment_id)
         if started_at is None or (
-            current is not None and current.started_at == _millis(started_at)
+            current is not None and current.started_at == stored_time(started_at)
         ):
             return current
         doc = await self._runs.find_one(
-            {"_id": run_id(enrollment_id, _millis(started_at)), "tenant_id": tenant_id}
+            {"_id": run_id(enrollment_id, stored_time(started_at)), "tenant_id": tenant_id}
         )
         return None if doc is None else _run_from_document(doc)
 

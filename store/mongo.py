@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from bson.codec_options import CodecOptions
@@ -89,6 +89,11 @@ async def bounded_count(
         return await coll.count_documents(query, maxTimeMS=max_time_ms)
     except ExecutionTimeout as exc:
         raise QueryTimeoutError(what, max_time_ms) from exc
+
+
+def stored_time(at: datetime) -> datetime:
+    """`at` as MongoDB stores it (milliseconds), so a stored time compares equal to its source."""
+    return at.replace(microsecond=at.microsecond - at.microsecond % 1000)
 
 
 def without_object_id(doc: Document) -> Document:

@@ -22,7 +22,7 @@ from pymongo.errors import DuplicateKeyError
 
 from domain.errors import ConflictError
 from domain.webhooks import TenantSigningSecrets, WebhookSecretInfo, new_webhook_secret
-from store.mongo import WEBHOOK_SECRETS, Document, collection
+from store.mongo import WEBHOOK_SECRETS, Document, collection, stored_time
 from store.sealing import reseal_fields
 from store.secretbox import SecretBox, SecretPlace
 
@@ -32,11 +32,6 @@ _ROTATION_ATTEMPTS = 5
 
 def _place(tenant_id: str, name: str) -> SecretPlace:
     return SecretPlace(tenant_id, WEBHOOK_SECRETS, name)
-
-
-def _stored_time(at: datetime) -> datetime:
-    # BSON dates hold milliseconds: answer what a later read will show.
-    return at.replace(microsecond=at.microsecond - at.microsecond % 1000)
 
 
 def _info(doc: Document) -> WebhookSecretInfo:
@@ -86,7 +81,7 @@ class WebhookSecretRepository:
         zero, and a secret still overlapping from an earlier rotation stops). Answers the new
         secret, which is not shown again, and the metadata."""
         box = self._require_box()
-        now = _stored_time(now)
+        now = stored_time(now)  # answer what a later read will show
         for _ in range(_ROTATION_ATTEMPTS):
             secret = new_webhook_secret()
             doc = await self._secrets.find_one({"_id": tenant_id, "tenant_id": tenant_id})

@@ -54,7 +54,3 @@ class ApiKeyService:
         return await self._tenants.revoke_api_key(
             tenant_id, key_id, self._clock(), keep_last_admin=True
         )
-
-    async def is_usable(self, tenant_id: str, key_id: str) -> bool:
-        """Whether the key still authenticates now (neither revoked nor expired)."""
-        return await self._tenants.is_usable(tenant_id, key_id, self._clock())

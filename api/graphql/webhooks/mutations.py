@@ -52,7 +52,7 @@ class WebhookMutations:
             ),
         ] = _DEFAULT_HOURS,
     ) -> RotateWebhookSecretResult:
-        if not info.context.principal.can(Permission.MANAGE_CHANNELS):
+        if not info.context.can(Permission.MANAGE_CHANNELS):
             return Forbidden.of(Permission.MANAGE_CHANNELS)
         try:
             secret, made = await info.context.services.webhooks.rotate(

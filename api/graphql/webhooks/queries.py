@@ -17,6 +17,6 @@ class WebhookQueries:
         "the replaced one still signs; never the secret (admin keys only; null otherwise)."
     )
     async def webhook_settings(self, info: Info) -> WebhookSettings | None:
-        if not info.context.principal.can(Permission.MANAGE_CHANNELS):
+        if not info.context.can(Permission.MANAGE_CHANNELS):
             return None
         return WebhookSettings.of(await info.context.services.webhooks.info(info.context.tenant_id))
