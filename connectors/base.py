@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors.errors import InvalidActionParamsError, UnknownActionError
+from domain import templating
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
@@ -107,3 +108,12 @@ def parse_params(channel: str, action: str, model: type[ParamsT], params: Any) -
             for error in exc.errors(include_url=False, include_input=False)
         ]
         raise InvalidActionParamsError(channel, action, problems) from exc
+
+
+def render_text(request: ActionRequest, source: str) -> str:
+    """`source` rendered for the request's customer and trigger event (`domain.templating`);
+    every connector renders customer-facing text through this."""
+    context = templating.template_context(
+        request.customer.attributes, request.customer.identities, request.trigger
+    )
+    return templating.render(source, context)

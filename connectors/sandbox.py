@@ -1,7 +1,6 @@
 """The `sandbox` channel: a stand-in messaging channel for demos, tests and benchmarks.
 
-It performs no I/O. `send_message` renders `{{attribute}}` placeholders from the customer's
-attributes (dotted names reach into nested attributes; unknown ones render empty) and answers an
+It performs no I/O. `send_message` renders its text (`connectors.base.render_text`) and answers an
 `external_id` derived from the idempotency key and the rendered text, so a retried action gets
 the same id, and it de-duplicates by idempotency key as a careful channel would: a repeated
 key answers the first outcome again without sending twice. Its `simulate` param lets a journey exercise the failure paths on purpose. `noop`
@@ -11,18 +10,24 @@ does nothing at all, to measure the orchestration around an action.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.base import ActionOutcome, ActionRequest, ActionSpec, action_spec, parse_params
+from connectors.base import (
+    ActionOutcome,
+    ActionRequest,
+    ActionSpec,
+    action_spec,
+    parse_params,
+    render_text,
+)
 from connectors.errors import PermanentChannelError, TransientChannelError
+from domain.templating import template_field
 
 CHANNEL = "sandbox"
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_][A-Za-z0-9_.-]*)\s*\}\}")
 
 
 class SendMessageParams(BaseModel):
@@ -30,7 +35,9 @@ class SendMessageParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=2000, description="May use {{attribute}}.")
+    text: str = template_field(
+        min_length=1, max_length=2000, description="A template (`domain.templating`)."
+    )
     to: Literal["contact", "group", "oa", "sms"] = "contact"
     template: str | None = Field(default=None, description="A template name, recorded as is.")
     simulate: Literal["ok", "transient", "permanent"] = Field(
@@ -42,20 +49,6 @@ class NoopParams(BaseModel):
     """`sandbox.noop` takes no params."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-def render(text: str, attributes: Mapping[str, Any]) -> str:
-    """Replace each `{{name}}` (or `{{a.b}}`) with the attribute's value; unknown ones vanish."""
-
-    def lookup(match: re.Match[str]) -> str:
-        value: Any = attributes
-        for part in match.group(1).split("."):
-            if not isinstance(value, Mapping) or part not in value:
-                return ""
-            value = value[part]
-        return "" if value is None else str(value)
-
-    return _PLACEHOLDER.sub(lookup, text)
 
 
 def message_id(idempotency_key: str, text: str) -> str:
@@ -100,7 +93,7 @@ class SandboxConnector:
         already = self._sent.get(request.idempotency_key)
         if already is not None:
             return already
-        text = render(params.text, request.customer.attributes)
+        text = render_text(request, params.text)
         outcome = ActionOutcome(
             external_id=message_id(request.idempotency_key, text),
             detail={"to": params.to, "template": params.template, "text": text},

@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from store.callbacks import RETENTION as CALLBACK_RETENTION
 from store.callbacks import CallbackRepository
 from store.channel_credentials import WeComCredentialsRepository
+from store.channel_settings import ChannelSettingsRepository
 from store.customers import CustomerRepository
 from store.dead_letters import DeadLetterRepository
 from store.deliveries import DeliveryRepository
@@ -26,6 +27,7 @@ from store.metrics import MetricsRepository
 from store.mongo import (
     API_KEYS,
     CHANNEL_CREDENTIALS,
+    CHANNEL_SETTINGS,
     CUSTOMERS,
     DEFAULT_MAX_TIME_MS,
     DELIVERIES,
@@ -279,6 +281,17 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("tenant_id", ASCENDING)], unique=True, name="tenant_unique"),
         IndexModel([("callback_id", ASCENDING)], unique=True, name="callback_id_unique"),
     ],
+    CHANNEL_SETTINGS: [
+        IndexModel(
+            [("tenant_id", ASCENDING), ("kind", ASCENDING)], unique=True, name="tenant_kind"
+        ),
+        IndexModel(
+            [("kind", ASCENDING), ("lookup", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"lookup": {"$type": "string"}},
+            name="kind_lookup_unique",
+        ),
+    ],
     WEBHOOK_SECRETS: [
         IndexModel([("tenant_id", ASCENDING)], unique=True, name="tenant_unique"),
     ],
@@ -356,6 +369,7 @@ class Store:
         self.operations = OperationRepository(db, max_time_ms)
         self.live = LiveFeedRepository(db)
         self.wecom_credentials = WeComCredentialsRepository(db, secrets)
+        self.channel_settings = ChannelSettingsRepository(db, secrets)
         self.wecom_allowances = AllowanceLedger(db)
         self.wecom_transfers = TransferLedger(db)
         self.hooks = HookRepository(db)
@@ -385,7 +399,7 @@ class Store:
         under an older key with the primary one; how many changed (idempotent)."""
         changed, failed = 0, []
         # Each collection is re-sealed even when another holds values under a missing key.
-        for repository in (self.wecom_credentials, self.webhook_secrets):
+        for repository in (self.wecom_credentials, self.channel_settings, self.webhook_secrets):
             try:
                 changed += await repository.reseal()
             except SecretError as exc:

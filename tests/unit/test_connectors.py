@@ -18,8 +18,9 @@ from connectors.errors import (
     UnknownChannelError,
 )
 from connectors.registry import ConnectorRegistry
-from connectors.sandbox import NoopParams, SandboxConnector, SendMessageParams, render
+from connectors.sandbox import NoopParams, SandboxConnector, SendMessageParams
 from connectors.webhook import PostParams, WebhookConnector, sign, verify_signature
+from domain.templating import render
 
 CUSTOMER = CustomerContact(
     customer_id="c-1",
