@@ -12,8 +12,8 @@ The node models themselves are in `domain.journey` (the `Node` union). Here each
 | the docs (`docs/architecture.md`)              | `markdown_table()`                         |
 
 What a kind *does* is code, not data: the engine (`_Advance.process`) and validation
-(`_Checker.check_node`) have one `case` per kind and end in `assert_never`, so mypy names a kind
-either misses. tests/unit/test_node_kinds.py fails when a kind lacks its GraphQL input, its row
+(`domain.validation.nodes.check_node`) have one `case` per kind and end in `assert_never`, so
+mypy names a kind either misses. tests/unit/test_node_kinds.py fails when a kind lacks its GraphQL input, its row
 in the docs, or an example. How to add a kind: docs/architecture.md.
 """
 
