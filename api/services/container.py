@@ -23,11 +23,11 @@ from api.services.ports import (
     GroupDirectory,
     utc_now,
 )
-from api.services.sweeps import Sweeps
 from api.services.webhooks import WebhookSecretService
 from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
 from ingestion.merges import MergeService
 from ingestion.service import IngestService
+from ingestion.sweeps import Sweeps
 from store.database import Store
 
 
@@ -101,6 +101,7 @@ class Services:
             merges=merges,
             sweeps=Sweeps(
                 [
+                    ("unrouted events", ingest.recover),
                     ("bulk operations", operations.resume_abandoned),
                     ("customer merges", merges.sweep),
                 ]
