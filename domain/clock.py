@@ -35,3 +35,8 @@ def in_quiet_hours(at: datetime, quiet: QuietHours, timezone: str) -> bool:
 def quiet_hours_end(at: datetime, quiet: QuietHours, timezone: str) -> datetime:
     """When the quiet window containing `at` ends (UTC)."""
     return next_local_time(at, LocalTime(hour=quiet.end), timezone)
+
+
+def quiet_until(at: datetime, quiet: QuietHours, timezone: str) -> datetime | None:
+    """When the quiet window containing `at` ends (UTC), or None when `at` is not in one."""
+    return quiet_hours_end(at, quiet, timezone) if in_quiet_hours(at, quiet, timezone) else None
