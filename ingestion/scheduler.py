@@ -59,6 +59,7 @@ from domain.customers import Customer
 from domain.errors import NotFoundError, error_kind
 from domain.events import Event
 from ingestion.clock import Clock, utc_now
+from ingestion.merges import MergeService
 from ingestion.outages import unavailable_dependency
 from ingestion.results import IngestResult, Preparation, Routable, StoredBatch
 from ingestion.retries import RetryPolicy, describe_failure
@@ -79,11 +80,12 @@ class RoutingScheduler:
         temporal: Client,
         clock: Clock = utc_now,
         retry: RetryPolicy | None = None,
+        merges: MergeService | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._retry = retry or RetryPolicy()
-        self._router = Router(store, temporal, clock)
+        self._router = Router(store, temporal, clock, merges)
         self._preparations: dict[str, Preparation] = {}
         self._background: set[asyncio.Task[None]] = set()
         # The latest routing task of each (tenant, customer): the next one waits for it.

@@ -27,6 +27,10 @@ class ApiKeyService:
         self._tenants = tenants
         self._clock = clock
 
+    def now(self) -> datetime:
+        """The service's clock: what "expired" is judged against in the keys' views."""
+        return self._clock()
+
     async def of_tenant(self, tenant_id: str, *, include_revoked: bool = True) -> list[ApiKey]:
         """The tenant's keys, oldest first (never their secrets)."""
         keys = await self._tenants.list_api_keys(tenant_id)

@@ -77,9 +77,9 @@ class Services:
         `operation_lease`: how long a bulk operation stays with the process running it without
         progress before another process may take it over.
         """
-        ingest = IngestService(store, temporal, clock)
-        operations = OperationService(store, temporal, ingest, clock, lease=operation_lease)
         merges = MergeService(store, temporal, clock)
+        ingest = IngestService(store, temporal, clock, merges=merges)
+        operations = OperationService(store, temporal, ingest, clock, lease=operation_lease)
         return cls(
             store=store,
             temporal=temporal,
@@ -87,7 +87,7 @@ class Services:
             ingest=ingest,
             dead_letters=DeadLetterService(store, ingest),
             journeys=JourneyService(store, channels, clock),
-            enrollments=EnrollmentService(store, temporal),
+            enrollments=EnrollmentService(store, temporal, merges),
             wecom_callbacks=WeComCallbackService(
                 store, ingest, wecom_codec, clock, groups=wecom_groups
             ),
