@@ -72,7 +72,7 @@ class ReentryPolicy(_Model):
 
 
 class EntryNode(_Model):
-    """Where every enrollment starts."""
+    """Where every enrollment starts; a journey has exactly one."""
 
     kind: Literal["entry"] = "entry"
     id: NodeId

@@ -8,7 +8,7 @@ The node models themselves are in `domain.journey` (the `Node` union). Here each
 | validation (`domain.validation`)               | outgoing labels, `pauses` (loop check)     |
 | the engine (`domain.engine.interpreter`)       | the edge labels it follows (`NEXT`, ...)   |
 | the diagram (`domain.diagram`)                 | `shape`, `detail`                          |
-| GraphQL (`api.graphql.journeys.inputs`)        | `NodeInput` field descriptions             |
+| GraphQL (`api.graphql.journeys.node_inputs`)   | the kinds' input and field descriptions    |
 | the docs (`docs/architecture.md`)              | `markdown_table()`                         |
 
 What a kind *does* is code, not data: the engine (`_Advance.process`) and validation

@@ -1,0 +1,182 @@
+"""Typed node inputs: one input per node kind, combined in `NodeInput` with `@oneOf`. The
+descriptions of the kinds come from the node kind registry (`domain.node_kinds`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.graphql.journeys.condition_inputs import (
+    FactConditionInput,
+    PropertyConditionInput,
+    ReentryPolicyInput,
+    TriggerInput,
+    one_of_value,
+    to_raw,
+)
+from domain.node_kinds import REGISTRY
+
+DURATION = "An ISO 8601 duration, e.g. `PT30M` or `P2D`."
+NODE_ID = "Unique within the journey; letters, digits and `_ . : -`, at most 64 characters."
+NODE_NAME = "What designers call the node; shown in diagrams."
+
+
+def _summary(kind: str) -> str:
+    """The description of a kind's input type: what the kind does, from the registry."""
+    return " ".join(REGISTRY[kind].summary.split())
+
+
+# --- nodes ------------------------------------------------------------------------------------
+
+
+@strawberry.input(description=_summary("entry"))
+class EntryNodeInput:
+    id: str = strawberry.field(description=NODE_ID)
+    name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    trigger: TriggerInput | None = strawberry.field(
+        default=None, description="What enrolls customers; manual when omitted."
+    )
+    reentry: ReentryPolicyInput | None = strawberry.field(
+        default=None, description="Whether customers may enter again; `NEVER` when omitted."
+    )
+
+
+@strawberry.input(description="A wall-clock time in the journey's time zone.")
+class LocalTimeInput:
+    hour: int = strawberry.field(description="0 to 23.")
+    minute: int = strawberry.field(default=0, description="0 to 59.")
+    weekdays: list[int] = strawberry.field(
+        default_factory=list,
+        description="Allowed weekdays, 1 (Monday) to 7 (Sunday); empty means any day.",
+    )
+
+
+@strawberry.input(description=_summary("wait"))
+class WaitNodeInput:
+    id: str = strawberry.field(description=NODE_ID)
+    name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    duration: str | None = strawberry.field(
+        default=None, description=f"{DURATION} Zero when omitted; at most 400 days."
+    )
+    until: LocalTimeInput | None = strawberry.field(
+        default=None, description="After the duration, wait on until this local time."
+    )
+
+
+@strawberry.input(description=_summary("wait_for_event"))
+class WaitForEventNodeInput:
+    id: str = strawberry.field(description=NODE_ID)
+    name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    event_type: str = strawberry.field(description="The event type waited for.")
+    where: list[PropertyConditionInput] = strawberry.field(
+        default_factory=list, description="Conditions on the event's properties; all must hold."
+    )
+    timeout: str = strawberry.field(description=f"{DURATION} Positive, at most 400 days.")
+
+
+@strawberry.input(description="One ordered rule of a branch; its id is its outgoing edge label.")
+class BranchRuleInput:
+    id: str = strawberry.field(description="The rule id, used as the label of its edge.")
+    conditions: list[FactConditionInput] = strawberry.field(
+        description="At least one; all must hold."
+    )
+
+
+@strawberry.input(description=_summary("branch"))
+class BranchNodeInput:
+    id: str = strawberry.field(description=NODE_ID)
+    name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    rules: list[BranchRuleInput] = strawberry.field(description="At least one, tried in order.")
+
+
+@strawberry.input(description=_summary("action"))
+class ActionNodeInput:
+    id: str = strawberry.field(description=NODE_ID)
+    name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    channel: str = strawberry.field(description="A channel of `channels`, e.g. `sandbox`.")
+    action: str = strawberry.field(description="One of the channel's actions, e.g. `send_message`.")
+    params: JSON | None = strawberry.field(
+        default=None,
+        description="The action's parameters (a JSON object; none: `{}`); must satisfy its "
+        "`paramsSchema`.",
+    )
+    respect_quiet_hours: bool = strawberry.field(
+        default=True,
+        description="Hold the action until the journey's quiet hours end; turn off for replies "
+        "that cannot wait (WeCom's welcome message is valid 20 seconds).",
+    )
+
+
+@strawberry.input(description=_summary("update_profile"))
+class UpdateProfileNodeInput:
+    id: str = strawberry.field(description=NODE_ID)
+    name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    add_tags: list[str] = strawberry.field(default_factory=list, description="Tags to add.")
+    remove_tags: list[str] = strawberry.field(default_factory=list, description="Tags to remove.")
+    set_attributes: JSON | None = strawberry.field(
+        default=None, description="Attributes to set, as a JSON object (none: `{}`)."
+    )
+    unset_attributes: list[str] = strawberry.field(
+        default_factory=list, description="Attribute names to remove."
+    )
+
+
+@strawberry.input(description=_summary("goal"))
+class GoalNodeInput:
+    id: str = strawberry.field(description=NODE_ID)
+    name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    event_type: str = strawberry.field(description="The converting event type, e.g. `order.paid`.")
+    where: list[PropertyConditionInput] = strawberry.field(
+        default_factory=list, description="Conditions on the event's properties; all must hold."
+    )
+
+
+@strawberry.input(description=_summary("exit"))
+class ExitNodeInput:
+    id: str = strawberry.field(description=NODE_ID)
+    name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    reason: str = strawberry.field(
+        default="completed", description="Why it ended, e.g. `lapsed`; at most 64 characters."
+    )
+
+
+def _kind(kind: str) -> str:
+    """The description of `NodeInput.<kind>`, from the node kind registry."""
+    entry = REGISTRY[kind]
+    return f"{' '.join(entry.summary.split())} Outgoing: {entry.outgoing()}."
+
+
+@strawberry.input(
+    one_of=True, description="One node of a journey; set exactly one field, its kind."
+)
+class NodeInput:
+    entry: EntryNodeInput | None = strawberry.field(
+        default=strawberry.UNSET, description=_kind("entry")
+    )
+    wait: WaitNodeInput | None = strawberry.field(
+        default=strawberry.UNSET, description=_kind("wait")
+    )
+    wait_for_event: WaitForEventNodeInput | None = strawberry.field(
+        default=strawberry.UNSET, description=_kind("wait_for_event")
+    )
+    branch: BranchNodeInput | None = strawberry.field(
+        default=strawberry.UNSET, description=_kind("branch")
+    )
+    action: ActionNodeInput | None = strawberry.field(
+        default=strawberry.UNSET, description=_kind("action")
+    )
+    update_profile: UpdateProfileNodeInput | None = strawberry.field(
+        default=strawberry.UNSET, description=_kind("update_profile")
+    )
+    goal: GoalNodeInput | None = strawberry.field(
+        default=strawberry.UNSET, description=_kind("goal")
+    )
+    exit: ExitNodeInput | None = strawberry.field(
+        default=strawberry.UNSET, description=_kind("exit")
+    )
+
+    def to_raw(self) -> dict[str, Any]:
+        kind, value = one_of_value(self)
+        return {"kind": kind, **to_raw(value)}
