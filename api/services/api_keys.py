@@ -52,9 +52,10 @@ class ApiKeyService:
         except ValidationError as exc:
             raise InvalidInputError.from_validation_error(exc, prefix="input") from exc
 
-    async def revoke(self, tenant_id: str, key_id: str) -> ApiKey:
+    async def revoke(self, tenant_id: str, key_id: str, *, keep_last_admin: bool = True) -> ApiKey:
         """Revoke the key (idempotent). `NotFoundError` for another tenant's or an unknown key;
-        `ConflictError` for the tenant's last usable admin key."""
+        `ConflictError` for the tenant's last usable admin key (unless `keep_last_admin` is
+        off, as the CLI's `--allow-last-admin` turns it)."""
         return await self._tenants.revoke_api_key(
-            tenant_id, key_id, self._clock(), keep_last_admin=True
+            tenant_id, key_id, self._clock(), keep_last_admin=keep_last_admin
         )
