@@ -10,6 +10,7 @@ Validation (`domain.validation`) checks all of this and names every problem at o
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Annotated, Any, Literal, get_args
 
@@ -70,6 +71,42 @@ class ReentryPolicy(_Model):
 
 # --- nodes ------------------------------------------------------------------------------------
 
+MAX_UI_DATA_BYTES = 8 * 1024
+"""The largest `NodeUi.data` (as compact JSON)."""
+
+
+class NodeUi(_Model):
+    """How a designer's canvas shows a node: stored and versioned with the definition and returned
+    as given, never read by the engine, routing, validation (beyond this shape) or the diagram."""
+
+    x: float | None = Field(default=None, ge=-1e7, le=1e7, description="Canvas position.")
+    y: float | None = Field(default=None, ge=-1e7, le=1e7, description="Canvas position.")
+    color: str | None = Field(default=None, max_length=32, description="e.g. `#1677ff`.")
+    notes: str | None = Field(default=None, max_length=4000, description="Designers' notes.")
+    data: dict[str, Any] = Field(
+        default_factory=dict, description="Anything else the canvas keeps (at most 8 KiB)."
+    )
+
+    @field_validator("data")
+    @classmethod
+    def _data_bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        except (TypeError, ValueError) as exc:
+            raise ValueError("data must be a JSON object") from exc
+        if size > MAX_UI_DATA_BYTES:
+            raise ValueError(f"data is {size} bytes as JSON; at most {MAX_UI_DATA_BYTES}")
+        return value
+
+
+def _ui_field() -> Any:
+    # Left out of the JSON form when unset, so definitions without canvas data read as before.
+    return Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Canvas metadata (position, colour, notes); never affects execution.",
+    )
+
 
 class EntryNode(_Model):
     """Where every enrollment starts; a journey has exactly one."""
@@ -77,6 +114,7 @@ class EntryNode(_Model):
     kind: Literal["entry"] = "entry"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     trigger: Trigger = Field(default_factory=ManualTrigger)
     reentry: ReentryPolicy = Field(default_factory=ReentryPolicy)
 
@@ -102,6 +140,7 @@ class WaitNode(_Model):
     kind: Literal["wait"] = "wait"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     duration: timedelta = timedelta(0)
     until: LocalTime | None = None
 
@@ -112,6 +151,7 @@ class WaitForEventNode(_Model):
     kind: Literal["wait_for_event"] = "wait_for_event"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     event_type: str = Field(min_length=1)
     where: list[PropertyCondition] = Field(default_factory=list)
     timeout: timedelta
@@ -130,6 +170,7 @@ class BranchNode(_Model):
     kind: Literal["branch"] = "branch"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     rules: list[BranchRule] = Field(min_length=1)
 
 
@@ -139,6 +180,7 @@ class ActionNode(_Model):
     kind: Literal["action"] = "action"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     channel: str = Field(min_length=1)
     action: str = Field(min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
@@ -155,6 +197,7 @@ class UpdateProfileNode(_Model):
     kind: Literal["update_profile"] = "update_profile"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     add_tags: list[str] = Field(default_factory=list)
     remove_tags: list[str] = Field(default_factory=list)
     set_attributes: dict[str, Any] = Field(default_factory=dict)
@@ -168,6 +211,7 @@ class GoalNode(_Model):
     kind: Literal["goal"] = "goal"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     event_type: str = Field(min_length=1)
     where: list[PropertyCondition] = Field(default_factory=list)
 
@@ -178,6 +222,7 @@ class ExitNode(_Model):
     kind: Literal["exit"] = "exit"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     reason: str = Field(default="completed", min_length=1, max_length=64)
 
 

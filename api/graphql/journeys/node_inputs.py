@@ -23,6 +23,28 @@ NODE_ID = "Unique within the journey; letters, digits and `_ . : -`, at most 64 
 NODE_NAME = "What designers call the node; shown in diagrams."
 
 
+@strawberry.input(
+    description="How a designer's canvas shows a node: stored and versioned with the definition, "
+    "returned as given in `draft` and `definition`, never read by validation (beyond its shape), "
+    "the engine or the diagram."
+)
+class NodeUiInput:
+    x: float | None = strawberry.field(default=None, description="Canvas position.")
+    y: float | None = strawberry.field(default=None, description="Canvas position.")
+    color: str | None = strawberry.field(
+        default=None, description="A colour, e.g. `#1677ff`; at most 32 characters."
+    )
+    notes: str | None = strawberry.field(
+        default=None, description="Designers' notes; at most 4000 characters."
+    )
+    data: JSON | None = strawberry.field(
+        default=None, description="Anything else the canvas keeps, a JSON object of at most 8 KiB."
+    )
+
+
+UI = "Canvas metadata (position, colour, notes); never affects execution."
+
+
 def _summary(kind: str) -> str:
     """The description of a kind's input type: what the kind does, from the registry."""
     return " ".join(REGISTRY[kind].summary.split())
@@ -35,6 +57,7 @@ def _summary(kind: str) -> str:
 class EntryNodeInput:
     id: str = strawberry.field(description=NODE_ID)
     name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    ui: NodeUiInput | None = strawberry.field(default=None, description=UI)
     trigger: TriggerInput | None = strawberry.field(
         default=None, description="What enrolls customers; manual when omitted."
     )
@@ -57,6 +80,7 @@ class LocalTimeInput:
 class WaitNodeInput:
     id: str = strawberry.field(description=NODE_ID)
     name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    ui: NodeUiInput | None = strawberry.field(default=None, description=UI)
     duration: str | None = strawberry.field(
         default=None, description=f"{DURATION} Zero when omitted; at most 400 days."
     )
@@ -69,6 +93,7 @@ class WaitNodeInput:
 class WaitForEventNodeInput:
     id: str = strawberry.field(description=NODE_ID)
     name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    ui: NodeUiInput | None = strawberry.field(default=None, description=UI)
     event_type: str = strawberry.field(description="The event type waited for.")
     where: list[PropertyConditionInput] = strawberry.field(
         default_factory=list, description="Conditions on the event's properties; all must hold."
@@ -88,6 +113,7 @@ class BranchRuleInput:
 class BranchNodeInput:
     id: str = strawberry.field(description=NODE_ID)
     name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    ui: NodeUiInput | None = strawberry.field(default=None, description=UI)
     rules: list[BranchRuleInput] = strawberry.field(description="At least one, tried in order.")
 
 
@@ -95,6 +121,7 @@ class BranchNodeInput:
 class ActionNodeInput:
     id: str = strawberry.field(description=NODE_ID)
     name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    ui: NodeUiInput | None = strawberry.field(default=None, description=UI)
     channel: str = strawberry.field(description="A channel of `channels`, e.g. `sandbox`.")
     action: str = strawberry.field(description="One of the channel's actions, e.g. `send_message`.")
     params: JSON | None = strawberry.field(
@@ -113,6 +140,7 @@ class ActionNodeInput:
 class UpdateProfileNodeInput:
     id: str = strawberry.field(description=NODE_ID)
     name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    ui: NodeUiInput | None = strawberry.field(default=None, description=UI)
     add_tags: list[str] = strawberry.field(default_factory=list, description="Tags to add.")
     remove_tags: list[str] = strawberry.field(default_factory=list, description="Tags to remove.")
     set_attributes: JSON | None = strawberry.field(
@@ -127,6 +155,7 @@ class UpdateProfileNodeInput:
 class GoalNodeInput:
     id: str = strawberry.field(description=NODE_ID)
     name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    ui: NodeUiInput | None = strawberry.field(default=None, description=UI)
     event_type: str = strawberry.field(description="The converting event type, e.g. `order.paid`.")
     where: list[PropertyConditionInput] = strawberry.field(
         default_factory=list, description="Conditions on the event's properties; all must hold."
@@ -137,6 +166,7 @@ class GoalNodeInput:
 class ExitNodeInput:
     id: str = strawberry.field(description=NODE_ID)
     name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    ui: NodeUiInput | None = strawberry.field(default=None, description=UI)
     reason: str = strawberry.field(
         default="completed", description="Why it ended, e.g. `lapsed`; at most 64 characters."
     )
