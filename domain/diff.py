@@ -54,7 +54,9 @@ class JourneyDiff(_Frozen):
     edges_removed: list[Edge] = Field(default_factory=list)
     settings_changed: list[FieldChange] = Field(default_factory=list)
     layout_changed: list[str] = Field(
-        default_factory=list, description="Nodes on both sides whose canvas metadata differs."
+        default_factory=list,
+        exclude_if=lambda value: not value,
+        description="Nodes on both sides whose canvas metadata differs.",
     )
 
     @property

@@ -157,6 +157,37 @@ class WaitForEventNode(_Model):
     timeout: timedelta
 
 
+class WaitUntilDateNode(_Model):
+    """Wait until a date on the customer's profile (a birthday, a membership expiry), moved by
+    `offset` and landing at the local time `at`; `missing` when the customer has none."""
+
+    kind: Literal["wait_until_date"] = "wait_until_date"
+    id: NodeId
+    name: str | None = None
+    ui: NodeUi | None = _ui_field()
+    attribute: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+        description="The customer attribute holding the date (a dotted path), e.g. `birthday` "
+        "or `membership.expires_at`: an ISO 8601 date (`1990-05-12`) or date-time (a time "
+        "without an offset is local to the journey).",
+    )
+    offset: timedelta = Field(
+        default=timedelta(0),
+        description="Moves the moment: negative is before the date (`-P3D`: three days before).",
+    )
+    at: LocalTime | None = Field(
+        default=None,
+        description="The local time of day to land on (no weekdays); the start of the day for a "
+        "date, the date-time's own time for a date-time, when omitted.",
+    )
+    yearly: bool = Field(
+        default=False,
+        description="Wait for the date's next anniversary (a birthday) instead of the date itself.",
+    )
+
+
 class BranchRule(_Model):
     """One ordered branch: its `id` is the outgoing edge label; every condition must hold."""
 
@@ -230,6 +261,7 @@ Node = Annotated[
     EntryNode
     | WaitNode
     | WaitForEventNode
+    | WaitUntilDateNode
     | BranchNode
     | ActionNode
     | UpdateProfileNode
@@ -290,6 +322,20 @@ class JourneySettings(_Model):
             "that names one of these events itself (an exit trigger, a goal or a wait_for_event "
             "on it) handles that event its own way instead."
         ),
+    )
+    exit_unless: list[FactCondition] = Field(
+        default_factory=list,
+        exclude_if=lambda value: not value,
+        description="Conditions on the customer that must all keep holding: checked before "
+        "every action and at every branch and date wait, the enrollment exits (reason "
+        "`exit_unless_reason`) at the first step where one no longer holds.",
+    )
+    exit_unless_reason: str = Field(
+        default="no_longer_eligible",
+        min_length=1,
+        max_length=64,
+        exclude_if=lambda value: value == "no_longer_eligible",
+        description="The exit reason recorded when `exit_unless` stops holding.",
     )
 
 

@@ -8,8 +8,12 @@ stops moving).
 
 Rules:
 - Instant nodes (entry, update_profile, exit) pass straight through; the engine stops only at a
-  wait, a wait_for_event, an action (until its result) or a branch (until the customer's facts
-  are loaded). A single `advance` never enters more than `MAX_STEPS` nodes, so a journey that
+  wait, a wait_for_event, an action (until its result), or a branch or wait_until_date (until
+  the customer's facts are loaded; a date wait then waits on a timer).
+- `settings.exit_unless`: conditions on the customer checked where facts are loaded (branches,
+  date waits) and, when set, before every action (which then loads facts first); the enrollment
+  exits at the first of those steps where one no longer holds. An action held by quiet hours is
+  not checked again when they end. A single `advance` never enters more than `MAX_STEPS` nodes, so a journey that
   slipped past validation with a cycle without a wait fails the enrollment instead of spinning.
 - Exit triggers (`JourneyDefinition.exit_triggers`: the journey's own and those its settings add,
   such as leaving when the WeCom contact is deleted) and goals apply wherever the enrollment is.
@@ -25,8 +29,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import assert_never
 
-from domain.clock import next_local_time, quiet_until
-from domain.conditions import all_match, fact_matches
+from domain.clock import customer_date_target, next_local_time, quiet_until
+from domain.conditions import CustomerFacts, all_match, fact_matches, lookup
 from domain.deliveries import delivery_key
 from domain.engine.commands import (
     Command,
@@ -59,8 +63,9 @@ from domain.journey import (
     UpdateProfileNode,
     WaitForEventNode,
     WaitNode,
+    WaitUntilDateNode,
 )
-from domain.node_kinds import ELSE, FAILED, MATCHED, NEXT, TIMED_OUT
+from domain.node_kinds import ELSE, FAILED, MATCHED, MISSING, NEXT, PASSED, TIMED_OUT
 
 
 class Engine:
@@ -162,14 +167,22 @@ class _Advance(Moves):
         waiting = self.state.waiting
         if waiting is None or waiting.kind != "facts" or waiting.node_id != result.node_id:
             return
+        settings = self.definition.settings
+        if not all(fact_matches(condition, result.facts) for condition in settings.exit_unless):
+            self.finish("exited", settings.exit_unless_reason, label="exit_unless")
+            return
         node = self.engine.node(result.node_id)
-        assert isinstance(node, BranchNode)
-        label = ELSE
-        for rule in node.rules:
-            if all(fact_matches(condition, result.facts) for condition in rule.conditions):
-                label = rule.id
-                break
-        self.follow(node.id, label)
+        if isinstance(node, BranchNode):
+            label = ELSE
+            for rule in node.rules:
+                if all(fact_matches(condition, result.facts) for condition in rule.conditions):
+                    label = rule.id
+                    break
+            self.follow(node.id, label)
+        elif isinstance(node, WaitUntilDateNode):
+            self._wait_for_date(node, result.facts)
+        elif isinstance(node, ActionNode):
+            self._act_unless_quiet(node)
 
     # -- one case per node kind --
 
@@ -182,13 +195,13 @@ class _Advance(Moves):
                 self._wait_for_time(node)
             case WaitForEventNode():
                 self._wait_for_event(node)
-            case BranchNode():
-                self._set_waiting("facts", node.id, None)
-                self.commands.append(
-                    LoadFacts(node_id=node.id, last_event_id=self.state.last_event_id)
-                )
+            case WaitUntilDateNode() | BranchNode():
+                self._load_facts(node.id)
             case ActionNode():
-                self._act_unless_quiet(node)
+                if self.definition.settings.exit_unless:
+                    self._load_facts(node.id)  # then `facts_loaded` acts, if still eligible
+                else:
+                    self._act_unless_quiet(node)
             case UpdateProfileNode():
                 self._update_profile(node)
             case GoalNode():
@@ -207,6 +220,29 @@ class _Advance(Moves):
             return
         self._set_waiting("timer", node.id, until)
         self.commands.append(WaitUntil(node_id=node.id, until=until))
+
+    def _load_facts(self, node_id: str) -> None:
+        self._set_waiting("facts", node_id, None)
+        self.commands.append(LoadFacts(node_id=node_id, last_event_id=self.state.last_event_id))
+
+    def _wait_for_date(self, node: WaitUntilDateNode, facts: CustomerFacts) -> None:
+        found = lookup(facts.attributes, node.attribute)
+        until = customer_date_target(
+            found,
+            now=self.now,
+            timezone=self.definition.settings.timezone,
+            offset=node.offset,
+            at=node.at,
+            yearly=node.yearly,
+        )
+        if until is None:
+            self.follow(node.id, MISSING)
+        elif until <= self.now:
+            passed = self.definition.target(node.id, PASSED) is not None
+            self.follow(node.id, PASSED if passed else NEXT)
+        else:
+            self._set_waiting("timer", node.id, until)
+            self.commands.append(WaitUntil(node_id=node.id, until=until))
 
     def _wait_for_event(self, node: WaitForEventNode) -> None:
         until = self.now + node.timeout

@@ -20,6 +20,7 @@ from domain.journey import (
     UpdateProfileNode,
     WaitForEventNode,
     WaitNode,
+    WaitUntilDateNode,
 )
 from domain.node_kinds import ELSE
 from domain.validation.problems import ActionCatalog, Report, format_loc, human
@@ -41,6 +42,8 @@ def check_node(report: Report, catalog: ActionCatalog, node: Node) -> None:
             _check_wait(report, node)
         case WaitForEventNode():
             _check_wait_for_event(report, node)
+        case WaitUntilDateNode():
+            _check_wait_until_date(report, node)
         case BranchNode():
             _check_branch(report, node)
         case ActionNode():
@@ -76,6 +79,33 @@ def _check_wait_for_event(report: Report, node: WaitForEventNode) -> None:
             node.id,
             f"wait_for_event '{node.id}' times out after {human(node.timeout)}; the timeout {why}",
             "timeout",
+        )
+
+
+def _check_wait_until_date(report: Report, node: WaitUntilDateNode) -> None:
+    if abs(node.offset) > MAX_WAIT:
+        report(
+            "duration_out_of_bounds",
+            node.id,
+            f"wait_until_date '{node.id}' moves the date by {human(node.offset)}; the offset "
+            "exceeds 400 days either way",
+            "offset",
+        )
+    if node.yearly and abs(node.offset) >= timedelta(days=365):
+        report(
+            "duration_out_of_bounds",
+            node.id,
+            f"wait_until_date '{node.id}' waits for an anniversary moved by "
+            f"{human(node.offset)}; a yearly date's offset must be under a year",
+            "offset",
+        )
+    if node.at is not None and node.at.weekdays:
+        report(
+            "invalid_field",
+            node.id,
+            f"wait_until_date '{node.id}' lands on a date: `at` takes an hour and minute, "
+            "not weekdays",
+            "at.weekdays",
         )
 
 

@@ -63,7 +63,7 @@ def walk(definition: JourneyDefinition, steps: int = 60) -> list[Command]:
             if isinstance(command, RunAction):
                 pending = ActionFinished(node_id=command.node_id, succeeded=True)
             elif isinstance(command, LoadFacts):
-                facts = CustomerFacts(customer_id="c")
+                facts = CustomerFacts()
                 pending = FactsLoaded(node_id=command.node_id, facts=facts)
             elif isinstance(command, WaitUntil | WaitForEvent):
                 now = max(now, command.until) + timedelta(seconds=1)

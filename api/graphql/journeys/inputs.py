@@ -44,6 +44,7 @@ from api.graphql.journeys.node_inputs import (
     UpdateProfileNodeInput,
     WaitForEventNodeInput,
     WaitNodeInput,
+    WaitUntilDateNodeInput,
 )
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "UpdateProfileNodeInput",
     "WaitForEventNodeInput",
     "WaitNodeInput",
+    "WaitUntilDateNodeInput",
     "one_of_value",
     "to_raw",
 ]
@@ -121,6 +123,16 @@ class JourneySettingsInput:
     )
     exit_triggers: list[ExitTriggerInput] = strawberry.field(
         default_factory=list, description="Events that end the enrollment anywhere."
+    )
+    exit_unless: list[FactConditionInput] = strawberry.field(
+        default_factory=list,
+        description="Conditions on the customer that must keep holding: checked before every "
+        "action and at every branch and date wait; the enrollment exits at the first step "
+        "where one no longer holds (Customer.io's exit conditions).",
+    )
+    exit_unless_reason: str | None = strawberry.field(
+        default=None,
+        description="The exit reason recorded then; `no_longer_eligible` when omitted.",
     )
     exit_on_contact_deleted: bool = strawberry.field(
         default=True,

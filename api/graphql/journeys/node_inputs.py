@@ -101,6 +101,29 @@ class WaitForEventNodeInput:
     timeout: str = strawberry.field(description=f"{DURATION} Positive, at most 400 days.")
 
 
+@strawberry.input(description=_summary("wait_until_date"))
+class WaitUntilDateNodeInput:
+    id: str = strawberry.field(description=NODE_ID)
+    name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    ui: NodeUiInput | None = strawberry.field(default=None, description=UI)
+    attribute: str = strawberry.field(
+        description="The customer attribute holding the date (dotted path), e.g. `birthday`: "
+        "an ISO 8601 date or date-time (a time without an offset is local to the journey)."
+    )
+    offset: str | None = strawberry.field(
+        default=None,
+        description=f"{DURATION} Negative is before the date (`-P3D`); zero when omitted.",
+    )
+    at: LocalTimeInput | None = strawberry.field(
+        default=None,
+        description="The local time of day to land on (hour and minute only); the start of the "
+        "day for a date, the date-time's own time, when omitted.",
+    )
+    yearly: bool = strawberry.field(
+        default=False, description="The date's next anniversary (a birthday), not the date."
+    )
+
+
 @strawberry.input(description="One ordered rule of a branch; its id is its outgoing edge label.")
 class BranchRuleInput:
     id: str = strawberry.field(description="The rule id, used as the label of its edge.")
@@ -190,6 +213,9 @@ class NodeInput:
     )
     wait_for_event: WaitForEventNodeInput | None = strawberry.field(
         default=strawberry.UNSET, description=_kind("wait_for_event")
+    )
+    wait_until_date: WaitUntilDateNodeInput | None = strawberry.field(
+        default=strawberry.UNSET, description=_kind("wait_until_date")
     )
     branch: BranchNodeInput | None = strawberry.field(
         default=strawberry.UNSET, description=_kind("branch")
