@@ -3,8 +3,9 @@
 A push names its tenant by the callback id in its URL (the source's settings' `lookup`, see
 `api.services.source_settings`). The signature is checked with that tenant's secret before
 anything of the body is parsed (Youzan signs fields of its JSON body, so its body is decoded
-first, and only its `client_id`, `msg` and `sign` are read before the check); a push that does
-not check out stores nothing. A verified push is translated (`domain.sources.leads`,
+first, and only its `client_id`, `msg`, `sign` and `test` are read before the check: a test
+message, which Youzan sends unsigned to see the receiver is up, is acknowledged and dropped); a
+push that does not check out stores nothing. A verified push is translated (`domain.sources.leads`,
 `domain.sources.orders`) and its events go through the same `IngestService` as `POST /v1/events`
 (identity resolution, which links every identity the event carries to one customer and merges
 customers it shows to be one; storage, de-duplicated by the event id, which is the platform's
@@ -163,6 +164,11 @@ class SourceService:
         tenant_id, settings = await self._settings(YOUZAN_KIND, callback_id, YouzanSettings)
         envelope = _json(body)
         client_id, msg, sign = (envelope.get(name) for name in ("client_id", "msg", "sign"))
+        answer = {"code": 0, "msg": "success"}
+        if envelope.get("test") is True:
+            # Youzan's periodic check that the receiver is up; its docs leave test messages
+            # unsigned, so it is acknowledged whatever its sign, and nothing of it is read.
+            return answer
         secret = settings.client_secret.get_secret_value()
         if not (
             isinstance(client_id, str)
@@ -172,9 +178,6 @@ class SourceService:
             and signatures.youzan_verified(client_id, msg, secret, sign)
         ):
             raise SourceRejectedError("sign does not match", signature=True)
-        answer = {"code": 0, "msg": "success"}
-        if envelope.get("test") is True:
-            return answer  # Youzan's periodic check that the receiver is up
         try:
             events = orders.youzan_orders(envelope, self._clock())
             for event in events:
