@@ -33,43 +33,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from domain.customers import PHONE
+from domain.sources.fields import beijing_time, text
 
 LEAD_CREATED = "lead.created"
 """A person left their contact on an ad's form (a Douyin or Xiaohongshu lead push)."""
 
 DOUYIN_VERIFY_EVENT = "verify_webhook"
-_BEIJING = timezone(timedelta(hours=8))
 
 
 class NotALeadError(ValueError):
     """The push cannot be read as a lead (the message says why; nothing of it is stored)."""
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | str):
-        text = str(value).strip()
-        return text or None
-    return None
-
-
-def _beijing_time(value: Any, fallback: datetime) -> datetime:
-    text = _text(value)
-    if text is None:
-        return fallback
-    if text.isdigit():  # unix seconds or milliseconds
-        number = int(text)
-        return datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)
-    try:
-        parsed = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return fallback
-    return parsed.replace(tzinfo=_BEIJING).astimezone(UTC)
 
 
 def lead_hook(platform: str, *candidates: str | None) -> str:
@@ -131,35 +108,35 @@ def douyin_leads(envelope: Mapping[str, Any], now: datetime) -> list[dict[str, A
     items = clues if isinstance(clues, list) else [content]
     events = []
     for clue in items:
-        if not isinstance(clue, Mapping) or _text(clue.get("clue_id")) is None:
+        if not isinstance(clue, Mapping) or text(clue.get("clue_id")) is None:
             continue
-        clue_id = _text(clue.get("clue_id"))
-        phone = _text(clue.get("telephone")) or _text(clue.get("phone"))
+        clue_id = text(clue.get("clue_id"))
+        phone = text(clue.get("telephone")) or text(clue.get("phone"))
         if phone is None:
             raise NotALeadError(f"clue {clue_id} has no telephone")
-        ad_id = _text(clue.get("ad_id")) or _text(clue.get("promotion_id"))
-        campaign_id = _text(clue.get("campaign_id")) or _text(clue.get("project_id"))
-        creative_id = _text(clue.get("creative_id")) or _text(clue.get("content_id"))
-        advertiser_id = _text(clue.get("advertiser_id"))
+        ad_id = text(clue.get("ad_id")) or text(clue.get("promotion_id"))
+        campaign_id = text(clue.get("campaign_id")) or text(clue.get("project_id"))
+        creative_id = text(clue.get("creative_id")) or text(clue.get("content_id"))
+        advertiser_id = text(clue.get("advertiser_id"))
         events.append(
             _lead_event(
                 f"douyin:{clue_id}",
                 phone,
-                _beijing_time(clue.get("create_time"), now),
+                beijing_time(clue.get("create_time"), now),
                 {
                     "lead_id": clue_id,
-                    "name": _text(clue.get("name")),
-                    "gender": _text(clue.get("gender")),
-                    "province": _text(clue.get("province_name")),
-                    "city": _text(clue.get("city_name")),
+                    "name": text(clue.get("name")),
+                    "gender": text(clue.get("gender")),
+                    "province": text(clue.get("province_name")),
+                    "city": text(clue.get("city_name")),
                 },
                 {
                     "platform": "douyin",
                     "advertiser_id": advertiser_id,
-                    "advertiser_name": _text(clue.get("advertiser_name")),
+                    "advertiser_name": text(clue.get("advertiser_name")),
                     "campaign_id": campaign_id,
                     "ad_id": ad_id,
-                    "ad_name": _text(clue.get("ad_name")),
+                    "ad_name": text(clue.get("ad_name")),
                     "creative_id": creative_id,
                 },
                 lead_hook("douyin", ad_id, campaign_id, advertiser_id),
@@ -185,27 +162,27 @@ def xiaohongshu_leads(body: Mapping[str, Any], now: datetime) -> list[dict[str, 
     data = body.get("data")
     if not isinstance(data, Mapping):
         raise NotALeadError("data must be a JSON object")
-    leads_id = _text(data.get("leads_id"))
+    leads_id = text(data.get("leads_id"))
     if leads_id is None:
         raise NotALeadError("data.leads_id is missing")
     form: dict[str, str] = {}
     answers = data.get("data")
     for answer in answers if isinstance(answers, list) else []:
         if isinstance(answer, Mapping):
-            label, value = _text(answer.get("label")), _text(answer.get("value"))
+            label, value = text(answer.get("label")), text(answer.get("value"))
             if label is not None and value is not None:
                 form[label] = value
     phone = _answer(form, _PHONE_LABELS)
     if phone is None:
         raise NotALeadError(f"lead {leads_id} has no phone answer")
-    creative_id = _text(data.get("creative_id"))
-    campaign_id = _text(data.get("campaign_id"))
-    account_id = _text(data.get("account_id"))
-    fallback = _beijing_time(body.get("timestamp"), now)
+    creative_id = text(data.get("creative_id"))
+    campaign_id = text(data.get("campaign_id"))
+    account_id = text(data.get("account_id"))
+    fallback = beijing_time(body.get("timestamp"), now)
     event = _lead_event(
         f"xiaohongshu:{leads_id}",
         phone,
-        _beijing_time(data.get("submitted_time"), fallback),
+        beijing_time(data.get("submitted_time"), fallback),
         {
             "lead_id": leads_id,
             "name": _answer(form, _NAME_LABELS),
@@ -214,13 +191,13 @@ def xiaohongshu_leads(body: Mapping[str, Any], now: datetime) -> list[dict[str, 
         {
             "platform": "xiaohongshu",
             "advertiser_id": account_id,
-            "advertiser_name": _text(data.get("account_name")),
+            "advertiser_name": text(data.get("account_name")),
             "campaign_id": campaign_id,
-            "campaign_name": _text(data.get("campaign_name")),
-            "ad_id": _text(data.get("unit_id")),
-            "ad_name": _text(data.get("unit_name")),
+            "campaign_name": text(data.get("campaign_name")),
+            "ad_id": text(data.get("unit_id")),
+            "ad_name": text(data.get("unit_name")),
             "creative_id": creative_id,
-            "landing_page_id": _text(data.get("landing_page_id")),
+            "landing_page_id": text(data.get("landing_page_id")),
         },
         lead_hook("xiaohongshu", creative_id, campaign_id, account_id),
         form,

@@ -41,7 +41,7 @@ from urllib.parse import unquote
 
 from domain.customers import EXTERNAL_USERID, OPENID, PHONE, UNIONID
 from domain.events import ORDER_PAID, ORDER_REFUNDED
-from domain.sources.leads import _beijing_time, _text
+from domain.sources.fields import beijing_time, text
 
 BUYER_IDENTITIES = {
     "phone": PHONE,
@@ -94,7 +94,7 @@ def webhook_orders(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     kind = body.get("type")
     if kind not in (ORDER_PAID, ORDER_REFUNDED):
         raise NotAnOrderError(f"type must be {ORDER_PAID!r} or {ORDER_REFUNDED!r}")
-    order_id = _text(body.get("order_id"))
+    order_id = text(body.get("order_id"))
     if order_id is None:
         raise NotAnOrderError("order_id is required")
     occurred_at = body.get("occurred_at")
@@ -109,7 +109,7 @@ def webhook_orders(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     identity = {
         kind_: value
         for field, kind_ in BUYER_IDENTITIES.items()
-        if (value := _text(buyer.get(field))) is not None
+        if (value := text(buyer.get(field))) is not None
     }
     if not identity:
         raise NotAnOrderError("buyer needs one of phone, unionid, openid, external_userid")
@@ -125,7 +125,7 @@ def webhook_orders(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     if kind == ORDER_PAID:
         event_id = f"order:{order_id}:paid"
     else:
-        refund_id = _text(body.get("refund_id"))
+        refund_id = text(body.get("refund_id"))
         if refund_id is None:
             raise NotAnOrderError("refund_id is required for a refund")
         full = body.get("full", False)
@@ -168,13 +168,13 @@ def youzan_orders(envelope: Mapping[str, Any], now: datetime) -> list[dict[str, 
         return []
     msg = envelope.get("msg")
     message = youzan_message(msg if isinstance(msg, str) else "")
-    shop = _text(envelope.get("kdt_id")) or "shop"
+    shop = text(envelope.get("kdt_id")) or "shop"
     if key in YOUZAN_PAID:
         full = message.get("full_order_info", message)
         if not isinstance(full, Mapping):
             raise NotAnOrderError("full_order_info must be an object")
         info, pay, buyer = (_part(full, name) for name in ("order_info", "pay_info", "buyer_info"))
-        tid = _text(info.get("tid")) or _text(envelope.get("id"))
+        tid = text(info.get("tid")) or text(envelope.get("id"))
         if tid is None:
             raise NotAnOrderError("the trade has no tid")
         identity = {
@@ -184,14 +184,14 @@ def youzan_orders(envelope: Mapping[str, Any], now: datetime) -> list[dict[str, 
                 ("union_id", UNIONID),
                 ("outer_user_id", OPENID),
             )
-            if (value := _text(buyer.get(field))) is not None
+            if (value := text(buyer.get(field))) is not None
         }
         listed = full.get("orders")
         orders: list[Any] = listed if isinstance(listed, list) else []
         items = [
             {
-                "sku": _text(o.get("outer_sku_id")) or _text(o.get("sku_id")),
-                "name": _text(o.get("title")),
+                "sku": text(o.get("outer_sku_id")) or text(o.get("sku_id")),
+                "name": text(o.get("title")),
                 "quantity": o.get("num") if isinstance(o.get("num"), int) else 1,
                 "price": _yuan_to_fen(o.get("price", "0"), "orders[].price"),
             }
@@ -206,10 +206,10 @@ def youzan_orders(envelope: Mapping[str, Any], now: datetime) -> list[dict[str, 
             "shop": "youzan",
             "kdt_id": shop,
         }
-        at = _beijing_time(info.get("pay_time"), now).isoformat()
+        at = beijing_time(info.get("pay_time"), now).isoformat()
         return [_order_event(ORDER_PAID, youzan_paid_event_id(shop, tid), identity, at, properties)]
-    tid = _text(message.get("tid")) or _text(envelope.get("id"))
-    refund_id = _text(message.get("refund_id"))
+    tid = text(message.get("tid")) or text(envelope.get("id"))
+    refund_id = text(message.get("refund_id"))
     if tid is None or refund_id is None:
         raise NotAnOrderError("the refund needs tid and refund_id")
     identity = {
@@ -219,7 +219,7 @@ def youzan_orders(envelope: Mapping[str, Any], now: datetime) -> list[dict[str, 
             ("union_id", UNIONID),
             ("outer_user_id", OPENID),
         )
-        if (value := _text(message.get(field))) is not None
+        if (value := text(message.get(field))) is not None
     }
     properties = {
         "order_id": tid,
@@ -230,6 +230,6 @@ def youzan_orders(envelope: Mapping[str, Any], now: datetime) -> list[dict[str, 
         "shop": "youzan",
         "kdt_id": shop,
     }
-    at = _beijing_time(message.get("update_time"), now).isoformat()
+    at = beijing_time(message.get("update_time"), now).isoformat()
     event_id = f"youzan:{shop}:{tid}:refund:{refund_id}"
     return [_order_event(ORDER_REFUNDED, event_id, identity, at, properties)]
