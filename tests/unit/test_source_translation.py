@@ -8,7 +8,9 @@ from urllib.parse import quote
 
 import pytest
 
+from domain import routing
 from domain.events import EventIn
+from domain.journey import Edge, EntryNode, ExitNode, HookTrigger, JourneyDefinition
 from domain.sources import leads, orders
 
 NOW = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
@@ -133,3 +135,22 @@ def test_a_youzan_payment_in_yuan_becomes_fen() -> None:
     [event] = orders.youzan_orders(envelope, NOW)
     assert event["properties"]["amount"] == 10
     assert event["id"] == orders.youzan_paid_event_id("1", "T1")
+
+
+def test_a_lead_enters_a_hook_journey_of_its_ad_and_notes_the_hook() -> None:
+    [raw] = leads.douyin_leads({"content": {"clue_id": "1", "telephone": "1", "ad_id": "77"}}, NOW)
+    definition = JourneyDefinition(
+        nodes=[
+            EntryNode(
+                id="start",
+                trigger=HookTrigger(hook="douyin:77", event_type=leads.LEAD_CREATED),
+            ),
+            ExitNode(id="done"),
+        ],
+        edges=[Edge(source="start", target="done")],
+    )
+    decision = routing.entry("jrn", 1, definition, raw["properties"])
+    assert isinstance(decision, routing.Enter)
+    assert decision.first_touch_hook == "douyin:77"
+    other = leads.douyin_leads({"content": {"clue_id": "2", "telephone": "1", "ad_id": "78"}}, NOW)
+    assert routing.entry("jrn", 1, definition, other[0]["properties"]) is None
