@@ -22,6 +22,8 @@ from api.graphql.live.subscriptions import LiveSubscriptions
 from api.graphql.metrics.queries import MetricsQueries
 from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
+from api.graphql.sources.mutations import SourceMutations
+from api.graphql.sources.queries import SourceQueries
 from api.graphql.webhooks.mutations import WebhookMutations
 from api.graphql.webhooks.queries import WebhookQueries
 
@@ -36,6 +38,7 @@ class Query(
     EnrollmentQueries,
     HookQueries,
     WebhookQueries,
+    SourceQueries,
     OperationQueries,
     MetricsQueries,
     ApiKeyQueries,
@@ -55,6 +58,7 @@ class Mutation(
     EventMutations,
     HookMutations,
     WebhookMutations,
+    SourceMutations,
     OperationMutations,
     ApiKeyMutations,
     DeadLetterMutations,

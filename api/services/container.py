@@ -23,6 +23,8 @@ from api.services.ports import (
     GroupDirectory,
     utc_now,
 )
+from api.services.source_settings import SourceSettingsService
+from api.services.sources import SourceService
 from api.services.webhooks import WebhookSecretService
 from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
 from ingestion.merges import MergeService
@@ -45,6 +47,8 @@ class Services:
     wecom_callbacks: WeComCallbackService
     hooks: HookService
     wecom_settings: WeComSettingsService
+    sources: SourceService
+    source_settings: SourceSettingsService
     webhooks: WebhookSecretService
     operations: OperationService
     live: LiveService
@@ -93,6 +97,8 @@ class Services:
             ),
             hooks=HookService(store, provisioner, clock),
             wecom_settings=WeComSettingsService(store, wecom_base_urls),
+            sources=SourceService(store, ingest, clock),
+            source_settings=SourceSettingsService(store, clock),
             webhooks=WebhookSecretService(store, clock),
             operations=operations,
             live=LiveService(store, clock),
