@@ -2,8 +2,9 @@
 
 `validate_journey` checks a parsed `JourneyDefinition` against the rules of `domain.journey`
 (entry, edges and their labels, reachability, loops, durations, settings) and against the
-connector catalog (channel, action, params). `parse_and_validate` does the same for a raw
-document, turning pydantic's field errors into problems instead of raising.
+connector catalog (channel, action, params, and the templates in params:
+`domain.template_checks`). `parse_and_validate` does the same for a raw document, turning
+pydantic's field errors into problems instead of raising.
 
 Problems are data, never exceptions: a designer fixing a journey sees all of them together,
 sorted by the node they concern (in definition order; journey-wide problems first).
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from domain import template_checks
 from domain.journey import (
     ActionNode,
     BranchNode,
@@ -359,6 +361,9 @@ class _Checker:
                 "action",
             )
             return
+        label = f"action '{node.id}' ({node.channel}.{node.action})"
+        for problem in template_checks.check_params(label, model, node.params):
+            self.add(problem.code, node.id, problem.message, problem.path)
         try:
             model.model_validate(node.params)
         except ValidationError as exc:
