@@ -51,7 +51,12 @@ class CustomerMutations:
         "what was recorded for that channel. Needs an operator or admin key (`manage_customers`)."
     )
     async def set_customer_consent(
-        self, info: Info, input: SetCustomerConsentInput
+        self,
+        info: Info,
+        input: Annotated[
+            SetCustomerConsentInput,
+            strawberry.argument(description="The customer, the channel and the consent."),
+        ],
     ) -> SetCustomerConsentResult:
         if not info.context.can(Permission.MANAGE_CUSTOMERS):
             return Forbidden.of(Permission.MANAGE_CUSTOMERS)
