@@ -20,7 +20,8 @@ The context a template sees (its only roots; anything else is an unknown variabl
 
 Strict undefined: a variable that is not there (`customer.attributes.nickname` for a customer
 without that attribute) is an error, never silently empty; give a fallback with `default`
-(`{{ customer.attributes.nickname | default: "朋友" }}`), which is allowed on missing values.
+(`{{ customer.attributes.nickname | default: "朋友" }}`), which is allowed on missing values, and
+test for one with `contains` (`{% if customer.attributes contains "vip" %}`).
 Top-level attribute names (`{{nickname}}`) are not aliases: every template is written against
 the roots above, so that validation can name a misspelt root (`{{ custmer.id }}`) before
 publication.

@@ -165,3 +165,9 @@ def test_wecom_message_text_and_link_cards_are_rendered() -> None:
     assert content["text"] == {"content": "你好 小林"}
     assert content["attachments"][0]["link"]["title"] == "小林的券"
     assert content["attachments"][0]["link"]["url"] == "https://x/{{ customer.id }}"
+
+
+def test_contains_tests_for_an_attribute_without_touching_a_missing_one() -> None:
+    text = "{% if customer.attributes contains 'nickname' %}A{% endif %}"
+    text += "{% if customer.attributes contains 'vip' %}B{% endif %}"
+    assert render(text, CONTEXT) == "A"
