@@ -20,6 +20,7 @@ from store.dead_letters import DeadLetterRepository
 from store.deliveries import DeliveryRepository
 from store.enrollments import EnrollmentRepository
 from store.events import EventRepository
+from store.experiments import ExperimentRepository
 from store.hooks import HookRepository
 from store.journeys import JourneyRepository
 from store.live import LiveFeedRepository
@@ -70,6 +71,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
             name="version_unique",
         ),
+        # The experiment sweep's read: versions with an undecided winner rule.
+        IndexModel([("open_experiments", ASCENDING)], name="open_experiments", sparse=True),
     ],
     CUSTOMERS: [
         # One live customer per identity. Partial so merged records (no identities) don't clash.
@@ -362,6 +365,7 @@ class Store:
         self.db = db
         self.tenants = TenantRepository(db)
         self.journeys = JourneyRepository(db, max_time_ms)
+        self.experiments = ExperimentRepository(db)
         self.customers = CustomerRepository(db, max_time_ms)
         self.events = EventRepository(db)
         self.dead_letters = DeadLetterRepository(db, max_time_ms)

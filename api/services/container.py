@@ -11,6 +11,7 @@ from temporalio.client import Client
 from api.services.api_keys import ApiKeyService
 from api.services.dead_letters import DeadLetterService
 from api.services.enrollments import EnrollmentService
+from api.services.experiments import ExperimentService
 from api.services.journeys import JourneyService
 from api.services.live import LiveService
 from api.services.metrics import MetricsService
@@ -53,6 +54,7 @@ class Services:
     operations: OperationService
     live: LiveService
     metrics: MetricsService
+    experiments: ExperimentService
     api_keys: ApiKeyService
     merges: MergeService
     sweeps: Sweeps
@@ -82,6 +84,7 @@ class Services:
         progress before another process may take it over.
         """
         merges = MergeService(store, temporal, clock)
+        experiments = ExperimentService(store, clock)
         ingest = IngestService(store, temporal, clock, merges=merges)
         operations = OperationService(store, temporal, ingest, clock, lease=operation_lease)
         return cls(
@@ -103,6 +106,7 @@ class Services:
             operations=operations,
             live=LiveService(store, clock),
             metrics=MetricsService(store, clock),
+            experiments=experiments,
             api_keys=ApiKeyService(store.tenants, clock),
             merges=merges,
             sweeps=Sweeps(
@@ -110,6 +114,7 @@ class Services:
                     ("unrouted events", ingest.recover),
                     ("bulk operations", operations.resume_abandoned),
                     ("customer merges", merges.sweep),
+                    ("experiment winners", experiments.decide_due),
                 ]
             ),
             temporal_ui_url=temporal_ui_url,
