@@ -28,7 +28,7 @@ digest equals, in constant time, ANY of the signatures listed after `sha256=` (i
 schemes). So a receiver switches to the new secret whenever it likes within the window. Reject
 timestamps more than a few minutes from your clock to stop replays, and de-duplicate on
 `Idempotency-Key`: a retry re-sends the same body with a fresh timestamp and signature.
-`verify_signature` below does all but the de-duplication.
+`verify_signature` (`domain.webhooks`, re-exported here) does all but the de-duplication.
 
 Answers: 2xx succeed (a JSON `id` in an uncompressed response of at most 64 KiB becomes the
 outcome's `external_id`; reading stops at 64 KiB, and other answers' bodies are not read); 408,
@@ -48,8 +48,6 @@ not set the connector's own headers, credentials, cookies or hop-by-hop headers.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import re
@@ -77,11 +75,13 @@ from pydantic_core import PydanticCustomError
 from connectors.base import ActionOutcome, ActionRequest, ActionSpec, action_spec, parse_params
 from connectors.errors import InvalidActionParamsError, PermanentChannelError, TransientChannelError
 from connectors.netguard import DestinationGuard, DestinationNotAllowedError, GuardedTransport
+from domain.webhooks import sign, verify_signature
 
 CHANNEL = "webhook"
 SIGNATURE_HEADER = "X-Omnijourney-Signature"
 TIMESTAMP_HEADER = "X-Omnijourney-Timestamp"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+__all__ = ["WebhookConnector", "sign", "verify_signature"]
 
 logger = logging.getLogger(__name__)
 
@@ -197,38 +197,6 @@ class FixedSigningSecrets:
     async def signing_secrets(self, tenant_id: str, now: datetime) -> Sequence[SecretStr]:
         """The given secrets, whatever the tenant and time."""
         return self._secrets
-
-
-def sign(secret: SecretStr | str, timestamp: str, body: bytes) -> str:
-    """The signature header value for `body` sent at `timestamp`: `sha256=<hex>`."""
-    key = (secret.get_secret_value() if isinstance(secret, SecretStr) else secret).encode()
-    digest = hmac.new(key, timestamp.encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
-def verify_signature(
-    secret: SecretStr | str,
-    timestamp: str,
-    body: bytes,
-    signature: str,
-    tolerance: float = 300.0,
-    now: float | None = None,
-) -> bool:
-    """Whether any signature the header `signature` lists (`sha256=<hex>,sha256=<hex>`) signs
-    `body` at `timestamp` with `secret`, and the timestamp is within `tolerance` seconds of
-    `now` (default: the current time). For receivers of webhook deliveries."""
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        return False
-    current = time.time() if now is None else now
-    if abs(current - sent_at) > tolerance:
-        return False
-    expected = sign(secret, timestamp, body)
-    listed = [part.strip() for part in signature.split(",")]
-    # Every listed one is compared, so the time taken does not tell which matched.
-    matches = [hmac.compare_digest(expected, candidate) for candidate in listed]
-    return any(matches)
 
 
 def _retry_after(response: httpx.Response, now: float) -> float | None:
