@@ -4,7 +4,8 @@
 It listens on 127.0.0.1 (a free port), accepts every message into `received` (parsed, with its
 envelope), and answers `250 2.0.0 Ok: queued as <id>` the way Postfix does. `answers` scripts the
 next replies to RCPT or DATA (`"451 4.3.0 try again"`), for exercising failures; `logins` holds
-the (username, password) pairs clients authenticated with (any login is accepted).
+the (username, password) pairs clients authenticated with (any login is accepted);
+`log_received` logs each message's subject and recipient.
 
 aiosmtpd comes with the `embedded` extra: this module is imported only where the sink runs.
 """
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import email
 import itertools
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -24,6 +26,7 @@ from typing import Any, Literal
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 Stage = Literal["rcpt", "data"]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class EmailSink:
     received: list[Received] = field(default_factory=list)
     answers: dict[Stage, list[str]] = field(default_factory=lambda: {"rcpt": [], "data": []})
     logins: list[tuple[str, str]] = field(default_factory=list)
+    log_received: bool = False
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _scripted(self, stage: Stage) -> str | None:
@@ -69,6 +73,10 @@ class EmailSink:
         self.received.append(
             Received(str(envelope.mail_from), list(envelope.rcpt_tos), parsed, queue_id)
         )
+        if self.log_received:
+            log.info(
+                "e-mail sink: %r to %s, queued as %s", parsed["Subject"], parsed["To"], queue_id
+            )
         return f"250 2.0.0 Ok: queued as {queue_id}"
 
     def _authenticate(

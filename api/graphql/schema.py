@@ -9,6 +9,8 @@ from api.graphql.apikeys.queries import ApiKeyQueries
 from api.graphql.customers.queries import CustomerQueries
 from api.graphql.deadletters.mutations import DeadLetterMutations
 from api.graphql.deadletters.queries import DeadLetterQueries
+from api.graphql.email.mutations import EmailMutations
+from api.graphql.email.queries import EmailQueries
 from api.graphql.enrollments.mutations import EnrollmentMutations
 from api.graphql.enrollments.queries import EnrollmentQueries
 from api.graphql.errors import MaskUnexpectedErrors
@@ -36,6 +38,7 @@ class Query(
     EnrollmentQueries,
     HookQueries,
     WebhookQueries,
+    EmailQueries,
     OperationQueries,
     MetricsQueries,
     ApiKeyQueries,
@@ -55,6 +58,7 @@ class Mutation(
     EventMutations,
     HookMutations,
     WebhookMutations,
+    EmailMutations,
     OperationMutations,
     ApiKeyMutations,
     DeadLetterMutations,

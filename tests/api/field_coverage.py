@@ -91,6 +91,7 @@ QUERIES: dict[str, Read | Elsewhere] = {
     # Metadata only (no ids, no secret); neither seeded nor probing tenant has rotated, so both
     # answer "not set". tests/api/test_webhook_secrets.py shows a rotation stays in its tenant.
     "webhookSettings": Read(admin_only=True, foreign="same", sees_seed=False),
+    "emailSettings": Read(admin_only=True),
     # Every answer holds the keys' last-used times, which the probe's own calls move.
     "apiKeys": Elsewhere("tests/api/test_api_keys.py"),
     "operation": Read(args={"id": "$operation"}),
@@ -147,6 +148,12 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
         "own_tenant",
     ),
     "rotateWebhookSecret": Write(Permission.MANAGE_CHANNELS, {"overlapHours": 1}, "own_tenant"),
+    "configureEmail": Write(
+        Permission.MANAGE_CHANNELS,
+        {"input": {"host": "smtp.probe.example", "port": 587, "fromAddress": "p@probe.example"}},
+        "own_tenant",
+    ),
+    "clearEmailSettings": Write(Permission.MANAGE_CHANNELS, {}, "own_tenant"),
     "createApiKey": Write(
         Permission.MANAGE_API_KEYS, {"input": {"name": "probe", "role": "VIEWER"}}, "own_tenant"
     ),
