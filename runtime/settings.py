@@ -133,8 +133,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Python log level (DEBUG, INFO, ...).")
     public_base_url: str | None = Field(
         default=None,
-        description="Externally reachable base URL of the API (for links and callback URLs); "
-        "unset: http://API_HOST:API_PORT.",
+        description="Externally reachable base URL of the API (for links and callback URLs, "
+        "and the e-mail unsubscribe links the worker writes); unset: http://API_HOST:API_PORT.",
     )
 
     wecom_simulator: bool = Field(
