@@ -12,10 +12,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from api.services.email_settings import EmailSettingsInput, EmailSettingsService
 from runtime.settings import Settings
 from store.database import Store
+
+if TYPE_CHECKING:  # aiosmtpd is imported only where the sink runs
+    from runtime.email_sink import EmailSink
 
 SINK_HOST = "127.0.0.1"
 DEMO_FROM = "news@demo-brand.example"
@@ -25,7 +29,7 @@ DEMO_FROM = "news@demo-brand.example"
 class SimulatedMailbox:
     """The running sink (its received messages) and where it listens."""
 
-    sink: object
+    sink: EmailSink
     port: int
 
     @property
