@@ -4,6 +4,10 @@ A tenant signs its outgoing webhooks with its current secret. Rotating makes a n
 secret; the one it replaces keeps signing too (a second signature on each delivery) until the
 overlap window ends, so receivers can switch without dropping deliveries. Only the metadata
 (`WebhookSecretInfo`) is ever shown; the secret itself once, when it is made.
+
+`sign` and `verify_signature` are the scheme (`X-Omnijourney-Signature: sha256=<hex>` of
+HMAC-SHA256 over `<timestamp>.<body>`, described in `connectors.webhook`): the webhook connector
+signs with it, and reports sent to us signed the same way (e-mail bounces) are verified with it.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ What the server answers becomes the channel's errors:
 | 2xx to DATA | success; `queued as <id>` in the answer becomes `queue_id` |
 | 4xx (451 local error, 421 closing, 452 storage...) | `TransientChannelError` |
 | 5xx (550 mailbox unavailable, 554, 535 bad login...) | `PermanentChannelError`, `code="smtp_<code>"` |
-| refused connection, timeout, dropped connection | `TransientChannelError` |
+| refused connection, timeout (per command, or the whole attempt), dropped connection | `TransientChannelError` |
 | TLS failure (certificate, handshake), STARTTLS not offered | `PermanentChannelError` |
 | host not allowed | `PermanentChannelError`, `code="destination_not_allowed"` |
 
@@ -117,18 +117,22 @@ async def submit(
         local_hostname=settings.from_address.rpartition("@")[2],
     )
     try:
-        try:
-            await client.connect()
-        except BaseException:
-            sock.close()
-            raise
-        try:
-            refused, answer = await client.send_message(
-                message, sender=settings.from_address, recipients=[recipient]
-            )
-        finally:
-            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-                await client.quit()
+        # One deadline for the whole conversation, so a server that trickles bytes cannot
+        # hold a worker slot (aiosmtplib's own timeout applies per command).
+        async with asyncio.timeout(timeout):
+            try:
+                await client.connect()
+            except BaseException:
+                sock.close()
+                raise
+            try:
+                refused, answer = await client.send_message(
+                    message, sender=settings.from_address, recipients=[recipient]
+                )
+            finally:
+                with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                    await client.quit()
+                client.close()
     except aiosmtplib.SMTPRecipientsRefused as exc:
         first = exc.recipients[0]
         raise _answered(host, first.code, first.message) from exc

@@ -5,9 +5,11 @@ way a deployment allows an internal relay (`EMAIL_ALLOWED_NETWORKS`)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import ssl
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -255,3 +257,45 @@ async def test_a_tenant_without_smtp_settings_fails_permanently_saying_so(store:
     with pytest.raises(PermanentChannelError, match="not configured") as caught:
         await _connector(store).execute(_request())
     assert caught.value.code == "email_not_configured"
+
+
+async def test_a_server_slow_at_every_step_is_cut_off_by_the_attempts_deadline(
+    store: Store,
+) -> None:
+    """Each answer comes within the per-command timeout, the whole exceeds the deadline."""
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async def answer(line: bytes) -> None:
+            await asyncio.sleep(0.3)
+            writer.write(line)
+            await writer.drain()
+
+        try:
+            await answer(b"220 slow.example ESMTP\r\n")
+            while command := await reader.readline():
+                verb = command[:4].upper()
+                if verb == b"DATA":
+                    await answer(b"354 go ahead\r\n")
+                    await reader.readuntil(b"\r\n.\r\n")
+                    await answer(b"250 2.0.0 Ok: queued as SLOW1\r\n")
+                elif verb == b"QUIT":
+                    await answer(b"221 bye\r\n")
+                    break
+                else:
+                    await answer(b"250 ok\r\n")
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(slow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        await _configure(store, port)
+        connector = EmailConnector(store.email, BASE_URL, LOOPBACK_ALLOWED, timeout=0.9)
+        started = time.monotonic()
+        with pytest.raises(TransientChannelError):
+            await connector.execute(_request())
+        assert time.monotonic() - started < 1.5
+    finally:
+        server.close()
+        await server.wait_closed()
