@@ -88,16 +88,21 @@ class EmailSink:
 
     @contextlib.asynccontextmanager
     async def serve(
-        self, *, host: str = "127.0.0.1", tls: Any = None, require_starttls: bool = False
+        self,
+        *,
+        host: str = "127.0.0.1",
+        tls: Any = None,
+        require_starttls: bool = False,
+        implicit_tls: bool = False,
     ) -> AsyncIterator[tuple[str, int]]:
         """Listen on `host` (a free port) until the block ends; `tls` (an `ssl.SSLContext`)
-        offers STARTTLS."""
+        offers STARTTLS, or with `implicit_tls` wraps the connection from the first byte."""
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
             lambda: SMTP(
                 self,
                 hostname="sink.localhost",
-                tls_context=tls,
+                tls_context=None if implicit_tls else tls,
                 require_starttls=require_starttls,
                 authenticator=self._authenticate,
                 auth_require_tls=False,
@@ -105,6 +110,7 @@ class EmailSink:
             ),
             host,
             0,
+            ssl=tls if implicit_tls else None,
         )
         try:
             yield host, int(server.sockets[0].getsockname()[1])

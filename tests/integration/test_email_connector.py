@@ -195,6 +195,19 @@ async def test_starttls_upgrades_before_sending_and_an_untrusted_certificate_is_
     assert len(sink.received) == 1
 
 
+async def test_implicit_tls_speaks_tls_from_the_first_byte(store: Store, tmp_path: Path) -> None:
+    server_tls, client_tls = _self_signed(tmp_path)
+    sink = EmailSink()
+    async with sink.serve(tls=server_tls, implicit_tls=True) as (_, port):
+        await _configure(store, port, security="tls")
+        await _connector(store, tls_context=client_tls).execute(_request())
+        assert len(sink.received) == 1
+        await _configure(store, port, security="none")  # plain text to a TLS port
+        with pytest.raises(TransientChannelError):
+            await _connector(store).execute(_request())
+    assert len(sink.received) == 1
+
+
 @pytest.mark.parametrize("stage", ["rcpt", "data"])
 async def test_a_4xx_answer_is_transient_and_names_the_code(
     store: Store, sink: tuple[EmailSink, int], stage: str
