@@ -1,6 +1,6 @@
 """Deliveries: one record per side effect a journey asks a channel to perform.
 
-The `idempotency_key` (enrollment + node + visit) is unique per tenant, so however often an
+The `idempotency_key` (`delivery_key`: enrollment, run, node, visit) is unique per tenant, so however often an
 activity is retried, a channel action is recorded — and, when it already succeeded, performed —
 once. Status moves `pending → succeeded` or `pending → failed → … → succeeded`; `succeeded` is
 final.
@@ -15,9 +15,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 DeliveryStatus = Literal["pending", "succeeded", "failed"]
 
 
-def delivery_key(enrollment_id: str, node_id: str, visit: int) -> str:
-    """The idempotency key of the `visit`-th run of `node_id` in an enrollment."""
-    return f"{enrollment_id}/{node_id}/{visit}"
+def delivery_key(enrollment_id: str, node_id: str, visit: int, run: str | None = None) -> str:
+    """The idempotency key of the `visit`-th visit of action `node_id` in an enrollment's run:
+    `{enrollment}:{run}:{node}:{visit}` (`{enrollment}:{node}:{visit}` for the first run of an
+    enrollment recorded before runs had ids). The engine names every `RunAction` with it."""
+    run_prefix = "" if run is None else f"{run}:"
+    return f"{enrollment_id}:{run_prefix}{node_id}:{visit}"
 
 
 class Delivery(BaseModel):

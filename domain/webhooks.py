@@ -4,18 +4,11 @@ A tenant signs its outgoing webhooks with its current secret. Rotating makes a n
 secret; the one it replaces keeps signing too (a second signature on each delivery) until the
 overlap window ends, so receivers can switch without dropping deliveries. Only the metadata
 (`WebhookSecretInfo`) is ever shown; the secret itself once, when it is made.
-
-`sign` and `verify_signature` are the scheme (`X-Omnijourney-Signature: sha256=<hex>` of
-HMAC-SHA256 over `<timestamp>.<body>`, described in `connectors.webhook`): the webhook connector
-signs with it, and reports sent to us signed the same way (e-mail bounces) are verified with it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -70,35 +63,3 @@ class TenantSigningSecrets:
         ):
             found.append(self.previous)
         return found
-
-
-def sign(secret: SecretStr | str, timestamp: str, body: bytes) -> str:
-    """The signature header value for `body` sent at `timestamp`: `sha256=<hex>`."""
-    key = (secret.get_secret_value() if isinstance(secret, SecretStr) else secret).encode()
-    digest = hmac.new(key, timestamp.encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
-def verify_signature(
-    secret: SecretStr | str,
-    timestamp: str,
-    body: bytes,
-    signature: str,
-    tolerance: float = 300.0,
-    now: float | None = None,
-) -> bool:
-    """Whether any signature the header `signature` lists (`sha256=<hex>,sha256=<hex>`) signs
-    `body` at `timestamp` with `secret`, and the timestamp is within `tolerance` seconds of
-    `now` (default: the current time). For receivers of webhook deliveries."""
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        return False
-    current = time.time() if now is None else now
-    if abs(current - sent_at) > tolerance:
-        return False
-    expected = sign(secret, timestamp, body)
-    listed = [part.strip() for part in signature.split(",")]
-    # Every listed one is compared, so the time taken does not tell which matched.
-    matches = [hmac.compare_digest(expected, candidate) for candidate in listed]
-    return any(matches)

@@ -24,6 +24,8 @@ from api.graphql.live.subscriptions import LiveSubscriptions
 from api.graphql.metrics.queries import MetricsQueries
 from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
+from api.graphql.sources.mutations import SourceMutations
+from api.graphql.sources.queries import SourceQueries
 from api.graphql.webhooks.mutations import WebhookMutations
 from api.graphql.webhooks.queries import WebhookQueries
 
@@ -39,6 +41,7 @@ class Query(
     HookQueries,
     WebhookQueries,
     EmailQueries,
+    SourceQueries,
     OperationQueries,
     MetricsQueries,
     ApiKeyQueries,
@@ -59,6 +62,7 @@ class Mutation(
     HookMutations,
     WebhookMutations,
     EmailMutations,
+    SourceMutations,
     OperationMutations,
     ApiKeyMutations,
     DeadLetterMutations,

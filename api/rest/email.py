@@ -25,8 +25,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from api.rest.responses import error_response
-from api.rest.wecom import read_capped
+from api.rest.responses import error_response, read_capped
 from api.services.email_inbound import (
     BounceRejectedError,
     EmailInboundService,

@@ -9,8 +9,9 @@ other event. `check` only verifies: the confirmation page a GET shows changes no
 Bounces (`POST /v1/webhooks/email/<tenant_id>/bounces`): the body is signed like the webhooks
 the tenant receives from us, with the same per-tenant secret (`rotateWebhookSecret`):
 `X-Omnijourney-Timestamp: <unix seconds>` and `X-Omnijourney-Signature: sha256=<hex>`, the
-HMAC-SHA256 of `<timestamp>.<raw body>`; within 5 minutes of our clock. The signature is checked
-before the body is read as JSON:
+HMAC-SHA256 of `<timestamp>.<raw body>`; within 5 minutes of our clock (the order webhook's
+scheme, `domain.sources.signatures.order_verified`, keyed with the webhook secret, current and
+overlapping ones). The signature is checked before the body is read as JSON:
 
     {"id": "<the reporter's id, de-duplicates>", "recipient": "<address>",
      "kind": "hard" | "soft" | "complaint", "message_id": "<Message-ID>" (optional),
@@ -41,12 +42,10 @@ from domain.email import (
     verify_unsubscribe_token,
 )
 from domain.errors import DomainError, InvalidInputError
-from domain.webhooks import verify_signature
+from domain.sources import signatures
 from ingestion.results import IngestResult
 from ingestion.service import IngestService
 from store.database import Store
-
-SIGNATURE_TOLERANCE = 300.0
 
 
 class UnsubscribeRejectedError(DomainError):
@@ -131,13 +130,9 @@ class EmailInboundService:
         if await self._store.webhook_secrets.info(tenant_id) is None:
             raise BounceRejectedError("the signature does not verify")
         secrets = (await self._store.webhook_secrets.signing_secrets(tenant_id, now)).valid_at(now)
-        verified = [
-            verify_signature(
-                secret, timestamp, body, signature, SIGNATURE_TOLERANCE, now.timestamp()
-            )
-            for secret in secrets
-        ]
-        if not any(verified):
+        keys = [secret.get_secret_value() for secret in secrets]
+        # The order webhook's scheme (`domain.sources.signatures`), keyed with the webhook secret.
+        if not signatures.order_verified(keys, timestamp, body, signature, now.timestamp()):
             raise BounceRejectedError("the signature does not verify")
         try:
             report = BounceReport.model_validate(json.loads(body))

@@ -1,202 +1,39 @@
-"""The `webhook` channel: POST a signed JSON document to a URL the journey names.
-
-Action `post` (params: `url`, `payload`, `headers`, `timeout_seconds`) sends one request:
-
-    POST <url>
-    Content-Type: application/json
-    Accept-Encoding: identity                   -- compressed answers are not decoded
-    Idempotency-Key: <key>                      -- the same for every retry of one node visit;
-                                                   percent-encoded (UTF-8) if it has spaces,
-                                                   `%` or non-ASCII characters
-    X-Omnijourney-Timestamp: <unix seconds>
-    X-Omnijourney-Signature: sha256=<hex>
-
-    {"idempotency_key": ..., "tenant_id": ..., "enrollment_id": ..., "node_id": ...,
-     "customer": {"customer_id": ..., "identities": {...}, "attributes": {...}},
-     "trigger": {"id": ..., "type": ..., "properties": {...}} | null,  # the last matched event
-     "payload": <the node's payload>}
-
-Signing: each tenant has its own secret (`SigningSecrets`, asked at send time). The signature
-header lists one `sha256=<hex>` per secret that signs, comma-separated, the current secret's
-first: `sha256=<new>,sha256=<old>` while a rotation's overlap window lasts (the replaced secret
-keeps signing until it ends), only `sha256=<new>` after it.
-
-Verifying a delivery (receivers): take the raw request body bytes exactly as received, compute
-HMAC-SHA256 with your copy of the tenant's secret over `<timestamp>.<body>` (the timestamp
-header's ASCII, one dot, then the body bytes), and accept the delivery when its lowercase hex
-digest equals, in constant time, ANY of the signatures listed after `sha256=` (ignore other
-schemes). So a receiver switches to the new secret whenever it likes within the window. Reject
-timestamps more than a few minutes from your clock to stop replays, and de-duplicate on
-`Idempotency-Key`: a retry re-sends the same body with a fresh timestamp and signature.
-`verify_signature` (`domain.webhooks`, re-exported here) does all but the de-duplication.
-
-Answers: 2xx succeed (a JSON `id` in an uncompressed response of at most 64 KiB becomes the
-outcome's `external_id`; reading stops at 64 KiB, and other answers' bodies are not read); 408,
-429 and 5xx are transient (429 and 503 honour `Retry-After`); redirects are not followed (the
-signed body goes only where the journey says) and, like other 4xx, are permanent; network errors
-and timeouts are transient.
-`timeout_seconds` bounds the whole attempt (resolving, connecting, sending, reading), not each
-step, so a receiver that trickles bytes cannot hold a worker slot.
-
-Destinations (`connectors.netguard`): the URL must reach a public address, or one the
-deployment's allow-list names; journey validation refuses a literal address or a single-label
-host, and every connection is checked again on the addresses the host resolves to. A refusal is
-permanent (`code="destination_not_allowed"`) and its message names the host only. Journeys may
-not set the connector's own headers, credentials, cookies or hop-by-hop headers.
-"""
+"""The `webhook` connector: one signed POST per action, its answer mapped to an outcome."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, ClassVar, Protocol
 from urllib.parse import quote
 
 import httpx
 import pydantic_core
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    HttpUrl,
-    SecretStr,
-    ValidationError,
-    field_validator,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import ValidationError
 
 from connectors.base import ActionOutcome, ActionRequest, ActionSpec, action_spec, parse_params
 from connectors.errors import InvalidActionParamsError, PermanentChannelError, TransientChannelError
 from connectors.netguard import DestinationGuard, DestinationNotAllowedError, GuardedTransport
-from domain.webhooks import sign, verify_signature
+from connectors.webhook.params import bound_params
+from connectors.webhook.signing import (
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SigningSecrets,
+    sign,
+)
 
 CHANNEL = "webhook"
-SIGNATURE_HEADER = "X-Omnijourney-Signature"
-TIMESTAMP_HEADER = "X-Omnijourney-Timestamp"
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-__all__ = ["WebhookConnector", "sign", "verify_signature"]
 
 logger = logging.getLogger(__name__)
 
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_HEADER_VALUE = re.compile(r"^[\t\x20-\x7e]*$")
-# Headers the connector sets itself, credentials and cookies (receivers authenticate deliveries
-# by the signature, never by a journey's header), and hop-by-hop or framing headers that would
-# let a journey confuse the transport or a proxy in front of the receiver.
-_RESERVED_HEADERS = frozenset(
-    {
-        "authorization",
-        "cookie",
-        "set-cookie",
-        "content-type",
-        "content-length",
-        "content-encoding",
-        "accept-encoding",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "te",
-        "trailer",
-        "upgrade",
-        "expect",
-        "http2-settings",
-        "host",
-        IDEMPOTENCY_HEADER.lower(),
-    }
-)
-_RESERVED_PREFIXES = ("x-omnijourney-", "proxy-")
 _MAX_RESPONSE_BYTES = 64 * 1024
 _HEADER_SAFE = "".join(chr(code) for code in range(0x21, 0x7F) if chr(code) != "%")
-
-
-class PostParams(BaseModel):
-    """Params of `webhook.post`.
-
-    Each `WebhookConnector` validates with a subclass bound to its `DestinationGuard`, so journey
-    validation (which uses the connector's catalog) applies the deployment's allow-list.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    guard: ClassVar[DestinationGuard] = DestinationGuard()
-
-    url: HttpUrl = Field(
-        description="http or https URL receiving the signed POST; it must reach a public address "
-        "(or one the deployment allows), not a single-label host."
-    )
-    payload: dict[str, Any] = Field(default_factory=dict)
-    headers: dict[str, str] = Field(
-        default_factory=dict,
-        max_length=20,
-        description="Extra request headers; may not replace the connector's own, Authorization, "
-        "cookies or hop-by-hop headers.",
-    )
-    timeout_seconds: float = Field(
-        default=10.0, gt=0, le=60, description="Deadline of one attempt, connect to last byte."
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _allowed_destination(cls, url: HttpUrl) -> HttpUrl:
-        if url.username or url.password:
-            # httpx would turn them into an Authorization header, which journeys may not set.
-            raise ValueError("the URL must not carry credentials (user:password@)")
-        reason = cls.guard.literal_refusal(url.host or "")
-        if reason is not None:
-            raise PydanticCustomError(
-                "destination_not_allowed",
-                "destination not allowed: {host} is {reason}; webhooks go to public addresses "
-                "or to ones the deployment allows",
-                {"host": url.host or "", "reason": reason},
-            )
-        return url
-
-    @field_validator("headers")
-    @classmethod
-    def _no_reserved_or_malformed_headers(cls, headers: dict[str, str]) -> dict[str, str]:
-        for name, value in headers.items():
-            lowered = name.lower()
-            if not _TOKEN.match(name):
-                raise ValueError(f"{name!r} is not a valid header name")
-            if lowered in _RESERVED_HEADERS or lowered.startswith(_RESERVED_PREFIXES):
-                raise PydanticCustomError(
-                    "reserved_header",
-                    "header {name} is reserved (set by the connector, a credential, a cookie or "
-                    "hop-by-hop) and cannot be given",
-                    {"name": repr(name)},
-                )
-            if len(value) > 1024 or not _HEADER_VALUE.match(value):
-                raise ValueError(
-                    f"header {name!r} must be printable ASCII of at most 1024 characters"
-                )
-        return headers
-
-
-class SigningSecrets(Protocol):
-    """Where the connector gets a tenant's signing secrets at send time (a port)."""
-
-    async def signing_secrets(self, tenant_id: str, now: datetime) -> Sequence[SecretStr]:
-        """The secrets that sign `tenant_id`'s delivery sent at `now`, current first; at
-        least one."""
-        ...
-
-
-class FixedSigningSecrets:
-    """The same secrets for every tenant (tools and tests)."""
-
-    def __init__(self, *secrets: SecretStr) -> None:
-        self._secrets = list(secrets)
-
-    async def signing_secrets(self, tenant_id: str, now: datetime) -> Sequence[SecretStr]:
-        """The given secrets, whatever the tenant and time."""
-        return self._secrets
 
 
 def _retry_after(response: httpx.Response, now: float) -> float | None:
@@ -249,12 +86,6 @@ def _refused_destination(exc: InvalidActionParamsError) -> str | None:
     return None
 
 
-def _bound_params(guard: DestinationGuard) -> type[PostParams]:
-    """`PostParams` checking destinations against `guard` (same name, fields and schema)."""
-    namespace = {"__module__": __name__, "__qualname__": PostParams.__qualname__, "guard": guard}
-    return type(PostParams.__name__, (PostParams,), namespace)
-
-
 class WebhookConnector:
     """The `webhook` channel. It owns its HTTP client, whose connections go through `guard`
     (default: public addresses only); close it with `aclose` or `async with`."""
@@ -268,7 +99,7 @@ class WebhookConnector:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.guard = guard or DestinationGuard()
-        self._params = _bound_params(self.guard)
+        self._params = bound_params(self.guard)
         self.actions: Mapping[str, ActionSpec] = {
             "post": ActionSpec(
                 "post", self._params, "POST a signed JSON document about the customer to a URL."
