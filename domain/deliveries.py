@@ -3,16 +3,30 @@
 The `idempotency_key` (`delivery_key`: enrollment, run, node, visit) is unique per tenant, so however often an
 activity is retried, a channel action is recorded — and, when it already succeeded, performed —
 once. Status moves `pending → succeeded` or `pending → failed → … → succeeded`; `succeeded` is
-final.
+final. `skipped` means the channel was never called, on purpose: the customer opted out of the
+channel (`error` says so, starting with `SKIPPED_OPTED_OUT`).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-DeliveryStatus = Literal["pending", "succeeded", "failed"]
+DeliveryStatus = Literal["pending", "succeeded", "failed", "skipped"]
+
+SKIPPED_OPTED_OUT = "consent_opted_out"
+"""The error code of a send skipped because the customer opted out of its channel."""
+
+
+def opted_out_reason(channel: str, source: str, at: datetime | None) -> str:
+    """The recorded reason of a send skipped for an opt-out of `channel`."""
+    when = f" at {at.isoformat()}" if at is not None else ""
+    return (
+        f"{SKIPPED_OPTED_OUT}: the customer opted out of {channel} (source {source}{when}); "
+        "nothing was sent"
+    )
 
 
 def delivery_key(enrollment_id: str, node_id: str, visit: int, run: str | None = None) -> str:

@@ -6,6 +6,7 @@ import strawberry
 
 from api.graphql.apikeys.mutations import ApiKeyMutations
 from api.graphql.apikeys.queries import ApiKeyQueries
+from api.graphql.customers.mutations import CustomerMutations
 from api.graphql.customers.queries import CustomerQueries
 from api.graphql.deadletters.mutations import DeadLetterMutations
 from api.graphql.deadletters.queries import DeadLetterQueries
@@ -58,6 +59,7 @@ class Query(
 class Mutation(
     JourneyMutations,
     EnrollmentMutations,
+    CustomerMutations,
     EventMutations,
     HookMutations,
     WebhookMutations,

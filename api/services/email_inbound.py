@@ -120,7 +120,9 @@ class EmailInboundService:
 
     async def _opt_out(self, tenant_id: str, customer_id: str, now: datetime) -> None:
         # The one place an unsubscribe changes consent.
-        await self._store.customers.set_consent(tenant_id, customer_id, EMAIL_CHANNEL, False, now)
+        await self._store.customers.set_consent(
+            tenant_id, customer_id, EMAIL_CHANNEL, False, now, source="email_unsubscribe"
+        )
 
     async def receive_bounce(
         self, tenant_id: str, timestamp: str, signature: str, body: bytes

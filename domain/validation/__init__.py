@@ -2,8 +2,9 @@
 
 `validate_journey` checks a parsed `JourneyDefinition` against the rules of `domain.journey`
 (entry, edges and their labels, reachability, loops, durations, settings) and against the
-connector catalog (channel, action, params). `parse_and_validate` does the same for a raw
-document, turning pydantic's field errors into problems instead of raising.
+connector catalog (channel, action, params, and the templates in params:
+`domain.template_checks`). `parse_and_validate` does the same for a raw document, turning
+pydantic's field errors into problems instead of raising.
 
 Problems are data, never exceptions: a designer fixing a journey sees all of them together,
 sorted by the node they concern (in definition order; journey-wide problems first).

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from domain import template_checks
 from domain.journey import (
     ActionNode,
     BranchNode,
@@ -174,6 +175,9 @@ def _check_action(report: Report, catalog: ActionCatalog, node: ActionNode) -> N
             "action",
         )
         return
+    label = f"action '{node.id}' ({node.channel}.{node.action})"
+    for problem in template_checks.check_params(label, model, node.params):
+        report(problem.code, node.id, problem.message, problem.path)
     try:
         model.model_validate(node.params)
     except ValidationError as exc:

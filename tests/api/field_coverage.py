@@ -130,6 +130,10 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
     "pauseJourneyEnrollments": Write(MANAGE),
     "resumeJourneyEnrollments": Write(MANAGE),
     "cancelJourneyEnrollments": Write(MANAGE, {"reason": "taken over"}),
+    "setCustomerConsent": Write(
+        Permission.MANAGE_CUSTOMERS,
+        {"input": {"customerId": "$customer", "channel": "sms", "status": "OPTED_OUT"}},
+    ),
     "ingestEvents": Write(INGEST, {"events": [EVENT]}, "own_tenant"),
     "sendTestEvent": Write(INGEST, {"type": "order.paid"}),
     "retryDeadLetter": Write(INGEST, {"eventId": "$deadLetter"}),

@@ -55,9 +55,9 @@ def _journey() -> dict[str, Any]:
                 "channel": "email",
                 "action": "send",
                 "params": {
-                    "subject": "Welcome, {{first_name}}",
-                    "text": "Hello {{first_name}}, thanks for signing up.",
-                    "html": "<p>Hello {{first_name}}</p>",
+                    "subject": "Welcome, {{ event.properties.first_name }}",
+                    "text": "Hello {{ event.properties.first_name }}, thanks for signing up.",
+                    "html": "<p>Hello {{ event.properties.first_name }}</p>",
                 },
                 "respect_quiet_hours": False,
             },
@@ -119,7 +119,12 @@ async def _start(
         api,
         tenant,
         [
-            event(f"signup-{address}", "signup.completed", {"email": address}),
+            event(
+                f"signup-{address}",
+                "signup.completed",
+                {"email": address},
+                {"first_name": address.split("@")[0].title()},
+            ),
         ],
     )
     [route] = body["results"][0]["enrollments"]
@@ -146,7 +151,7 @@ async def test_a_journey_mails_the_customer_and_the_list_unsubscribe_link_opts_t
     [received] = server.received
     message = received.message
     assert received.rcpt_tos == ["lin@shop.example"]
-    assert message["Subject"] == "Welcome,"  # no first_name on the profile: it renders empty
+    assert message["Subject"] == "Welcome, Lin"  # rendered from the triggering event
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     [delivery] = done["deliveries"]["nodes"]
     assert (delivery["channel"], delivery["action"], delivery["status"]) == (
@@ -164,7 +169,9 @@ async def test_a_journey_mails_the_customer_and_the_list_unsubscribe_link_opts_t
     response = await email_api.post(link, content=b"List-Unsubscribe=One-Click")
     assert response.status_code == 200, response.text
     customer = await store.customers.get(tenant.tenant_id, customer_id)
-    assert customer.consent == {"email": False}
+    refusal = customer.opted_out("email")
+    assert refusal is not None and refusal.source == "email_unsubscribe"
+    assert set(customer.consent) == {"email"}
 
     async def unsubscribed() -> list[Any]:
         page = await store.events.list_for_customer(

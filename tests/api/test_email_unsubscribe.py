@@ -71,7 +71,9 @@ async def test_a_one_click_post_opts_the_customer_out_and_records_the_event(
     assert response.status_code == 200, response.text
     assert response.headers["Cache-Control"] == "no-store"
     customer = await store.customers.get(tenant.tenant_id, customer_id)
-    assert customer.consent == {"email": False}
+    refusal = customer.opted_out("email")
+    assert refusal is not None and refusal.source == "email_unsubscribe"
+    assert set(customer.consent) == {"email"}
 
     async def recorded() -> list[str]:
         return await _unsubscribed_events(store, tenant.tenant_id, customer_id)

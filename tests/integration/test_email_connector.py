@@ -44,7 +44,11 @@ def _request(
         enrollment_id="t1:j1:c1",
         node_id="mail",
         action="send",
-        params={"subject": "Hi {{first_name}}", "text": "Dear {{first_name}}, hello.", **params},
+        params={
+            "subject": "Hi {{ customer.attributes.first_name }}",
+            "text": "Dear {{ customer.attributes.first_name }}, hello.",
+            **params,
+        },
         idempotency_key=key,
         customer=CustomerContact(
             customer_id="c1",
@@ -92,7 +96,9 @@ async def test_the_server_receives_the_rendered_message_with_its_headers(
 ) -> None:
     server, port = sink
     await _configure(store, port, unsubscribe_mailto="unsubscribe@brand.example")
-    outcome = await _connector(store).execute(_request(html="<p>Dear {{first_name}}</p>"))
+    outcome = await _connector(store).execute(
+        _request(html="<p>Dear {{ customer.attributes.first_name }}</p>")
+    )
 
     [received] = server.received
     assert (received.mail_from, received.rcpt_tos) == ("news@brand.example", ["lin@shop.example"])

@@ -146,6 +146,8 @@ class Seed:
             await self.store.deliveries.mark_succeeded(self.tenant, key, at)
         elif status == "failed":
             await self.store.deliveries.mark_failed(self.tenant, key, at, error="boom")
+        elif status == "skipped":
+            await self.store.deliveries.mark_skipped(self.tenant, key, at, reason="opted out")
 
 
 async def seed_audience(store: Store, tenant: str) -> list[str]:

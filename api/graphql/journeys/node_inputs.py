@@ -150,7 +150,12 @@ class ActionNodeInput:
     params: JSON | None = strawberry.field(
         default=None,
         description="The action's parameters (a JSON object; none: `{}`); must satisfy its "
-        "`paramsSchema`.",
+        "`paramsSchema`. Fields marked `x-template` there are Liquid templates rendered per "
+        "customer: `{{ customer.attributes.<name> }}`, `{{ customer.identities.<kind> }}`, "
+        "`{{ customer.id }}`, `{{ event.type }}`, `{{ event.properties.<name> }}`, filters "
+        "(`| default: '朋友'`, `| upcase`...), `{% if %}`, `{% for %}`. A missing variable is an "
+        "error for that customer (the action fails), so give a `default`; validation names "
+        "syntax errors and unknown variables and filters.",
     )
     respect_quiet_hours: bool = strawberry.field(
         default=True,

@@ -322,7 +322,8 @@ class ChannelAction:
     action: str = strawberry.field(description="The action, an action node's `action`.")
     description: str = strawberry.field(description="What the action does.")
     params_schema: JSON = strawberry.field(
-        description="The JSON schema an action node's `params` must satisfy."
+        description="The JSON schema an action node's `params` must satisfy; fields with "
+        "`x-template: liquid` hold Liquid templates over `customer` and `event`."
     )
 
     @classmethod
