@@ -181,6 +181,22 @@ async def test_a_journey_mails_the_customer_and_the_list_unsubscribe_link_opts_t
 
     assert len(await eventually(unsubscribed)) == 1
 
+    # The next e-mail journey skips the customer's e-mail: nothing reaches the server.
+    second = _journey()
+    second["nodes"][0]["trigger"]["event_type"] = "order.paid"
+    await published_journey(email_api, tenant, second, name="Order mail")
+    body = await post_events(
+        email_api,
+        tenant,
+        [event("order-lin", "order.paid", {"email": "lin@shop.example"}, {"first_name": "Lin"})],
+    )
+    [route] = body["results"][0]["enrollments"]
+    after = await _ended(email_api, tenant, route["enrollment_id"])
+    assert after["exitReason"] == "undeliverable"
+    [skipped] = after["deliveries"]["nodes"]
+    assert skipped["status"] == "skipped"
+    assert len(server.received) == 1
+
 
 async def test_a_451_is_retried_until_the_server_accepts(
     email_api: httpx.AsyncClient, tenant: TenantKeys, sink: tuple[EmailSink, int]
