@@ -42,6 +42,7 @@ from runtime.secrets import SecretsNotConfiguredError
 from runtime.seed import seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings
+from runtime.simulated_email import SimulatedMailbox, simulated_email, with_sink_allowed
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
 from store.secretbox import SecretError
 
@@ -63,6 +64,7 @@ def _banner(
     tenant_id: str,
     corp: SimulatedCorp | None,
     demo: bool,
+    mailbox: SimulatedMailbox | None = None,
 ) -> str:
     base = settings.base_url
     mongo = (
@@ -82,6 +84,8 @@ def _banner(
         wecom = [
             "  WeCom        not simulated (WECOM_SIMULATOR=false): connect with configureWeCom"
         ]
+    if mailbox is not None:
+        wecom.append(f"  E-mail       local SMTP sink at {mailbox.url} (messages logged)")
     if demo:
         hint = "  The demo is starting: customers scan, join, get tasks and buy below."
     else:
@@ -107,6 +111,8 @@ def _banner(
 
 
 async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | None) -> None:
+    if settings.email_sink:
+        settings = with_sink_allowed(settings)
     async with (
         open_resources(settings, stack.mongodb_uri, stack.temporal_address) as resources,
         contextlib.AsyncExitStack() as scope,
@@ -123,10 +129,17 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
                     seed.tenant_id,
                 )
             )
+        mailbox: SimulatedMailbox | None = None
+        if settings.email_sink:
+            mailbox = await scope.enter_async_context(
+                simulated_email(resources.store, seed.tenant_id)
+            )
         playing: list[asyncio.Task[None]] = []
 
         async def ready() -> None:
-            banner = _banner(settings, stack, seed.api_key, seed.tenant_id, corp, demo is not None)
+            banner = _banner(
+                settings, stack, seed.api_key, seed.tenant_id, corp, demo is not None, mailbox
+            )
             print(banner, flush=True)
             if demo is not None and corp is not None:
                 playing.append(

@@ -14,6 +14,7 @@ from pymongo import AsyncMongoClient
 from temporalio.client import Client
 
 from connectors import DestinationGuard, WebhookConnector, default_registry
+from connectors.email import EmailConnector
 from connectors.registry import ConnectorRegistry
 from connectors.wecom import WeComClient, WeComConnector
 from runtime.secrets import secret_box
@@ -49,7 +50,9 @@ class Resources:
     """One MongoDB client, one Temporal client, one HTTP client, and what is built on them.
 
     `wecom` is both the `wecom` channel of the registry and the API's code provisioner;
-    `wecom_client` (its client) is shared with the mass-message result poller.
+    `wecom_client` (its client) is shared with the mass-message result poller. `email` is the
+    `email` channel; its guard (EMAIL_ALLOWED_NETWORKS) also decides the SMTP hosts admins may
+    configure.
     """
 
     settings: Settings
@@ -60,6 +63,7 @@ class Resources:
     registry: ConnectorRegistry
     wecom_client: WeComClient
     wecom: WeComConnector
+    email: EmailConnector
 
 
 @contextlib.asynccontextmanager
@@ -97,6 +101,10 @@ async def open_resources(
             wecom_client = WeComClient(http, store.wecom_credentials)
             wecom = WeComConnector(wecom_client, store.wecom_allowances, store.wecom_transfers)
             registry.register(wecom)
+            email = EmailConnector(
+                store.email, settings.base_url, DestinationGuard(settings.email_allowed_networks)
+            )
+            registry.register(email)
             yield Resources(
                 settings=settings,
                 mongo=mongo,
@@ -106,6 +114,7 @@ async def open_resources(
                 registry=registry,
                 wecom_client=wecom_client,
                 wecom=wecom,
+                email=email,
             )
     finally:
         await mongo.close()

@@ -18,6 +18,7 @@ from store.channel_settings import ChannelSettingsRepository
 from store.customers import CustomerRepository
 from store.dead_letters import DeadLetterRepository
 from store.deliveries import DeliveryRepository
+from store.email import EmailRecords
 from store.enrollments import EnrollmentRepository
 from store.events import EventRepository
 from store.experiments import ExperimentRepository
@@ -376,6 +377,7 @@ class Store:
         self.live = LiveFeedRepository(db)
         self.wecom_credentials = WeComCredentialsRepository(db, secrets)
         self.channel_settings = ChannelSettingsRepository(db, secrets)
+        self.email = EmailRecords(self.channel_settings)
         self.wecom_allowances = AllowanceLedger(db)
         self.wecom_transfers = TransferLedger(db)
         self.hooks = HookRepository(db)

@@ -10,6 +10,8 @@ from temporalio.client import Client
 
 from api.services.api_keys import ApiKeyService
 from api.services.dead_letters import DeadLetterService
+from api.services.email_inbound import EmailInboundService
+from api.services.email_settings import EmailSettingsService, HostPolicy
 from api.services.enrollments import EnrollmentService
 from api.services.experiments import ExperimentService
 from api.services.journeys import JourneyService
@@ -51,6 +53,8 @@ class Services:
     sources: SourceService
     source_settings: SourceSettingsService
     webhooks: WebhookSecretService
+    email_settings: EmailSettingsService
+    email_inbound: EmailInboundService
     operations: OperationService
     live: LiveService
     metrics: MetricsService
@@ -75,11 +79,13 @@ class Services:
         wecom_groups: GroupDirectory | None = None,
         temporal_ui_url: str | None = None,
         wecom_base_urls: Collection[str] = (),
+        email_hosts: HostPolicy | None = None,
         operation_lease: timedelta = timedelta(seconds=60),
     ) -> Services:
         """Wire the services over the given resources (WeCom parts only when given).
 
         `wecom_base_urls`: API roots admins may connect WeCom to besides WeCom's own.
+        `email_hosts`: which SMTP hosts admins may configure (the e-mail channel's guard).
         `operation_lease`: how long a bulk operation stays with the process running it without
         progress before another process may take it over.
         """
@@ -103,6 +109,8 @@ class Services:
             sources=SourceService(store, ingest, clock),
             source_settings=SourceSettingsService(store, clock),
             webhooks=WebhookSecretService(store, clock),
+            email_settings=EmailSettingsService(store, email_hosts, clock),
+            email_inbound=EmailInboundService(store, ingest, clock),
             operations=operations,
             live=LiveService(store, clock),
             metrics=MetricsService(store, clock),
