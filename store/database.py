@@ -40,6 +40,7 @@ from store.mongo import (
     JOURNEY_VERSIONS,
     JOURNEYS,
     OPERATIONS,
+    TOUCH_COUNTERS,
     TRANSITIONS,
     WEBHOOK_SECRETS,
     WECOM_ALLOWANCES,
@@ -51,6 +52,7 @@ from store.operations import OperationRepository
 from store.secretbox import SecretBox, SecretError
 from store.tenants import TenantRepository
 from store.timeline import TimelineRepository
+from store.touch_counters import TouchCounters
 from store.webhook_secrets import WebhookSecretRepository
 from store.wecom_ledgers import AllowanceLedger, TransferLedger
 
@@ -287,6 +289,19 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("tenant_id", ASCENDING)], unique=True, name="tenant_unique"),
         IndexModel([("callback_id", ASCENDING)], unique=True, name="callback_id_unique"),
     ],
+    TOUCH_COUNTERS: [
+        IndexModel(
+            [
+                ("tenant_id", ASCENDING),
+                ("customer_id", ASCENDING),
+                ("cap", ASCENDING),
+                ("period", ASCENDING),
+            ],
+            unique=True,
+            name="counter_unique",
+        ),
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires"),
+    ],
     CHANNEL_SETTINGS: [
         IndexModel(
             [("tenant_id", ASCENDING), ("kind", ASCENDING)], unique=True, name="tenant_kind"
@@ -367,6 +382,7 @@ class Store:
         self.tenants = TenantRepository(db)
         self.journeys = JourneyRepository(db, max_time_ms)
         self.experiments = ExperimentRepository(db)
+        self.touch_counters = TouchCounters(db)
         self.customers = CustomerRepository(db, max_time_ms)
         self.events = EventRepository(db)
         self.dead_letters = DeadLetterRepository(db, max_time_ms)

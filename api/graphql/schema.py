@@ -22,6 +22,8 @@ from api.graphql.journeys.mutations import JourneyMutations
 from api.graphql.journeys.queries import JourneyQueries
 from api.graphql.limits import LIMITS
 from api.graphql.live.subscriptions import LiveSubscriptions
+from api.graphql.messaging.mutations import MessagingMutations
+from api.graphql.messaging.queries import MessagingQueries
 from api.graphql.metrics.queries import MetricsQueries
 from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
@@ -41,6 +43,7 @@ class Query(
     EnrollmentQueries,
     HookQueries,
     WebhookQueries,
+    MessagingQueries,
     EmailQueries,
     SourceQueries,
     OperationQueries,
@@ -63,6 +66,7 @@ class Mutation(
     EventMutations,
     HookMutations,
     WebhookMutations,
+    MessagingMutations,
     EmailMutations,
     SourceMutations,
     OperationMutations,

@@ -16,6 +16,7 @@ from api.services.enrollments import EnrollmentService
 from api.services.experiments import ExperimentService
 from api.services.journeys import JourneyService
 from api.services.live import LiveService
+from api.services.messaging import MessagingPolicyService
 from api.services.metrics import MetricsService
 from api.services.operations import OperationService
 from api.services.ports import (
@@ -59,6 +60,7 @@ class Services:
     live: LiveService
     metrics: MetricsService
     experiments: ExperimentService
+    messaging: MessagingPolicyService
     api_keys: ApiKeyService
     merges: MergeService
     sweeps: Sweeps
@@ -115,6 +117,7 @@ class Services:
             live=LiveService(store, clock),
             metrics=MetricsService(store, clock),
             experiments=experiments,
+            messaging=MessagingPolicyService(store, clock),
             api_keys=ApiKeyService(store.tenants, clock),
             merges=merges,
             sweeps=Sweeps(

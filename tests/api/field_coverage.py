@@ -91,6 +91,8 @@ QUERIES: dict[str, Read | Elsewhere] = {
     # Metadata only (no ids, no secret); neither seeded nor probing tenant has rotated, so both
     # answer "not set". tests/api/test_webhook_secrets.py shows a rotation stays in its tenant.
     "webhookSettings": Read(admin_only=True, foreign="same", sees_seed=False),
+    # The seeded tenant sets no policy: every tenant reads the empty one.
+    "messagingPolicy": Read(foreign="same", sees_seed=False),
     "emailSettings": Read(admin_only=True),
     # The seeded tenant connects no source; tests/api/test_source_settings.py shows another
     # tenant never sees one that is connected.
@@ -155,6 +157,11 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
         "own_tenant",
     ),
     "rotateWebhookSecret": Write(Permission.MANAGE_CHANNELS, {"overlapHours": 1}, "own_tenant"),
+    "setMessagingPolicy": Write(
+        Permission.MANAGE_CHANNELS,
+        {"input": {"caps": [{"id": "daily", "limit": 2, "period": "DAY"}]}},
+        "own_tenant",
+    ),
     "configureEmail": Write(
         Permission.MANAGE_CHANNELS,
         {"input": {"host": "smtp.probe.example", "port": 587, "fromAddress": "p@probe.example"}},
