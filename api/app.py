@@ -8,6 +8,7 @@ of wiring.
 |-------------------|------|
 | `POST /v1/events` | ingest a batch of events (`api.rest.events`) |
 | `GET/POST /v1/callbacks/wecom/{callback_id}` | WeCom URL verification and callbacks (`api.rest.wecom`) |
+| `GET/POST /v1/callbacks/{oa,miniprogram}/{callback_id}` | WeChat message push (`api.rest.wechat`) |
 | `/graphql`        | the GraphQL API and GraphiQL (`api.graphql`) |
 | `GET /livez`      | liveness: the process answers (no dependency checked) |
 | `GET /readyz`     | readiness: MongoDB and Temporal reachable (`/healthz`: the same) |
@@ -27,6 +28,7 @@ from api.graphql.http import GraphQLEndpoint
 from api.rate_limit import AbuseLimits
 from api.rest.events import EventsEndpoint, IngestLimits
 from api.rest.health import HealthEndpoint, live
+from api.rest.wechat import WeChatCallbackEndpoint
 from api.rest.wecom import WeComCallbackEndpoint
 from api.services.container import Services
 from api.services.ports import (
@@ -35,9 +37,11 @@ from api.services.ports import (
     Clock,
     CodeProvisioner,
     GroupDirectory,
+    WeChatPushCodec,
     utc_now,
 )
 from api.unavailable import EXCEPTION_HANDLERS
+from domain.wechat import APP_KINDS
 from store.database import Store
 
 
@@ -57,6 +61,8 @@ def create_app(
     temporal_ui_url: str | None = None,
     wecom_base_urls: Collection[str] = (),
     abuse: AbuseLimits | None = None,
+    wechat_codec: WeChatPushCodec | None = None,
+    wechat_base_urls: Collection[str] = (),
 ) -> Starlette:
     """The API over the given resources. `channels` is the connector registry (its catalog).
 
@@ -68,6 +74,8 @@ def create_app(
     `wecom_base_urls`: API roots `configureWeCom` accepts besides WeCom's own (a simulator's).
     `abuse`: per-key rate limit, subscriptions per websocket, key re-check interval
     (`api.rate_limit.AbuseLimits`; default: its defaults, which set no rate limit).
+    `wechat_codec` opens WeChat message pushes (without it their URLs answer 503);
+    `wechat_base_urls`: API roots `configureWeChatApp` accepts besides WeChat's own.
     """
     services = Services.build(
         store,
@@ -79,6 +87,8 @@ def create_app(
         wecom_groups=wecom_groups,
         temporal_ui_url=temporal_ui_url,
         wecom_base_urls=wecom_base_urls,
+        wechat_codec=wechat_codec,
+        wechat_base_urls=wechat_base_urls,
     )
     abuse = abuse or AbuseLimits()
     limiter = abuse.limiter()  # one bucket per key across /graphql and /v1/events
@@ -94,6 +104,14 @@ def create_app(
             "/v1/callbacks/wecom/{callback_id}",
             WeComCallbackEndpoint(services.wecom_callbacks).handle,
             methods=["GET", "POST"],
+        ),
+        *(
+            Route(
+                f"/v1/callbacks/{kind}/{{callback_id}}",
+                WeChatCallbackEndpoint(services.wechat_callbacks, kind).handle,
+                methods=["GET", "POST"],
+            )
+            for kind in APP_KINDS
         ),
         Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)

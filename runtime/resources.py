@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from connectors import DestinationGuard, WebhookConnector, default_registry
 from connectors.registry import ConnectorRegistry
+from connectors.wechat import MiniProgramConnector, OfficialAccountConnector, WeChatClient
 from connectors.wecom import WeComClient, WeComConnector
 from runtime.secrets import secret_box
 from runtime.settings import Settings, mongo_client_options
@@ -49,7 +50,8 @@ class Resources:
     """One MongoDB client, one Temporal client, one HTTP client, and what is built on them.
 
     `wecom` is both the `wecom` channel of the registry and the API's code provisioner;
-    `wecom_client` (its client) is shared with the mass-message result poller.
+    `wecom_client` (its client) is shared with the mass-message result poller. The `oa` and
+    `miniprogram` channels share `wechat_client`.
     """
 
     settings: Settings
@@ -60,6 +62,7 @@ class Resources:
     registry: ConnectorRegistry
     wecom_client: WeComClient
     wecom: WeComConnector
+    wechat_client: WeChatClient
 
 
 @contextlib.asynccontextmanager
@@ -97,6 +100,9 @@ async def open_resources(
             wecom_client = WeComClient(http, store.wecom_credentials)
             wecom = WeComConnector(wecom_client, store.wecom_allowances, store.wecom_transfers)
             registry.register(wecom)
+            wechat_client = WeChatClient(http, store.wechat_apps)
+            registry.register(OfficialAccountConnector(wechat_client))
+            registry.register(MiniProgramConnector(wechat_client, store.miniprogram_authorizations))
             yield Resources(
                 settings=settings,
                 mongo=mongo,
@@ -106,6 +112,7 @@ async def open_resources(
                 registry=registry,
                 wecom_client=wecom_client,
                 wecom=wecom,
+                wechat_client=wechat_client,
             )
     finally:
         await mongo.close()

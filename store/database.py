@@ -24,6 +24,7 @@ from store.hooks import HookRepository
 from store.journeys import JourneyRepository
 from store.live import LiveFeedRepository
 from store.metrics import MetricsRepository
+from store.miniprogram_authorizations import AuthorizationLedger
 from store.mongo import (
     API_KEYS,
     CHANNEL_CREDENTIALS,
@@ -37,6 +38,7 @@ from store.mongo import (
     HOOKS,
     JOURNEY_VERSIONS,
     JOURNEYS,
+    MINIPROGRAM_AUTHORIZATIONS,
     OPERATIONS,
     TRANSITIONS,
     WEBHOOK_SECRETS,
@@ -50,6 +52,7 @@ from store.secretbox import SecretBox, SecretError
 from store.tenants import TenantRepository
 from store.timeline import TimelineRepository
 from store.webhook_secrets import WebhookSecretRepository
+from store.wechat_apps import WeChatApps
 from store.wecom_ledgers import AllowanceLedger, TransferLedger
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -324,6 +327,11 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="by_tenant",
         ),
     ],
+    MINIPROGRAM_AUTHORIZATIONS: [
+        IndexModel(
+            [("tenant_id", ASCENDING), ("customer_id", ASCENDING)], name="by_tenant_customer"
+        ),
+    ],
     WECOM_CALLBACKS: [
         IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING)], unique=True, name="key_unique"),
         IndexModel(
@@ -376,6 +384,8 @@ class Store:
         self.metrics = MetricsRepository(db, max_time_ms)
         self.wecom_callbacks = CallbackRepository(db)
         self.webhook_secrets = WebhookSecretRepository(db, secrets)
+        self.miniprogram_authorizations = AuthorizationLedger(db)
+        self.wechat_apps = WeChatApps(self.channel_settings)
 
     async def ping(self) -> bool:
         """Whether the server answers a `ping` (raises on connection errors)."""

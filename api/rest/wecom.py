@@ -38,8 +38,8 @@ MAX_CALLBACK_BYTES = 64 * 1024
 _SIGNED = ("msg_signature", "timestamp", "nonce")
 
 
-async def _read_capped(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it is known to exceed `limit` bytes."""
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed `limit` bytes (every callback URL)."""
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
         return None
@@ -79,7 +79,7 @@ class WeComCallbackEndpoint:
                     params["echostr"],
                 )
                 return PlainTextResponse(echo)
-            body = await _read_capped(request, self._max_body_bytes)
+            body = await read_capped(request, self._max_body_bytes)
             if body is None:
                 return error_response(
                     413, "body_too_large", f"the body may be at most {self._max_body_bytes} bytes"

@@ -21,10 +21,13 @@ from api.services.ports import (
     Clock,
     CodeProvisioner,
     GroupDirectory,
+    WeChatPushCodec,
     utc_now,
 )
 from api.services.sweeps import Sweeps
 from api.services.webhooks import WebhookSecretService
+from api.services.wechat_callbacks import WeChatCallbackService
+from api.services.wechat_settings import WeChatSettingsService
 from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
 from ingestion.merges import MergeService
 from ingestion.service import IngestService
@@ -45,6 +48,8 @@ class Services:
     wecom_callbacks: WeComCallbackService
     hooks: HookService
     wecom_settings: WeComSettingsService
+    wechat_callbacks: WeChatCallbackService
+    wechat_settings: WeChatSettingsService
     webhooks: WebhookSecretService
     operations: OperationService
     live: LiveService
@@ -70,10 +75,13 @@ class Services:
         temporal_ui_url: str | None = None,
         wecom_base_urls: Collection[str] = (),
         operation_lease: timedelta = timedelta(seconds=60),
+        wechat_codec: WeChatPushCodec | None = None,
+        wechat_base_urls: Collection[str] = (),
     ) -> Services:
         """Wire the services over the given resources (WeCom parts only when given).
 
-        `wecom_base_urls`: API roots admins may connect WeCom to besides WeCom's own.
+        `wecom_base_urls`: API roots admins may connect WeCom to besides WeCom's own;
+        `wechat_base_urls` the same for WeChat apps. `wechat_codec` opens WeChat pushes.
         `operation_lease`: how long a bulk operation stays with the process running it without
         progress before another process may take it over.
         """
@@ -93,6 +101,8 @@ class Services:
             ),
             hooks=HookService(store, provisioner, clock),
             wecom_settings=WeComSettingsService(store, wecom_base_urls),
+            wechat_callbacks=WeChatCallbackService(store, ingest, wechat_codec, clock),
+            wechat_settings=WeChatSettingsService(store, wechat_base_urls, clock),
             webhooks=WebhookSecretService(store, clock),
             operations=operations,
             live=LiveService(store, clock),

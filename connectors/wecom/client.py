@@ -55,7 +55,8 @@ class _Token:
     expires_at: float
 
 
-def _scrub(text: str, secrets: list[str]) -> str:
+def scrub(text: str, secrets: list[str]) -> str:
+    """`text` with each of `secrets` masked, cut to a loggable length (errmsgs, transport errors)."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
@@ -162,7 +163,7 @@ class WeComClient:
             ) from None
         except httpx.TransportError as exc:
             raise TransientChannelError(
-                f"wecom {path} failed: {type(exc).__name__}: {_scrub(str(exc), secrets)}"
+                f"wecom {path} failed: {type(exc).__name__}: {scrub(str(exc), secrets)}"
             ) from None
         status = response.status_code
         if status == 429 or status >= 500:
@@ -194,7 +195,7 @@ class WeComClient:
             raise TransientChannelError(f"wecom {path} answered a malformed errcode")
         if errcode == 0:
             return answer
-        errmsg = _scrub(str(answer.get("errmsg", "")), secrets)
+        errmsg = scrub(str(answer.get("errmsg", "")), secrets)
         message = f"wecom {path} answered errcode {errcode}: {errmsg}"
         if errcode in TRANSIENT_ERRCODES:
             retry_after = TRANSIENT_ERRCODES[errcode]
