@@ -24,6 +24,8 @@ from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
 from api.graphql.webhooks.mutations import WebhookMutations
 from api.graphql.webhooks.queries import WebhookQueries
+from api.graphql.wechat.mutations import WeChatMutations
+from api.graphql.wechat.queries import WeChatQueries
 
 
 @strawberry.type(
@@ -40,6 +42,7 @@ class Query(
     MetricsQueries,
     ApiKeyQueries,
     DeadLetterQueries,
+    WeChatQueries,
 ):
     """Reads, all scoped to the caller's tenant."""
 
@@ -58,6 +61,7 @@ class Mutation(
     OperationMutations,
     ApiKeyMutations,
     DeadLetterMutations,
+    WeChatMutations,
 ):
     """Writes; each answers a union of its result and the expected failures."""
 
