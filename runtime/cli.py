@@ -45,6 +45,7 @@ from runtime.secrets import SecretsNotConfiguredError, secret_box
 from runtime.seed import seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings, mongo_client_options
+from runtime.simulated_wechat import SimulatedWeChat, simulated_wechat
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
 from store.database import Store
 from store.secretbox import SecretError
@@ -67,6 +68,7 @@ def _banner(
     tenant_id: str,
     corp: SimulatedCorp | None,
     demo: bool,
+    wechat: SimulatedWeChat | None = None,
 ) -> str:
     base = settings.base_url
     mongo = (
@@ -85,6 +87,12 @@ def _banner(
     else:
         wecom = [
             "  WeCom        not simulated (WECOM_SIMULATOR=false): connect with configureWeCom"
+        ]
+    if wechat is not None:
+        wecom += [
+            f"  WeChat       simulated OA {wechat.oa.sim.appid} and mini-program "
+            f"{wechat.miniprogram.sim.appid}; pushes to {wechat.oa.callback_url}, "
+            f"{wechat.miniprogram.callback_url}",
         ]
     if demo:
         hint = "  The demo is starting: customers scan, join, get tasks and buy below."
@@ -127,10 +135,19 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
                     seed.tenant_id,
                 )
             )
+        wechat: SimulatedWeChat | None = None
+        if settings.wechat_simulator:
+            wechat = await scope.enter_async_context(
+                simulated_wechat(
+                    resources.store, resources.http, settings.local_base_url, seed.tenant_id
+                )
+            )
         playing: list[asyncio.Task[None]] = []
 
         async def ready() -> None:
-            banner = _banner(settings, stack, seed.api_key, seed.tenant_id, corp, demo is not None)
+            banner = _banner(
+                settings, stack, seed.api_key, seed.tenant_id, corp, demo is not None, wechat
+            )
             print(banner, flush=True)
             if demo is not None and corp is not None:
                 playing.append(
