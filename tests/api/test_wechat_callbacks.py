@@ -255,3 +255,23 @@ async def test_a_unionid_links_the_oa_and_mini_program_records_of_one_person(
     by_oa = await store.customers.get_by_identity(tenant.tenant_id, "wechat_openid", oa_openid)
     by_mp = await store.customers.get_by_identity(tenant.tenant_id, "miniprogram_openid", mp_openid)
     assert by_oa is not None and by_mp is not None and by_oa.id == by_mp.id
+
+
+async def test_subscribe_send_results_come_back_as_delivery_events(
+    wechat_app: Starlette, mp: WeChatDriver, store: Store, tenant: TenantKeys
+) -> None:
+    openid = mp.sim.add_user()
+    mp.sim.add_template("T1", ["thing1"])
+    mp.sim.authorizations[(openid, "T1")] = 1
+    mp.sim.subscribe_send(
+        {"touser": openid, "template_id": "T1", "data": {"thing1": {"value": "x"}}}
+    )
+    [answer] = await mp.report_subscribe_sends()
+    assert answer.status_code == 200
+    await drained(wechat_app)
+    [event] = await events(store, tenant.tenant_id)
+    assert event["type"] == "miniprogram.subscribe_delivered"
+    assert (
+        event["properties"] | {"msgid": str(mp.sim.sent[0].msgid), "error_code": 0}
+        == event["properties"]
+    )

@@ -241,3 +241,25 @@ async def test_an_unconnected_tenant_is_a_permanent_error(rig: Rig) -> None:
     with pytest.raises(PermanentChannelError) as caught:
         await rig.mp_connector.execute(rig.request("miniprogram", "subscribe_message", "o1"))
     assert caught.value.code == "wechat.not_configured"
+
+
+async def test_a_subscription_notice_needs_the_followers_acceptance(rig: Rig) -> None:
+    openid = rig.oa.add_user()
+    rig.oa.followers.add(openid)
+    with pytest.raises(PermanentChannelError) as caught:
+        await rig.oa_connector.execute(rig.request("oa", "subscription_message", openid))
+    assert caught.value.code == "wechat.not_authorized"
+    rig.oa.accepted.add((openid, TEMPLATE))
+    await rig.oa_connector.execute(
+        rig.request(
+            "oa",
+            "subscription_message",
+            openid,
+            key="k2",
+            miniprogram_appid="wxmp0000000000001",
+            miniprogram_page="pages/order",
+        )
+    )
+    [sent] = rig.oa.sent
+    assert sent.path == "message/subscribe/bizsend"
+    assert sent.body["miniprogram"] == {"appid": "wxmp0000000000001", "pagepath": "pages/order"}
