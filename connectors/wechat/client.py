@@ -15,22 +15,22 @@ Failures come out as the connector errors, chained:
                             reason (`ERRCODE_NAMES`, e.g. `wechat.not_authorized` for 43101) or
                             is "wechat.<errcode>", and whose `errcode` is WeChat's number
 
-Access tokens and secrets never appear in messages (`connectors.wecom.client.scrub`).
+Access tokens and secrets never appear in messages (`connectors.wecom.client.scrub`). The token cache is
+`connectors.tokens.TokenCache`, shared with the WeCom client.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from connectors.errors import PermanentChannelError, TransientChannelError
+from connectors.tokens import TokenCache
 from connectors.wechat.ports import AppSettingsProvider
 from connectors.wecom.client import scrub
 from connectors.wecom.ratelimit import RateLimiter
@@ -62,12 +62,6 @@ class WeChatApiError(PermanentChannelError):
         self.errcode = errcode
 
 
-@dataclass
-class _Token:
-    value: str
-    expires_at: float
-
-
 class WeChatClient:
     """Calls WeChat for a tenant's app; shares one `httpx.AsyncClient` it does not own."""
 
@@ -86,13 +80,10 @@ class WeChatClient:
         self._http = http
         self._apps = apps
         self._timeout = timeout
-        self._margin = token_margin
-        self._clock = clock
         self._limiter = RateLimiter(
             per_minute=per_minute, per_hour=per_hour, max_wait=max_rate_wait, clock=clock
         )
-        self._tokens: dict[tuple[str, str, str], _Token] = {}
-        self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self._tokens = TokenCache(clock, token_margin)
 
     async def settings(self, tenant_id: str, kind: str) -> WeChatAppSettings:
         """The tenant's app of `kind`; permanent `wechat.not_configured` when it has none."""
@@ -194,25 +185,15 @@ class WeChatClient:
         """A valid access token; with `stale`, a token other than that refused one."""
         secret = app.appsecret.get_secret_value()
         key = (app.base_url, app.appid, hashlib.sha256(secret.encode()).hexdigest())
-        cached = self._tokens.get(key)
-        if self._usable(cached, stale):
-            assert cached is not None
-            return cached.value
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        # Whoever holds the lock refreshes; the callers queued behind it find its token cached.
-        async with lock:
-            cached = self._tokens.get(key)
-            if self._usable(cached, stale):
-                assert cached is not None
-                return cached.value
-            token = await self._fetch_token(app, secret, force=stale is not None)
-            self._tokens[key] = token
-            return token.value
 
-    def _usable(self, token: _Token | None, stale: str | None) -> bool:
-        return token is not None and token.value != stale and token.expires_at > self._clock()
+        async def fetch(force: bool) -> tuple[str, float]:
+            return await self._fetch_token(app, secret, force=force)
 
-    async def _fetch_token(self, app: WeChatAppSettings, secret: str, *, force: bool) -> _Token:
+        return await self._tokens.get(key, fetch, stale)
+
+    async def _fetch_token(
+        self, app: WeChatAppSettings, secret: str, *, force: bool
+    ) -> tuple[str, float]:
         payload = {
             "grant_type": "client_credential",
             "appid": app.appid,
@@ -227,7 +208,5 @@ class WeChatClient:
             raise TransientChannelError(
                 "wechat stable_token answered without a usable access_token"
             )
-        lifetime = float(expires_in)
-        margin = min(self._margin, lifetime / 2)
         log.info("wechat access token refreshed for app %s", app.appid)
-        return _Token(value, self._clock() + lifetime - margin)
+        return value, float(expires_in)

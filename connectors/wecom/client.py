@@ -18,17 +18,16 @@ is scrubbed of both before it is.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from connectors.errors import PermanentChannelError, TransientChannelError
+from connectors.tokens import TokenCache
 from connectors.wecom.ports import CredentialsProvider
 from connectors.wecom.ratelimit import RateLimiter
 from domain.channels import WeComCredentials
@@ -47,12 +46,6 @@ class WeComApiError(PermanentChannelError):
     def __init__(self, message: str, errcode: int) -> None:
         super().__init__(message, code=f"wecom.{errcode}")
         self.errcode = errcode
-
-
-@dataclass
-class _Token:
-    value: str
-    expires_at: float
 
 
 def scrub(text: str, secrets: list[str]) -> str:
@@ -81,13 +74,10 @@ class WeComClient:
         self._http = http
         self._credentials = credentials
         self._timeout = timeout
-        self._margin = token_margin
-        self._clock = clock
         self._limiter = RateLimiter(
             per_minute=per_minute, per_hour=per_hour, max_wait=max_rate_wait, clock=clock
         )
-        self._tokens: dict[tuple[str, str, str], _Token] = {}
-        self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self._tokens = TokenCache(clock, token_margin)
 
     async def credentials(self, tenant_id: str) -> WeComCredentials:
         """The tenant's credentials; permanent `wecom.not_configured` when it has none."""
@@ -212,25 +202,13 @@ class WeComClient:
             credentials.corp_id,
             hashlib.sha256(secret.encode()).hexdigest(),
         )
-        cached = self._tokens.get(key)
-        if self._usable(cached, stale):
-            assert cached is not None
-            return cached.value
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        # Whoever holds the lock refreshes; the callers queued behind it find its token cached.
-        async with lock:
-            cached = self._tokens.get(key)
-            if self._usable(cached, stale):
-                assert cached is not None
-                return cached.value
-            token = await self._fetch_token(credentials, secret)
-            self._tokens[key] = token
-            return token.value
 
-    def _usable(self, token: _Token | None, stale: str | None) -> bool:
-        return token is not None and token.value != stale and token.expires_at > self._clock()
+        async def fetch(force: bool) -> tuple[str, float]:
+            return await self._fetch_token(credentials, secret)
 
-    async def _fetch_token(self, credentials: WeComCredentials, secret: str) -> _Token:
+        return await self._tokens.get(key, fetch, stale)
+
+    async def _fetch_token(self, credentials: WeComCredentials, secret: str) -> tuple[str, float]:
         answer = await self._request(
             credentials,
             "gettoken",
@@ -244,10 +222,8 @@ class WeComClient:
         expires_in = answer.get("expires_in", 7200)
         if not isinstance(value, str) or not value or not isinstance(expires_in, int | float):
             raise TransientChannelError("wecom gettoken answered without a usable access_token")
-        lifetime = float(expires_in)
-        margin = min(self._margin, lifetime / 2)
         log.info("wecom access token refreshed for corp %s", credentials.corp_id)
-        return _Token(value, self._clock() + lifetime - margin)
+        return value, float(expires_in)
 
 
 class CachedCredentials:
