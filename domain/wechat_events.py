@@ -96,9 +96,11 @@ def kind_of(message: WeChatMessage) -> str:
 def scene_of(message: WeChatMessage) -> str | None:
     """The parametric QR scene a follow or scan carries, or None (a plain follow)."""
     key = message.get("EventKey")
-    if message.get("Event") == "subscribe":
-        return key[len(QR_SCENE_PREFIX) :] or None if key.startswith(QR_SCENE_PREFIX) else None
-    return key or None
+    if message.get("Event") != "subscribe":
+        return key or None  # SCAN: the scene itself
+    if not key.startswith(QR_SCENE_PREFIX):
+        return None  # a follow from search or a profile card carries no scene
+    return key[len(QR_SCENE_PREFIX) :] or None
 
 
 def translate(app: str, appid: str, message: WeChatMessage) -> list[EventIn]:

@@ -146,7 +146,7 @@ async def test_a_tampered_push_is_rejected_and_nothing_is_stored(
     wechat_app: Starlette, oa: WeChatDriver, store: Store, tenant: TenantKeys, part: str
 ) -> None:
     openid = oa.sim.add_user()
-    push = oa.seal(oa._event(openid, "subscribe"))
+    push = oa.seal(oa.event(openid, "subscribe"))
     if part == "ciphertext":
         text = push.body.decode()
         start = text.index("<Encrypt><![CDATA[") + len("<Encrypt><![CDATA[")
@@ -170,7 +170,7 @@ async def test_a_push_sealed_for_another_app_is_rejected(
         WeChatSimulator("oa", "wxother0000000001"),
         callback_url=oa.callback_url,
         token=oa.token,
-        encoding_aes_key=base64.b64encode(oa.crypto._key).decode()[:43],
+        encoding_aes_key=oa.encoding_aes_key,
         http=oa.http,
     )
     _, answer = await other.follow()
@@ -181,7 +181,7 @@ async def test_a_push_sealed_for_another_app_is_rejected(
 async def test_plain_mode_unknown_urls_and_missing_parameters_are_refused(
     oa: WeChatDriver, client: httpx.AsyncClient
 ) -> None:
-    push = oa.seal(oa._event(oa.sim.add_user(), "subscribe"))
+    push = oa.seal(oa.event(oa.sim.add_user(), "subscribe"))
     plain = {k: v for k, v in push.params.items() if k != "encrypt_type"}
     assert (await client.post(oa.callback_url, params=plain, content=push.body)).status_code == 400
     unknown = "/v1/callbacks/oa/" + new_callback_id()
@@ -194,7 +194,7 @@ async def test_plain_mode_unknown_urls_and_missing_parameters_are_refused(
 async def test_a_retried_push_is_stored_once(
     wechat_app: Starlette, oa: WeChatDriver, store: Store, tenant: TenantKeys
 ) -> None:
-    push = oa.seal(oa._event(oa.sim.add_user(), "subscribe"))
+    push = oa.seal(oa.event(oa.sim.add_user(), "subscribe"))
     assert (await oa.post(push)).status_code == 200
     assert (await oa.post(push)).status_code == 200
     await drained(wechat_app)

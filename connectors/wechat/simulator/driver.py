@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -46,6 +47,7 @@ class WeChatDriver:
         self.sim = sim
         self.callback_url = callback_url
         self.token = token
+        self.encoding_aes_key = encoding_aes_key
         self.crypto = WeComCrypto(token, encoding_aes_key, sim.appid)
         self.http = http
         self.timeout = timeout
@@ -95,7 +97,8 @@ class WeChatDriver:
         }
         return await self.http.get(self.callback_url, params=params, timeout=self.timeout)
 
-    def _event(self, openid: str, event: str, **extra: FieldValue) -> dict[str, FieldValue]:
+    def event(self, openid: str, event: str, **extra: FieldValue) -> dict[str, FieldValue]:
+        """The fields of an event message from `openid` (with its UnionId when it has one)."""
         fields: dict[str, FieldValue] = {
             "FromUserName": openid,
             "CreateTime": int(time.time()),
@@ -120,24 +123,24 @@ class WeChatDriver:
         extra: dict[str, FieldValue] = {}
         if scene is not None:
             extra = {"EventKey": f"qrscene_{scene}", "Ticket": secrets.token_urlsafe(16)}
-        return openid, await self.post(self.seal(self._event(openid, "subscribe", **extra)))
+        return openid, await self.post(self.seal(self.event(openid, "subscribe", **extra)))
 
     async def scan(self, openid: str, scene: str) -> httpx.Response:
         """A follower scans a parametric QR of `scene`."""
         extra: dict[str, FieldValue] = {"EventKey": scene, "Ticket": secrets.token_urlsafe(16)}
-        return await self.post(self.seal(self._event(openid, "SCAN", **extra)))
+        return await self.post(self.seal(self.event(openid, "SCAN", **extra)))
 
     async def unfollow(self, openid: str) -> httpx.Response:
         """A follower unfollows."""
         self.sim.followers.discard(openid)
-        return await self.post(self.seal(self._event(openid, "unsubscribe", EventKey="")))
+        return await self.post(self.seal(self.event(openid, "unsubscribe", EventKey="")))
 
     async def finish_template_jobs(self, status: str = "success") -> list[httpx.Response]:
         """Push `TEMPLATESENDJOBFINISH` for every template message not reported yet."""
         answers = []
         for sent in self.sim.unfinished("message/template/send"):
             sent.finished = True
-            fields = self._event(str(sent.body["touser"]), "TEMPLATESENDJOBFINISH")
+            fields = self.event(str(sent.body["touser"]), "TEMPLATESENDJOBFINISH")
             fields.update({"MsgID": sent.msgid, "Status": status})
             answers.append(await self.post(self.seal(fields)))
         return answers
@@ -147,8 +150,8 @@ class WeChatDriver:
     async def popup(
         self,
         openid: str,
-        accept: list[str],
-        reject: list[str] = (),  # type: ignore[assignment]
+        accept: Sequence[str],
+        reject: Sequence[str] = (),
     ) -> httpx.Response:
         """The user answers the subscription popup: each accepted template allows one send."""
         if openid not in self.sim.users:
@@ -160,7 +163,7 @@ class WeChatDriver:
             self.sim.accepted.add(key)
             entries.append(_popup_entry(template_id, "accept"))
         entries += [_popup_entry(template_id, "reject") for template_id in reject]
-        fields = self._event(openid, "subscribe_msg_popup_event")
+        fields = self.event(openid, "subscribe_msg_popup_event")
         return await self.post(self.seal(fields, entries, "SubscribeMsgPopupEvent"))
 
     async def report_subscribe_sends(self) -> list[httpx.Response]:
@@ -174,7 +177,7 @@ class WeChatDriver:
                 "ErrorCode": "0",
                 "ErrorStatus": "success",
             }
-            fields = self._event(str(sent.body["touser"]), "subscribe_msg_sent_event")
+            fields = self.event(str(sent.body["touser"]), "subscribe_msg_sent_event")
             answers.append(await self.post(self.seal(fields, [entry], "SubscribeMsgSentEvent")))
         return answers
 
