@@ -6,6 +6,7 @@ import strawberry
 
 from api.graphql.apikeys.mutations import ApiKeyMutations
 from api.graphql.apikeys.queries import ApiKeyQueries
+from api.graphql.customers.mutations import CustomerMutations
 from api.graphql.customers.queries import CustomerQueries
 from api.graphql.deadletters.mutations import DeadLetterMutations
 from api.graphql.deadletters.queries import DeadLetterQueries
@@ -22,6 +23,8 @@ from api.graphql.live.subscriptions import LiveSubscriptions
 from api.graphql.metrics.queries import MetricsQueries
 from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
+from api.graphql.sources.mutations import SourceMutations
+from api.graphql.sources.queries import SourceQueries
 from api.graphql.webhooks.mutations import WebhookMutations
 from api.graphql.webhooks.queries import WebhookQueries
 from api.graphql.wechat.mutations import WeChatMutations
@@ -38,6 +41,7 @@ class Query(
     EnrollmentQueries,
     HookQueries,
     WebhookQueries,
+    SourceQueries,
     OperationQueries,
     MetricsQueries,
     ApiKeyQueries,
@@ -55,9 +59,11 @@ class Query(
 class Mutation(
     JourneyMutations,
     EnrollmentMutations,
+    CustomerMutations,
     EventMutations,
     HookMutations,
     WebhookMutations,
+    SourceMutations,
     OperationMutations,
     ApiKeyMutations,
     DeadLetterMutations,

@@ -24,8 +24,8 @@ import logging
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from api.rest.responses import error_response
-from api.rest.wecom import MAX_CALLBACK_BYTES, read_capped
+from api.rest.responses import error_response, read_capped
+from api.rest.wecom import MAX_CALLBACK_BYTES
 from api.services.wechat_callbacks import WeChatCallbackService, WeChatNotConfiguredError
 from api.services.wecom_callbacks import (
     CallbackNotStoredError,

@@ -24,13 +24,15 @@ from api.services.ports import (
     WeChatPushCodec,
     utc_now,
 )
-from api.services.sweeps import Sweeps
+from api.services.source_settings import SourceSettingsService
+from api.services.sources import SourceService
 from api.services.webhooks import WebhookSecretService
 from api.services.wechat_callbacks import WeChatCallbackService
 from api.services.wechat_settings import WeChatSettingsService
 from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
 from ingestion.merges import MergeService
 from ingestion.service import IngestService
+from ingestion.sweeps import Sweeps
 from store.database import Store
 
 
@@ -50,6 +52,8 @@ class Services:
     wecom_settings: WeComSettingsService
     wechat_callbacks: WeChatCallbackService
     wechat_settings: WeChatSettingsService
+    sources: SourceService
+    source_settings: SourceSettingsService
     webhooks: WebhookSecretService
     operations: OperationService
     live: LiveService
@@ -85,9 +89,9 @@ class Services:
         `operation_lease`: how long a bulk operation stays with the process running it without
         progress before another process may take it over.
         """
-        ingest = IngestService(store, temporal, clock)
-        operations = OperationService(store, temporal, ingest, clock, lease=operation_lease)
         merges = MergeService(store, temporal, clock)
+        ingest = IngestService(store, temporal, clock, merges=merges)
+        operations = OperationService(store, temporal, ingest, clock, lease=operation_lease)
         return cls(
             store=store,
             temporal=temporal,
@@ -95,7 +99,7 @@ class Services:
             ingest=ingest,
             dead_letters=DeadLetterService(store, ingest),
             journeys=JourneyService(store, channels, clock),
-            enrollments=EnrollmentService(store, temporal),
+            enrollments=EnrollmentService(store, temporal, merges),
             wecom_callbacks=WeComCallbackService(
                 store, ingest, wecom_codec, clock, groups=wecom_groups
             ),
@@ -103,6 +107,8 @@ class Services:
             wecom_settings=WeComSettingsService(store, wecom_base_urls),
             wechat_callbacks=WeChatCallbackService(store, ingest, wechat_codec, clock),
             wechat_settings=WeChatSettingsService(store, wechat_base_urls, clock),
+            sources=SourceService(store, ingest, clock),
+            source_settings=SourceSettingsService(store, clock),
             webhooks=WebhookSecretService(store, clock),
             operations=operations,
             live=LiveService(store, clock),
@@ -111,6 +117,7 @@ class Services:
             merges=merges,
             sweeps=Sweeps(
                 [
+                    ("unrouted events", ingest.recover),
                     ("bulk operations", operations.resume_abandoned),
                     ("customer merges", merges.sweep),
                 ]

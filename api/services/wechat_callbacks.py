@@ -41,8 +41,11 @@ from store.database import Store
 logger = logging.getLogger(__name__)
 
 WECHAT_PREPARATION = "wechat.note_customer"
-_CONSENT = {wechat_events.FOLLOWED: True, wechat_events.UNFOLLOWED: False}
-"""Events that change the customer's `oa` consent, and to what."""
+_CONSENT = {
+    wechat_events.FOLLOWED: (True, "oa_follow"),
+    wechat_events.UNFOLLOWED: (False, "oa_unfollow"),
+}
+"""Events that change the customer's `oa` consent: to what, and the consent source recorded."""
 
 
 class WeChatNotConfiguredError(DomainError):
@@ -157,9 +160,12 @@ class WeChatCallbackService:
         scene = event.properties.get("scene")
         if isinstance(scene, str) and scene and event.properties.get("hook_id"):
             await self._store.customers.set_first_touch_hook(tenant_id, customer.id, scene, now)
-        granted = _CONSENT.get(event.type)
-        if granted is not None:
-            await self._store.customers.set_consent(tenant_id, customer.id, OA, granted, now)
+        consent = _CONSENT.get(event.type)
+        if consent is not None:
+            granted, source = consent
+            await self._store.customers.set_consent(
+                tenant_id, customer.id, OA, granted, now, source=source
+            )
         template_id = event.properties.get("template_id")
         if event.type == wechat_events.SUBSCRIBE_AUTHORIZED and isinstance(template_id, str):
             await self._store.miniprogram_authorizations.grant(

@@ -129,7 +129,11 @@ async def test_a_follow_by_scene_becomes_oa_followed_with_its_hook_and_consent(
     assert customer is not None
     assert customer.identity("unionid") == "union-1"
     assert customer.first_touch_hook == "spring-poster"
-    assert customer.consent == {"oa": True}
+    assert list(customer.consent) == ["oa"]
+    assert (customer.consent["oa"].status, customer.consent["oa"].source) == (
+        "opted_in",
+        "oa_follow",
+    )
 
     await oa.scan(openid, "autumn")
     assert (await oa.unfollow(openid)).status_code == 200
@@ -138,7 +142,8 @@ async def test_a_follow_by_scene_becomes_oa_followed_with_its_hook_and_consent(
     assert kinds == ["oa.followed", "oa.scanned", "oa.unfollowed"]
     after = await store.customers.get_by_identity(tenant.tenant_id, "wechat_openid", openid)
     assert after is not None
-    assert after.consent == {"oa": False} and after.first_touch_hook == "spring-poster"
+    assert after.opted_out("oa") is not None and after.first_touch_hook == "spring-poster"
+    assert after.consent["oa"].source == "oa_unfollow"
 
 
 @pytest.mark.parametrize("part", ["ciphertext", "signature"])

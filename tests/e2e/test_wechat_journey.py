@@ -51,7 +51,7 @@ JOURNEY = {
                 "template_id": "order-shipped",
                 "data": {
                     "thing1": "Thanks for following",
-                    "character_string2": "SF{{order_no}}",
+                    "character_string2": "{{ event.properties.scene }}",
                     "time3": "2026-12-07 10:00",
                 },
                 "url": "https://shop.example/orders",
@@ -175,7 +175,7 @@ async def test_a_follow_by_scene_gets_a_template_message_whose_receipt_ends_the_
     [sent] = oa.sim.sent
     assert sent.path == "message/template/send" and sent.body["touser"] == openid
     assert sent.body["data"]["thing1"] == {"value": "Thanks for following"}
-    assert sent.body["data"]["character_string2"] == {"value": "SF"}  # no order_no attribute
+    assert sent.body["data"]["character_string2"] == {"value": SCENE}  # from the trigger
     [delivery] = waiting["deliveries"]["nodes"]
     assert delivery == {
         "nodeId": "shipped_notice",

@@ -24,7 +24,7 @@ from store.database import Store
 SECRET = "app-s3cret"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 TEMPLATE = "tmpl-order-shipped"
-DATA = {"thing1": "Hi {{name}}", "time2": "2026-12-07"}
+DATA = {"thing1": "Hi {{ customer.attributes.name }}", "time2": "2026-12-07"}
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
 TEMPLATE_SEND = "message/template/send"
 SUBSCRIBE_SEND = "message/subscribe/send"
