@@ -330,9 +330,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
     ],
     MINIPROGRAM_AUTHORIZATIONS: [
-        IndexModel(
-            [("tenant_id", ASCENDING), ("customer_id", ASCENDING)], name="by_tenant_customer"
-        ),
+        IndexModel([("tenant_id", ASCENDING), ("openid", ASCENDING)], name="by_tenant_openid"),
     ],
     WECOM_CALLBACKS: [
         IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING)], unique=True, name="key_unique"),

@@ -13,7 +13,7 @@ about its customer before it is routed (also when routed later by recovery):
 |------------------------------------|----------------------------------------------------------|
 | `oa.followed`, `oa.scanned`        | the scene, when it names a hook, as the first-touch hook |
 | `oa.followed` / `oa.unfollowed`    | `oa` consent granted / withdrawn (`_CONSENT`)            |
-| `miniprogram.subscribe_authorized` | one authorisation of the template (once per event)       |
+| `miniprogram.subscribe_authorized` | one authorisation of the template for the openid (once per event) |
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from api.services.wecom_callbacks import (
     UnknownCallbackUrlError,
 )
 from domain import wechat_events
-from domain.customers import Customer
+from domain.customers import MINIPROGRAM_OPENID, Customer
 from domain.errors import DomainError
 from domain.events import Event, EventIn
 from domain.wechat import APP_KINDS, OA, WeChatAppSettings
@@ -167,9 +167,10 @@ class WeChatCallbackService:
                 tenant_id, customer.id, OA, granted, now, source=source
             )
         template_id = event.properties.get("template_id")
-        if event.type == wechat_events.SUBSCRIBE_AUTHORIZED and isinstance(template_id, str):
+        openid = event.identity.get(MINIPROGRAM_OPENID)
+        if event.type == wechat_events.SUBSCRIBE_AUTHORIZED and template_id and openid:
             await self._store.miniprogram_authorizations.grant(
-                tenant_id, customer.id, template_id, event.id, now
+                tenant_id, openid, str(template_id), event.id, now
             )
 
     async def _record(

@@ -9,7 +9,8 @@
 
 The recipient is the customer's openid under the app (`wechat_openid`, `miniprogram_openid`).
 A template message carries `client_msg_id` (derived from the idempotency key), with which WeChat
-drops a repeated send. A mini-program send spends its authorisation under the idempotency key, so
+drops a repeated send. A mini-program send spends one of the openid's authorisations (counted by openid, as WeChat
+counts them, so a merge of customer records keeps them) under the idempotency key, so
 a retried activity spends none again; a send refused before it could reach the user (invalid
 template or argument, not the missing authorisation 43101) gives it back.
 """
@@ -137,12 +138,8 @@ class MiniProgramConnector:
         assert isinstance(params, SubscribeMessageParams)
         openid = _openid(request, MINIPROGRAM_OPENID, self.name)
         await self.client.settings(request.tenant_id, MINIPROGRAM)  # not configured: spend none
-        tenant, customer, key = (
-            request.tenant_id,
-            request.customer.customer_id,
-            request.idempotency_key,
-        )
-        if not await self._authorizations.consume(tenant, customer, params.template_id, key):
+        tenant, key = request.tenant_id, request.idempotency_key
+        if not await self._authorizations.consume(tenant, openid, params.template_id, key):
             raise PermanentChannelError(
                 f"the customer has not authorised template {params.template_id} (or used up "
                 "every authorisation)",
@@ -163,7 +160,7 @@ class MiniProgramConnector:
             # Refused before reaching the user: the authorisation is still theirs, unless WeChat
             # says there was none to spend.
             if err.errcode != NOT_AUTHORIZED:
-                await self._authorizations.release(tenant, customer, params.template_id, key)
+                await self._authorizations.release(tenant, openid, params.template_id, key)
             raise
         # A transient failure keeps the authorisation spent: the retry (same key) reuses it.
         msgid = _msgid(answer)

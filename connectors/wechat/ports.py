@@ -20,13 +20,13 @@ class AppSettingsProvider(Protocol):
 
 
 class Authorizations(Protocol):
-    """Mini-program one-time subscription authorisations, counted per customer and template."""
+    """Mini-program one-time subscription authorisations, counted per openid and template."""
 
-    async def consume(self, tenant_id: str, customer_id: str, template_id: str, key: str) -> bool:
+    async def consume(self, tenant_id: str, openid: str, template_id: str, key: str) -> bool:
         """Spend one authorisation under `key` (idempotent: the same key spends at most one);
-        False when the customer has none left for the template."""
+        False when the user has none left for the template."""
         ...
 
-    async def release(self, tenant_id: str, customer_id: str, template_id: str, key: str) -> bool:
+    async def release(self, tenant_id: str, openid: str, template_id: str, key: str) -> bool:
         """Give back the authorisation spent under `key` (the send did not reach the user)."""
         ...

@@ -240,13 +240,13 @@ async def test_popup_acceptances_count_one_authorisation_each_once(
     customer = await store.customers.get_by_identity(tenant.tenant_id, "miniprogram_openid", openid)
     assert customer is not None
     ledger = store.miniprogram_authorizations
-    counts = [await ledger.remaining(tenant.tenant_id, customer.id, t) for t in ("T1", "T2", "T3")]
+    counts = [await ledger.remaining(tenant.tenant_id, openid, t) for t in ("T1", "T2", "T3")]
     assert counts == [1, 1, 0]
     kinds = [e["type"] for e in await events(store, tenant.tenant_id)]
     assert kinds == ["miniprogram.subscribe_authorized"] * 2
     await mp.popup(openid, accept=["T1"])  # a second acceptance: a second send allowed
     await drained(wechat_app)
-    assert await ledger.remaining(tenant.tenant_id, customer.id, "T1") == 2
+    assert await ledger.remaining(tenant.tenant_id, openid, "T1") == 2
 
 
 async def test_a_unionid_links_the_oa_and_mini_program_records_of_one_person(
@@ -260,6 +260,8 @@ async def test_a_unionid_links_the_oa_and_mini_program_records_of_one_person(
     by_oa = await store.customers.get_by_identity(tenant.tenant_id, "wechat_openid", oa_openid)
     by_mp = await store.customers.get_by_identity(tenant.tenant_id, "miniprogram_openid", mp_openid)
     assert by_oa is not None and by_mp is not None and by_oa.id == by_mp.id
+    # The authorisation granted to the absorbed record is still there to spend.
+    assert await store.miniprogram_authorizations.remaining(tenant.tenant_id, mp_openid, "T1") == 1
 
 
 async def test_subscribe_send_results_come_back_as_delivery_events(
@@ -280,3 +282,26 @@ async def test_subscribe_send_results_come_back_as_delivery_events(
         event["properties"] | {"msgid": str(mp.sim.sent[0].msgid), "error_code": 0}
         == event["properties"]
     )
+
+
+async def test_a_push_naming_both_ids_merges_two_records_of_one_person(
+    wechat_app: Starlette, oa: WeChatDriver, mp: WeChatDriver, store: Store, tenant: TenantKeys
+) -> None:
+    oa_openid, _ = await oa.follow()  # no UnionId yet: a record of its own
+    await drained(wechat_app)
+    mp_openid = mp.sim.add_user(unionid="union-9")
+    await mp.popup(mp_openid, accept=["T1"])
+    await drained(wechat_app)
+    first = await store.customers.get_by_identity(tenant.tenant_id, "wechat_openid", oa_openid)
+    second = await store.customers.get_by_identity(
+        tenant.tenant_id, "miniprogram_openid", mp_openid
+    )
+    assert first is not None and second is not None and first.id != second.id
+    oa.sim.users[oa_openid] = "union-9"  # the next push carries the UnionId
+    await oa.scan(oa_openid, "autumn")
+    await drained(wechat_app)
+    by_oa = await store.customers.get_by_identity(tenant.tenant_id, "wechat_openid", oa_openid)
+    by_mp = await store.customers.get_by_identity(tenant.tenant_id, "miniprogram_openid", mp_openid)
+    assert by_oa is not None and by_mp is not None and by_oa.id == by_mp.id
+    # The authorisation granted to the absorbed record is still there to spend.
+    assert await store.miniprogram_authorizations.remaining(tenant.tenant_id, mp_openid, "T1") == 1

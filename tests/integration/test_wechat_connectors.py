@@ -192,12 +192,12 @@ async def test_each_authorisation_allows_one_send_and_a_retry_spends_none(rig: R
     openid = rig.mp.add_user()
     rig.mp.authorizations[(openid, TEMPLATE)] = 5  # WeChat's side would allow more
     ledger = rig.store.miniprogram_authorizations
-    assert await ledger.grant("acme", "cust-1", TEMPLATE, "event-1", NOW)
-    assert not await ledger.grant("acme", "cust-1", TEMPLATE, "event-1", NOW)  # same event
+    assert await ledger.grant("acme", openid, TEMPLATE, "event-1", NOW)
+    assert not await ledger.grant("acme", openid, TEMPLATE, "event-1", NOW)  # same event
     first = rig.request("miniprogram", "subscribe_message", openid, key="k1", page="pages/o")
     await rig.mp_connector.execute(first)
     await rig.mp_connector.execute(first)  # a retried activity: same key
-    assert await ledger.remaining("acme", "cust-1", TEMPLATE) == 0
+    assert await ledger.remaining("acme", openid, TEMPLATE) == 0
     with pytest.raises(PermanentChannelError) as caught:
         await rig.mp_connector.execute(
             rig.request("miniprogram", "subscribe_message", openid, key="k2")
@@ -213,27 +213,27 @@ async def test_a_send_refused_before_reaching_the_user_gives_its_authorisation_b
     openid = rig.mp.add_user()
     rig.mp.authorizations[(openid, TEMPLATE)] = 1
     ledger = rig.store.miniprogram_authorizations
-    await ledger.grant("acme", "cust-1", TEMPLATE, "event-1", NOW)
+    await ledger.grant("acme", openid, TEMPLATE, "event-1", NOW)
     with pytest.raises(PermanentChannelError) as caught:
         await rig.mp_connector.execute(
             rig.request("miniprogram", "subscribe_message", openid, data={"thing1": "x"})
         )
     assert caught.value.code == "wechat.invalid_argument"  # time2 missing
-    assert await ledger.remaining("acme", "cust-1", TEMPLATE) == 1
+    assert await ledger.remaining("acme", openid, TEMPLATE) == 1
     await rig.mp_connector.execute(
         rig.request("miniprogram", "subscribe_message", openid, key="k2")
     )
-    assert await ledger.remaining("acme", "cust-1", TEMPLATE) == 0
+    assert await ledger.remaining("acme", openid, TEMPLATE) == 0
 
 
 async def test_wechat_refusing_for_want_of_authorisation_keeps_it_spent(rig: Rig) -> None:
     openid = rig.mp.add_user()  # WeChat knows of no authorisation
     ledger = rig.store.miniprogram_authorizations
-    await ledger.grant("acme", "cust-1", TEMPLATE, "event-1", NOW)
+    await ledger.grant("acme", openid, TEMPLATE, "event-1", NOW)
     with pytest.raises(PermanentChannelError) as caught:
         await rig.mp_connector.execute(rig.request("miniprogram", "subscribe_message", openid))
     assert caught.value.code == "wechat.not_authorized"
-    assert await ledger.remaining("acme", "cust-1", TEMPLATE) == 0
+    assert await ledger.remaining("acme", openid, TEMPLATE) == 0
 
 
 async def test_an_unconnected_tenant_is_a_permanent_error(rig: Rig) -> None:
