@@ -9,6 +9,8 @@ of wiring.
 | `POST /v1/events` | ingest a batch of events (`api.rest.events`) |
 | `GET/POST /v1/callbacks/wecom/{callback_id}` | WeCom URL verification and callbacks (`api.rest.wecom`) |
 | `GET/POST /v1/callbacks/{oa,miniprogram}/{callback_id}` | WeChat message push (`api.rest.wechat`) |
+| `GET/POST /v1/unsubscribe/{token}` | e-mail one-click unsubscribe (`api.rest.email`) |
+| `POST /v1/webhooks/email/{tenant_id}/bounces` | signed e-mail bounce reports (`api.rest.email`) |
 | `POST /v1/sources/{douyin,xiaohongshu,orders,youzan}/{callback_id}` | lead and order pushes (`api.rest.sources`) |
 | `/graphql`        | the GraphQL API and GraphiQL (`api.graphql`) |
 | `GET /livez`      | liveness: the process answers (no dependency checked) |
@@ -27,12 +29,14 @@ from temporalio.client import Client
 
 from api.graphql.http import GraphQLEndpoint
 from api.rate_limit import AbuseLimits
+from api.rest.email import BounceEndpoint, UnsubscribeEndpoint
 from api.rest.events import EventsEndpoint, IngestLimits
 from api.rest.health import HealthEndpoint, live
 from api.rest.sources import SourceEndpoints
 from api.rest.wechat import WeChatCallbackEndpoint
 from api.rest.wecom import WeComCallbackEndpoint
 from api.services.container import Services
+from api.services.email_settings import HostPolicy
 from api.services.ports import (
     CallbackCodec,
     ChannelCatalog,
@@ -65,6 +69,7 @@ def create_app(
     abuse: AbuseLimits | None = None,
     wechat_codec: WeChatPushCodec | None = None,
     wechat_base_urls: Collection[str] = (),
+    email_hosts: HostPolicy | None = None,
 ) -> Starlette:
     """The API over the given resources. `channels` is the connector registry (its catalog).
 
@@ -78,6 +83,8 @@ def create_app(
     (`api.rate_limit.AbuseLimits`; default: its defaults, which set no rate limit).
     `wechat_codec` opens WeChat message pushes (without it their URLs answer 503);
     `wechat_base_urls`: API roots `configureWeChatApp` accepts besides WeChat's own.
+    `email_hosts`: the SMTP hosts `configureEmail` accepts (the e-mail channel's destination
+    guard); None: any, left to the connector's check at send time.
     """
     services = Services.build(
         store,
@@ -91,6 +98,7 @@ def create_app(
         wecom_base_urls=wecom_base_urls,
         wechat_codec=wechat_codec,
         wechat_base_urls=wechat_base_urls,
+        email_hosts=email_hosts,
     )
     abuse = abuse or AbuseLimits()
     limiter = abuse.limiter()  # one bucket per key across /graphql and /v1/events
@@ -115,6 +123,16 @@ def create_app(
                 methods=["GET", "POST"],
             )
             for kind in APP_KINDS
+        ),
+        Route(
+            "/v1/unsubscribe/{token}",
+            UnsubscribeEndpoint(services.email_inbound).handle,
+            methods=["GET", "POST"],
+        ),
+        Route(
+            "/v1/webhooks/email/{tenant_id}/bounces",
+            BounceEndpoint(services.email_inbound).handle,
+            methods=["POST"],
         ),
         Route("/v1/sources/douyin/{callback_id}", sources.douyin, methods=["POST"]),
         Route("/v1/sources/xiaohongshu/{callback_id}", sources.xiaohongshu, methods=["POST"]),

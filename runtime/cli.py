@@ -42,6 +42,7 @@ from runtime.secrets import SecretsNotConfiguredError
 from runtime.seed import seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings
+from runtime.simulated_email import SimulatedMailbox, simulated_email, with_sink_allowed
 from runtime.simulated_wechat import SimulatedWeChat, simulated_wechat
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
 from store.secretbox import SecretError
@@ -65,6 +66,7 @@ def _banner(
     corp: SimulatedCorp | None,
     demo: bool,
     wechat: SimulatedWeChat | None = None,
+    mailbox: SimulatedMailbox | None = None,
 ) -> str:
     base = settings.base_url
     mongo = (
@@ -90,6 +92,8 @@ def _banner(
             f"{wechat.miniprogram.sim.appid}; pushes to {wechat.oa.callback_url}, "
             f"{wechat.miniprogram.callback_url}",
         ]
+    if mailbox is not None:
+        wecom.append(f"  E-mail       local SMTP sink at {mailbox.url} (messages logged)")
     if demo:
         hint = "  The demo is starting: customers scan, join, get tasks and buy below."
     else:
@@ -115,6 +119,8 @@ def _banner(
 
 
 async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | None) -> None:
+    if settings.email_sink:
+        settings = with_sink_allowed(settings)
     async with (
         open_resources(settings, stack.mongodb_uri, stack.temporal_address) as resources,
         contextlib.AsyncExitStack() as scope,
@@ -138,11 +144,23 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
                     resources.store, resources.http, settings.local_base_url, seed.tenant_id
                 )
             )
+        mailbox: SimulatedMailbox | None = None
+        if settings.email_sink:
+            mailbox = await scope.enter_async_context(
+                simulated_email(resources.store, seed.tenant_id)
+            )
         playing: list[asyncio.Task[None]] = []
 
         async def ready() -> None:
             banner = _banner(
-                settings, stack, seed.api_key, seed.tenant_id, corp, demo is not None, wechat
+                settings,
+                stack,
+                seed.api_key,
+                seed.tenant_id,
+                corp,
+                demo is not None,
+                wechat=wechat,
+                mailbox=mailbox,
             )
             print(banner, flush=True)
             if demo is not None and corp is not None:

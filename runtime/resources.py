@@ -14,6 +14,7 @@ from pymongo import AsyncMongoClient
 from temporalio.client import Client
 
 from connectors import DestinationGuard, WebhookConnector, default_registry
+from connectors.email import EmailConnector
 from connectors.registry import ConnectorRegistry
 from connectors.wechat import MiniProgramConnector, OfficialAccountConnector, WeChatClient
 from connectors.wecom import WeComClient, WeComConnector
@@ -51,7 +52,8 @@ class Resources:
 
     `wecom` is both the `wecom` channel of the registry and the API's code provisioner;
     `wecom_client` (its client) is shared with the mass-message result poller. The `oa` and
-    `miniprogram` channels share `wechat_client`.
+    `miniprogram` channels share `wechat_client`. `email` is the `email` channel; its guard
+    (EMAIL_ALLOWED_NETWORKS) also decides the SMTP hosts admins may configure.
     """
 
     settings: Settings
@@ -63,6 +65,7 @@ class Resources:
     wecom_client: WeComClient
     wecom: WeComConnector
     wechat_client: WeChatClient
+    email: EmailConnector
 
 
 @contextlib.asynccontextmanager
@@ -103,6 +106,10 @@ async def open_resources(
             wechat_client = WeChatClient(http, store.wechat_apps)
             registry.register(OfficialAccountConnector(wechat_client))
             registry.register(MiniProgramConnector(wechat_client, store.miniprogram_authorizations))
+            email = EmailConnector(
+                store.email, settings.base_url, DestinationGuard(settings.email_allowed_networks)
+            )
+            registry.register(email)
             yield Resources(
                 settings=settings,
                 mongo=mongo,
@@ -113,6 +120,7 @@ async def open_resources(
                 wecom_client=wecom_client,
                 wecom=wecom,
                 wechat_client=wechat_client,
+                email=email,
             )
     finally:
         await mongo.close()

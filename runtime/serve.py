@@ -61,6 +61,7 @@ def api_app(resources: Resources, temporal_ui_url: str | None = None) -> Starlet
         temporal_ui_url=temporal_ui_url,
         abuse=abuse_limits(resources.settings),
         wechat_codec=WeChatCodec(),
+        email_hosts=resources.email.guard,
     )
 
 
