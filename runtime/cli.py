@@ -43,6 +43,7 @@ from runtime.seed import seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings
 from runtime.simulated_email import SimulatedMailbox, simulated_email, with_sink_allowed
+from runtime.simulated_wechat import SimulatedWeChat, simulated_wechat
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
 from store.secretbox import SecretError
 
@@ -64,6 +65,7 @@ def _banner(
     tenant_id: str,
     corp: SimulatedCorp | None,
     demo: bool,
+    wechat: SimulatedWeChat | None = None,
     mailbox: SimulatedMailbox | None = None,
 ) -> str:
     base = settings.base_url
@@ -83,6 +85,12 @@ def _banner(
     else:
         wecom = [
             "  WeCom        not simulated (WECOM_SIMULATOR=false): connect with configureWeCom"
+        ]
+    if wechat is not None:
+        wecom += [
+            f"  WeChat       simulated OA {wechat.oa.sim.appid} and mini-program "
+            f"{wechat.miniprogram.sim.appid}; pushes to {wechat.oa.callback_url}, "
+            f"{wechat.miniprogram.callback_url}",
         ]
     if mailbox is not None:
         wecom.append(f"  E-mail       local SMTP sink at {mailbox.url} (messages logged)")
@@ -129,6 +137,13 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
                     seed.tenant_id,
                 )
             )
+        wechat: SimulatedWeChat | None = None
+        if settings.wechat_simulator:
+            wechat = await scope.enter_async_context(
+                simulated_wechat(
+                    resources.store, resources.http, settings.local_base_url, seed.tenant_id
+                )
+            )
         mailbox: SimulatedMailbox | None = None
         if settings.email_sink:
             mailbox = await scope.enter_async_context(
@@ -138,7 +153,14 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
 
         async def ready() -> None:
             banner = _banner(
-                settings, stack, seed.api_key, seed.tenant_id, corp, demo is not None, mailbox
+                settings,
+                stack,
+                seed.api_key,
+                seed.tenant_id,
+                corp,
+                demo is not None,
+                wechat=wechat,
+                mailbox=mailbox,
             )
             print(banner, flush=True)
             if demo is not None and corp is not None:

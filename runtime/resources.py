@@ -16,6 +16,7 @@ from temporalio.client import Client
 from connectors import DestinationGuard, WebhookConnector, default_registry
 from connectors.email import EmailConnector
 from connectors.registry import ConnectorRegistry
+from connectors.wechat import MiniProgramConnector, OfficialAccountConnector, WeChatClient
 from connectors.wecom import WeComClient, WeComConnector
 from runtime.secrets import secret_box
 from runtime.settings import Settings, mongo_client_options
@@ -50,9 +51,9 @@ class Resources:
     """One MongoDB client, one Temporal client, one HTTP client, and what is built on them.
 
     `wecom` is both the `wecom` channel of the registry and the API's code provisioner;
-    `wecom_client` (its client) is shared with the mass-message result poller. `email` is the
-    `email` channel; its guard (EMAIL_ALLOWED_NETWORKS) also decides the SMTP hosts admins may
-    configure.
+    `wecom_client` (its client) is shared with the mass-message result poller. The `oa` and
+    `miniprogram` channels share `wechat_client`. `email` is the `email` channel; its guard
+    (EMAIL_ALLOWED_NETWORKS) also decides the SMTP hosts admins may configure.
     """
 
     settings: Settings
@@ -63,6 +64,7 @@ class Resources:
     registry: ConnectorRegistry
     wecom_client: WeComClient
     wecom: WeComConnector
+    wechat_client: WeChatClient
     email: EmailConnector
 
 
@@ -101,6 +103,9 @@ async def open_resources(
             wecom_client = WeComClient(http, store.wecom_credentials)
             wecom = WeComConnector(wecom_client, store.wecom_allowances, store.wecom_transfers)
             registry.register(wecom)
+            wechat_client = WeChatClient(http, store.wechat_apps)
+            registry.register(OfficialAccountConnector(wechat_client))
+            registry.register(MiniProgramConnector(wechat_client, store.miniprogram_authorizations))
             email = EmailConnector(
                 store.email, settings.base_url, DestinationGuard(settings.email_allowed_networks)
             )
@@ -114,6 +119,7 @@ async def open_resources(
                 registry=registry,
                 wecom_client=wecom_client,
                 wecom=wecom,
+                wechat_client=wechat_client,
                 email=email,
             )
     finally:

@@ -143,6 +143,12 @@ class Settings(BaseSettings):
         "demo tenant to it (its channel code `douyin-ad-spring` and group live code are made "
         "there), so the demo runs without a real corp. `api` and `worker` never start it.",
     )
+    wechat_simulator: bool = Field(
+        default=True,
+        description="`omnijourney run` only: start an in-process WeChat Official Account and "
+        "mini-program simulator and connect the demo tenant to them (the `oa` and `miniprogram` "
+        "channels). `api` and `worker` never start them.",
+    )
     wecom_result_poll_interval: float | None = Field(
         default=None,
         gt=0,

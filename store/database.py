@@ -26,6 +26,7 @@ from store.hooks import HookRepository
 from store.journeys import JourneyRepository
 from store.live import LiveFeedRepository
 from store.metrics import MetricsRepository
+from store.miniprogram_authorizations import AuthorizationLedger
 from store.mongo import (
     API_KEYS,
     CHANNEL_CREDENTIALS,
@@ -39,6 +40,7 @@ from store.mongo import (
     HOOKS,
     JOURNEY_VERSIONS,
     JOURNEYS,
+    MINIPROGRAM_AUTHORIZATIONS,
     OPERATIONS,
     TOUCH_COUNTERS,
     TRANSITIONS,
@@ -54,6 +56,7 @@ from store.tenants import TenantRepository
 from store.timeline import TimelineRepository
 from store.touch_counters import TouchCounters
 from store.webhook_secrets import WebhookSecretRepository
+from store.wechat_apps import WeChatApps
 from store.wecom_ledgers import AllowanceLedger, TransferLedger
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -345,6 +348,9 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="by_tenant",
         ),
     ],
+    MINIPROGRAM_AUTHORIZATIONS: [
+        IndexModel([("tenant_id", ASCENDING), ("openid", ASCENDING)], name="by_tenant_openid"),
+    ],
     WECOM_CALLBACKS: [
         IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING)], unique=True, name="key_unique"),
         IndexModel(
@@ -400,6 +406,8 @@ class Store:
         self.metrics = MetricsRepository(db, max_time_ms)
         self.wecom_callbacks = CallbackRepository(db)
         self.webhook_secrets = WebhookSecretRepository(db, secrets)
+        self.miniprogram_authorizations = AuthorizationLedger(db)
+        self.wechat_apps = WeChatApps(self.channel_settings)
 
     async def ping(self) -> bool:
         """Whether the server answers a `ping` (raises on connection errors)."""

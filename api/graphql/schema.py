@@ -31,6 +31,8 @@ from api.graphql.sources.mutations import SourceMutations
 from api.graphql.sources.queries import SourceQueries
 from api.graphql.webhooks.mutations import WebhookMutations
 from api.graphql.webhooks.queries import WebhookQueries
+from api.graphql.wechat.mutations import WeChatMutations
+from api.graphql.wechat.queries import WeChatQueries
 
 
 @strawberry.type(
@@ -50,6 +52,7 @@ class Query(
     MetricsQueries,
     ApiKeyQueries,
     DeadLetterQueries,
+    WeChatQueries,
 ):
     """Reads, all scoped to the caller's tenant."""
 
@@ -72,6 +75,7 @@ class Mutation(
     OperationMutations,
     ApiKeyMutations,
     DeadLetterMutations,
+    WeChatMutations,
 ):
     """Writes; each answers a union of its result and the expected failures."""
 

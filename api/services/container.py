@@ -25,11 +25,14 @@ from api.services.ports import (
     Clock,
     CodeProvisioner,
     GroupDirectory,
+    WeChatPushCodec,
     utc_now,
 )
 from api.services.source_settings import SourceSettingsService
 from api.services.sources import SourceService
 from api.services.webhooks import WebhookSecretService
+from api.services.wechat_callbacks import WeChatCallbackService
+from api.services.wechat_settings import WeChatSettingsService
 from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
 from ingestion.merges import MergeService
 from ingestion.service import IngestService
@@ -51,6 +54,8 @@ class Services:
     wecom_callbacks: WeComCallbackService
     hooks: HookService
     wecom_settings: WeComSettingsService
+    wechat_callbacks: WeChatCallbackService
+    wechat_settings: WeChatSettingsService
     sources: SourceService
     source_settings: SourceSettingsService
     webhooks: WebhookSecretService
@@ -83,10 +88,13 @@ class Services:
         wecom_base_urls: Collection[str] = (),
         email_hosts: HostPolicy | None = None,
         operation_lease: timedelta = timedelta(seconds=60),
+        wechat_codec: WeChatPushCodec | None = None,
+        wechat_base_urls: Collection[str] = (),
     ) -> Services:
         """Wire the services over the given resources (WeCom parts only when given).
 
-        `wecom_base_urls`: API roots admins may connect WeCom to besides WeCom's own.
+        `wecom_base_urls`: API roots admins may connect WeCom to besides WeCom's own;
+        `wechat_base_urls` the same for WeChat apps. `wechat_codec` opens WeChat pushes.
         `email_hosts`: which SMTP hosts admins may configure (the e-mail channel's guard).
         `operation_lease`: how long a bulk operation stays with the process running it without
         progress before another process may take it over.
@@ -108,6 +116,8 @@ class Services:
             ),
             hooks=HookService(store, provisioner, clock),
             wecom_settings=WeComSettingsService(store, wecom_base_urls),
+            wechat_callbacks=WeChatCallbackService(store, ingest, wechat_codec, clock),
+            wechat_settings=WeChatSettingsService(store, wechat_base_urls, clock),
             sources=SourceService(store, ingest, clock),
             source_settings=SourceSettingsService(store, clock),
             webhooks=WebhookSecretService(store, clock),

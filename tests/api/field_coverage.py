@@ -88,6 +88,7 @@ QUERIES: dict[str, Read | Elsewhere] = {
     "hooks": Read(args={"includeArchived": True}, foreign="empty"),
     "hook": Read(args={"id": "$hook"}),
     "wecomSettings": Read(admin_only=True),
+    "wechatApps": Read(admin_only=True, foreign="empty", sees_seed=False),
     # Metadata only (no ids, no secret); neither seeded nor probing tenant has rotated, so both
     # answer "not set". tests/api/test_webhook_secrets.py shows a rotation stays in its tenant.
     "webhookSettings": Read(admin_only=True, foreign="same", sees_seed=False),
@@ -156,6 +157,20 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
         },
         "own_tenant",
     ),
+    "configureWeChatApp": Write(
+        Permission.MANAGE_CHANNELS,
+        {
+            "input": {
+                "kind": "OA",
+                "appid": "wxprobe00000000001",
+                "appsecret": "probe-secret",
+                "callbackToken": "probe-token",
+                "encodingAesKey": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            }
+        },
+        "own_tenant",
+    ),
+    "clearWeChatApp": Write(Permission.MANAGE_CHANNELS, {"kind": "MINIPROGRAM"}, "own_tenant"),
     "rotateWebhookSecret": Write(Permission.MANAGE_CHANNELS, {"overlapHours": 1}, "own_tenant"),
     "setMessagingPolicy": Write(
         Permission.MANAGE_CHANNELS,
