@@ -73,6 +73,7 @@ class StoredBatch:
         return bool(self._routable)
 
 
-Preparation = Callable[[str, Event, Customer], Awaitable[None]]
+Preparation = Callable[[str, Event, Customer], Awaitable[Customer | None]]
 """Work to do on a stored event (tenant, event, its customer) right before it is routed; safe to
-repeat (see `ingestion.scheduler`)."""
+repeat (see `ingestion.scheduler`). It answers the customer to route the event for when that
+changed (the preparation linked an identity that merged the customer into another), else None."""

@@ -223,7 +223,7 @@ class RoutingScheduler:
     async def _route_after(self, before: set[asyncio.Task[None]], batch: StoredBatch) -> None:
         if before:
             await asyncio.wait(before)
-        unprepared = await self._prepare(batch)
+        unprepared, replaced = await self._prepare(batch)
         failed: set[str] = set()
         for item in batch._routable:
             if item.customer.id in failed:
@@ -235,7 +235,8 @@ class RoutingScheduler:
                 item.result.routing_error = f"stored, routing failed: {error}"
                 await self._record_failure(batch.tenant_id, item.event.id, error)
             else:
-                await self._route_safely(batch.tenant_id, item.event, item.customer, item.result)
+                customer = replaced.get(item.event.id, item.customer)
+                await self._route_safely(batch.tenant_id, item.event, customer, item.result)
             if item.result.routing_error is not None:
                 failed.add(item.customer.id)
         routed = [item.event.id for item in batch._routable if item.result.routing_error is None]
@@ -245,10 +246,12 @@ class RoutingScheduler:
             # Left marked unrouted, they are routed again later: harmless (module docstring).
             logger.exception("recording events of tenant %s as routed failed", batch.tenant_id)
 
-    async def _prepare(self, batch: StoredBatch) -> set[str]:
-        """Run the preparations the batch's events name; the ids of those naming one that is
-        not registered here."""
+    async def _prepare(self, batch: StoredBatch) -> tuple[set[str], dict[str, Customer]]:
+        """Run the preparations the batch's events name: the ids of those naming one that is
+        not registered here, and the customer to route an event for where its preparation
+        changed it."""
         unknown: set[str] = set()
+        replaced: dict[str, Customer] = {}
         for item in batch._routable:
             if item.prepare is None:
                 continue
@@ -257,14 +260,16 @@ class RoutingScheduler:
                 unknown.add(item.event.id)
                 continue
             try:
-                await preparation(batch.tenant_id, item.event, item.customer)
+                changed = await preparation(batch.tenant_id, item.event, item.customer)
+                if changed is not None:
+                    replaced[item.event.id] = changed
             except Exception:
                 logger.exception(
                     "preparing event %s of tenant %s to be routed failed",
                     item.event.id,
                     batch.tenant_id,
                 )
-        return unknown
+        return unknown, replaced
 
     async def _route_safely(
         self, tenant_id: str, event: Event, customer: Customer, result: IngestResult

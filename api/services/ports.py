@@ -113,13 +113,20 @@ class CodeProvisioner(Protocol):
 
 
 class GroupDirectory(Protocol):
-    """Who is in a WeCom customer group (`connectors.wecom.WeComConnector` satisfies it).
+    """Who is in a WeCom customer group, and what WeCom knows of a contact
+    (`connectors.wecom.WeComConnector` satisfies it).
 
     Failures raise the connector's channel errors; callers treat the answer as best-effort.
     """
 
     async def group_members(self, tenant_id: str, chat_id: str) -> list[GroupMember]:
         """The group's members, each with the `state` of the join way it came through."""
+        ...
+
+    async def contact_identities(self, tenant_id: str, external_userid: str) -> dict[str, str]:
+        """Identities WeCom knows of a customer contact (`externalcontact/get`): their
+        `unionid` when the corp is bound to the WeChat Open Platform, and a `phone` a staff
+        member recorded on the contact; empty when WeCom tells neither."""
         ...
 
 

@@ -43,8 +43,8 @@ from api.services.ports import CallbackCodec, Clock, GroupDirectory, utc_now
 from api.services.wecom_settings import WeComNotConfiguredError
 from domain import wecom_events
 from domain.channels import WeComCredentials
-from domain.customers import Customer
-from domain.errors import DomainError
+from domain.customers import EXTERNAL_USERID, Customer
+from domain.errors import DomainError, InvalidInputError
 from domain.events import Event, EventIn
 from domain.wecom_events import FOLLOW_USER_ATTRIBUTE, GroupMember
 from ingestion.results import IngestResult
@@ -325,13 +325,16 @@ class WeComCallbackService:
         await self._record(tenant_id, key, kind, "ingested", event_ids, None, None)
         return CallbackReceipt("ingested", kind, event_ids)
 
-    async def _note_contact(self, tenant_id: str, event: Event, customer: Customer) -> None:
+    async def _note_contact(
+        self, tenant_id: str, event: Event, customer: Customer
+    ) -> Customer | None:
         # The staff member who added the customer is whom later 1:1 tasks are sent from, and
         # the hook's state is their first touch. Run by the router before it routes the event
         # (live or recovered), so the welcome is sent from the right staff member.
         if event.type != wecom_events.CONTACT_ADDED:
-            return
-        customer_id = customer.id
+            return None
+        linked = await self._link_contact(tenant_id, customer)
+        customer_id = (linked or customer).id
         now = self._clock()
         writes: list[Awaitable[object]] = []
         staff = event.properties.get("staff_userid")
@@ -350,6 +353,34 @@ class WeComCallbackService:
         for outcome in await asyncio.gather(*writes, return_exceptions=True):
             if isinstance(outcome, BaseException):
                 raise outcome
+        return linked
+
+    async def _link_contact(self, tenant_id: str, customer: Customer) -> Customer | None:
+        """Link what WeCom knows of the contact (unionid, a phone the staff recorded) to the
+        customer; when another customer already had one of them (a lead's phone, an Official
+        Account follower's unionid), the two merge and the survivor is answered. Best effort:
+        without it the event is routed as it came."""
+        external_userid = customer.identity(EXTERNAL_USERID)
+        if self._groups is None or external_userid is None:
+            return None
+        try:
+            known = await asyncio.wait_for(
+                self._groups.contact_identities(tenant_id, external_userid), self._lookup_timeout
+            )
+        except Exception as exc:  # a lookup failure must not hold the welcome back
+            logger.warning("WeCom contact lookup of tenant %s failed: %s", tenant_id, exc)
+            return None
+        extra = {kind: value for kind, value in known.items() if customer.identity(kind) is None}
+        if not extra:
+            return None
+        try:
+            resolved, _ = await self._store.customers.resolve(
+                tenant_id, {EXTERNAL_USERID: external_userid, **extra}, self._clock()
+            )
+        except InvalidInputError as exc:  # e.g. a recorded "phone" that is no phone number
+            logger.warning("WeCom contact identities of tenant %s unusable: %s", tenant_id, exc)
+            return None
+        return resolved if resolved.id != customer.id else None
 
     async def _record(
         self,

@@ -16,6 +16,7 @@ from typing import Any
 from connectors.errors import TransientChannelError
 from connectors.wecom.client import WeComClient
 from domain.channels import ProvisionedCode, check_join_way, check_state
+from domain.customers import PHONE, UNIONID
 from domain.errors import InvalidInputError
 from domain.wecom_events import GroupMember
 
@@ -132,6 +133,28 @@ class WeComCodes:
         if not isinstance(listed, list):
             raise TransientChannelError("wecom groupchat/get answered without member_list")
         return [member for item in listed if (member := _group_member(item)) is not None]
+
+    async def contact_identities(self, tenant_id: str, external_userid: str) -> dict[str, str]:
+        """`unionid` and a staff-recorded `phone` (the first of `remark_mobiles`) of a contact,
+        from `externalcontact/get`; the kinds WeCom does not tell are left out."""
+        answer = await self.client.call(
+            tenant_id,
+            "externalcontact/get",
+            method="GET",
+            query={"external_userid": external_userid},
+        )
+        found: dict[str, str] = {}
+        contact = answer.get("external_contact")
+        unionid = contact.get("unionid") if isinstance(contact, Mapping) else None
+        if isinstance(unionid, str) and unionid:
+            found[UNIONID] = unionid
+        for follow in answer.get("follow_user") or []:
+            mobiles = follow.get("remark_mobiles") if isinstance(follow, Mapping) else None
+            phone = next((m for m in mobiles or [] if isinstance(m, str) and m.strip()), None)
+            if phone is not None:
+                found[PHONE] = phone.strip()
+                break
+        return found
 
 
 def _group_member(item: object) -> GroupMember | None:

@@ -172,13 +172,17 @@ class WeComDriver:
         has_unionid: bool = True,
         welcome: bool = True,
         retries: int | None = None,
+        mobile: str | None = None,
     ) -> AddedCustomer:
         """A customer scans the channel code with `state` and adds `staff` (default: the code's
-        first user, else "zhangsan"); WeCom mints a welcome code and sends the add callback."""
+        first user, else "zhangsan"); WeCom mints a welcome code and sends the add callback.
+        `mobile`: the phone number the staff member records on the contact."""
         way = self.sim.contact_way_by_state(state) if state else None
         userid = staff or (way["user"][0] if way else "zhangsan")
         union = (unionid or new_id("ow")) if has_unionid else None
-        customer = self.sim.add_customer(userid, state, name=name, unionid=union)
+        customer = self.sim.add_customer(
+            userid, state, name=name, unionid=union, remark_mobiles=[mobile] if mobile else None
+        )
         code = self.sim.mint_welcome_code(customer.external_userid, userid) if welcome else None
         fields = self._event(
             "change_external_contact",

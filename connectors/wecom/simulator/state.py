@@ -87,6 +87,8 @@ class Follow:
     state: str
     createtime: int
     tags: set[str] = field(default_factory=set)
+    remark_mobiles: list[str] = field(default_factory=list)
+    """Phone numbers the staff member recorded on the contact (备注手机号)."""
 
 
 @dataclass
@@ -170,12 +172,21 @@ class CorpState:
     # --- customers and welcome codes ------------------------------------------------------
 
     def add_customer(
-        self, userid: str, state: str, *, name: str | None = None, unionid: str | None = None
+        self,
+        userid: str,
+        state: str,
+        *,
+        name: str | None = None,
+        unionid: str | None = None,
+        remark_mobiles: list[str] | None = None,
     ) -> Customer:
-        """A new customer added by staff `userid` through a code with `state`."""
+        """A new customer added by staff `userid` through a code with `state` (the staff member
+        may record the customer's phone numbers, `remark_mobiles`)."""
         external_userid = new_id("wm")
         customer = Customer(external_userid, name or f"customer-{external_userid[-6:]}", unionid)
-        customer.follows[userid] = Follow(userid, state, int(self.now()))
+        customer.follows[userid] = Follow(
+            userid, state, int(self.now()), remark_mobiles=list(remark_mobiles or [])
+        )
         self.customers[external_userid] = customer
         return customer
 
@@ -216,6 +227,7 @@ class CorpState:
                 "tags": [{"tag_id": tag, "type": 1} for tag in sorted(follow.tags)],
                 "state": follow.state,
                 "add_way": 1,
+                "remark_mobiles": list(follow.remark_mobiles),
             }
             for follow in customer.follows.values()
         ]
