@@ -38,6 +38,7 @@ from store.mongo import (
     JOURNEY_VERSIONS,
     JOURNEYS,
     OPERATIONS,
+    SMS_MESSAGES,
     TRANSITIONS,
     WEBHOOK_SECRETS,
     WECOM_ALLOWANCES,
@@ -47,6 +48,7 @@ from store.mongo import (
 )
 from store.operations import OperationRepository
 from store.secretbox import SecretBox, SecretError
+from store.sms_messages import SmsMessageRepository
 from store.tenants import TenantRepository
 from store.timeline import TimelineRepository
 from store.webhook_secrets import WebhookSecretRepository
@@ -295,6 +297,9 @@ INDEXES: dict[str, list[IndexModel]] = {
     WEBHOOK_SECRETS: [
         IndexModel([("tenant_id", ASCENDING)], unique=True, name="tenant_unique"),
     ],
+    SMS_MESSAGES: [
+        IndexModel([("tenant_id", ASCENDING), ("phone", ASCENDING)], name="tenant_phone"),
+    ],
     WECOM_ALLOWANCES: [
         IndexModel(
             [
@@ -376,6 +381,7 @@ class Store:
         self.metrics = MetricsRepository(db, max_time_ms)
         self.wecom_callbacks = CallbackRepository(db)
         self.webhook_secrets = WebhookSecretRepository(db, secrets)
+        self.sms_messages = SmsMessageRepository(db)
 
     async def ping(self) -> bool:
         """Whether the server answers a `ping` (raises on connection errors)."""

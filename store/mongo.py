@@ -37,6 +37,7 @@ WECOM_TRANSFERS = "wecom_transfers"
 HOOKS = "hooks"
 WECOM_CALLBACKS = "wecom_callbacks"
 WEBHOOK_SECRETS = "webhook_secrets"
+SMS_MESSAGES = "sms_messages"
 
 DUPLICATE_KEY = 11000
 DEFAULT_MAX_TIME_MS = 15_000
