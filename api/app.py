@@ -27,6 +27,7 @@ from api.graphql.http import GraphQLEndpoint
 from api.rate_limit import AbuseLimits
 from api.rest.events import EventsEndpoint, IngestLimits
 from api.rest.health import HealthEndpoint, live
+from api.rest.sms import SmsCallbackEndpoint
 from api.rest.wecom import WeComCallbackEndpoint
 from api.services.container import Services
 from api.services.ports import (
@@ -56,6 +57,7 @@ def create_app(
     wecom_groups: GroupDirectory | None = None,
     temporal_ui_url: str | None = None,
     wecom_base_urls: Collection[str] = (),
+    sms_base_urls: Collection[str] = (),
     abuse: AbuseLimits | None = None,
 ) -> Starlette:
     """The API over the given resources. `channels` is the connector registry (its catalog).
@@ -66,6 +68,7 @@ def create_app(
     callbacks leave out. Background routing of callbacks: `app.state.services.drain()` at shutdown.
     `temporal_ui_url` (the Temporal Web UI's base URL) turns on links to workflow histories.
     `wecom_base_urls`: API roots `configureWeCom` accepts besides WeCom's own (a simulator's).
+    `sms_base_urls`: API roots `configureSms` accepts besides the providers' own (a simulator's).
     `abuse`: per-key rate limit, subscriptions per websocket, key re-check interval
     (`api.rate_limit.AbuseLimits`; default: its defaults, which set no rate limit).
     """
@@ -79,6 +82,7 @@ def create_app(
         wecom_groups=wecom_groups,
         temporal_ui_url=temporal_ui_url,
         wecom_base_urls=wecom_base_urls,
+        sms_base_urls=sms_base_urls,
     )
     abuse = abuse or AbuseLimits()
     limiter = abuse.limiter()  # one bucket per key across /graphql and /v1/events
@@ -94,6 +98,11 @@ def create_app(
             "/v1/callbacks/wecom/{callback_id}",
             WeComCallbackEndpoint(services.wecom_callbacks).handle,
             methods=["GET", "POST"],
+        ),
+        Route(
+            "/v1/callbacks/sms/{provider}/{callback_id}",
+            SmsCallbackEndpoint(services.sms_callbacks).handle,
+            methods=["POST"],
         ),
         Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)

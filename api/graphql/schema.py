@@ -22,6 +22,8 @@ from api.graphql.live.subscriptions import LiveSubscriptions
 from api.graphql.metrics.queries import MetricsQueries
 from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
+from api.graphql.sms.mutations import SmsMutations
+from api.graphql.sms.queries import SmsQueries
 from api.graphql.webhooks.mutations import WebhookMutations
 from api.graphql.webhooks.queries import WebhookQueries
 
@@ -35,6 +37,7 @@ class Query(
     CustomerQueries,
     EnrollmentQueries,
     HookQueries,
+    SmsQueries,
     WebhookQueries,
     OperationQueries,
     MetricsQueries,
@@ -54,6 +57,7 @@ class Mutation(
     EnrollmentMutations,
     EventMutations,
     HookMutations,
+    SmsMutations,
     WebhookMutations,
     OperationMutations,
     ApiKeyMutations,

@@ -23,6 +23,8 @@ from api.services.ports import (
     GroupDirectory,
     utc_now,
 )
+from api.services.sms_callbacks import SmsCallbackService
+from api.services.sms_settings import SmsSettingsService
 from api.services.sweeps import Sweeps
 from api.services.webhooks import WebhookSecretService
 from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
@@ -45,6 +47,8 @@ class Services:
     wecom_callbacks: WeComCallbackService
     hooks: HookService
     wecom_settings: WeComSettingsService
+    sms_settings: SmsSettingsService
+    sms_callbacks: SmsCallbackService
     webhooks: WebhookSecretService
     operations: OperationService
     live: LiveService
@@ -69,11 +73,13 @@ class Services:
         wecom_groups: GroupDirectory | None = None,
         temporal_ui_url: str | None = None,
         wecom_base_urls: Collection[str] = (),
+        sms_base_urls: Collection[str] = (),
         operation_lease: timedelta = timedelta(seconds=60),
     ) -> Services:
         """Wire the services over the given resources (WeCom parts only when given).
 
         `wecom_base_urls`: API roots admins may connect WeCom to besides WeCom's own.
+        `sms_base_urls`: API roots admins may point SMS at besides the providers' own.
         `operation_lease`: how long a bulk operation stays with the process running it without
         progress before another process may take it over.
         """
@@ -93,6 +99,8 @@ class Services:
             ),
             hooks=HookService(store, provisioner, clock),
             wecom_settings=WeComSettingsService(store, wecom_base_urls),
+            sms_settings=SmsSettingsService(store, sms_base_urls, clock),
+            sms_callbacks=SmsCallbackService(store, ingest, clock),
             webhooks=WebhookSecretService(store, clock),
             operations=operations,
             live=LiveService(store, clock),

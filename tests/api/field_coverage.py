@@ -88,6 +88,8 @@ QUERIES: dict[str, Read | Elsewhere] = {
     "hooks": Read(args={"includeArchived": True}, foreign="empty"),
     "hook": Read(args={"id": "$hook"}),
     "wecomSettings": Read(admin_only=True),
+    # The seed configures no SMS account; tests/api/test_sms_settings.py shows one stays put.
+    "smsSettings": Read(admin_only=True, sees_seed=False),
     # Metadata only (no ids, no secret); neither seeded nor probing tenant has rotated, so both
     # answer "not set". tests/api/test_webhook_secrets.py shows a rotation stays in its tenant.
     "webhookSettings": Read(admin_only=True, foreign="same", sees_seed=False),
@@ -146,6 +148,19 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
         },
         "own_tenant",
     ),
+    "configureSms": Write(
+        Permission.MANAGE_CHANNELS,
+        {
+            "input": {
+                "provider": "ALIYUN",
+                "accessKeyId": "probe-key",
+                "signName": "probe",
+                "secret": "probe-secret",
+            }
+        },
+        "own_tenant",
+    ),
+    "clearSmsSettings": Write(Permission.MANAGE_CHANNELS, {}, "own_tenant"),
     "rotateWebhookSecret": Write(Permission.MANAGE_CHANNELS, {"overlapHours": 1}, "own_tenant"),
     "createApiKey": Write(
         Permission.MANAGE_API_KEYS, {"input": {"name": "probe", "role": "VIEWER"}}, "own_tenant"

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from connectors.sms.signing import aliyun_signature, aliyun_string_to_sign
-from connectors.sms.simulator.state import Refusal, Rule, SmsAccount
+from connectors.sms.simulator.state import RefusedError, Rule, SmsAccount
 
 MAX_SKEW = 900.0
 HOST_ID = "dysmsapi.aliyuncs.com"
@@ -121,10 +121,10 @@ class AliyunEndpoint:
         try:
             variables: Any = json.loads(params.get("TemplateParam") or "{}")
             if not isinstance(variables, dict):
-                raise Refusal("params")
+                raise RefusedError("params")
             self.account.check(phone, sign_name, template)
-        except (ValueError, Refusal) as exc:
-            rule: Rule = exc.rule if isinstance(exc, Refusal) else "params"
+        except (ValueError, RefusedError) as exc:
+            rule: Rule = exc.rule if isinstance(exc, RefusedError) else "params"
             code, message = REFUSALS[rule]
             return JSONResponse({"RequestId": request_id, "Code": code, "Message": message})
         sms = self.account.accept(

@@ -3,7 +3,7 @@
 Limits checked, in this order, after the request's signature: the sign name and template are
 approved (when lists are given), the number is a mainland mobile, not blacklisted, the account
 has balance, and the number got no SMS within `per_phone_interval` seconds nor more than
-`per_phone_daily` today. Each failure is a `Refusal` naming the rule; each provider's server
+`per_phone_daily` today. Each failure is a `RefusedError` naming the rule; each provider's server
 translates it into its own code.
 """
 
@@ -21,7 +21,7 @@ Rule = Literal["sign", "template", "params", "number", "blacklist", "balance", "
 _MAINLAND_MOBILE = re.compile(r"^1\d{10}$")
 
 
-class Refusal(Exception):
+class RefusedError(Exception):
     """A send the account refuses, by `rule`."""
 
     def __init__(self, rule: Rule) -> None:
@@ -62,24 +62,24 @@ class SmsAccount:
     """Provider codes to answer instead of sending, one per request (injected failures)."""
 
     def check(self, phone: str, sign_name: str, template: str) -> None:
-        """Raise `Refusal` unless the account may send this now (module docstring)."""
+        """Raise `RefusedError` unless the account may send this now (module docstring)."""
         if self.sign_names and sign_name not in self.sign_names:
-            raise Refusal("sign")
+            raise RefusedError("sign")
         if self.templates and template not in self.templates:
-            raise Refusal("template")
+            raise RefusedError("template")
         if not _MAINLAND_MOBILE.match(phone):
-            raise Refusal("number")
+            raise RefusedError("number")
         if phone in self.blacklist:
-            raise Refusal("blacklist")
+            raise RefusedError("blacklist")
         if self.balance is not None and self.balance <= 0:
-            raise Refusal("balance")
+            raise RefusedError("balance")
         now = self.clock()
         mine = [sms.sent_at for sms in self.sent if sms.phone == phone]
         if mine and now - max(mine) < self.per_phone_interval:
-            raise Refusal("interval")
+            raise RefusedError("interval")
         day = int(now // 86400)
         if sum(1 for at in mine if int(at // 86400) == day) >= self.per_phone_daily:
-            raise Refusal("daily")
+            raise RefusedError("daily")
 
     def accept(
         self,

@@ -25,7 +25,7 @@ from connectors.sms.signing import (
     tc3_signature,
     tc3_string_to_sign,
 )
-from connectors.sms.simulator.state import Refusal, Rule, SmsAccount
+from connectors.sms.simulator.state import RefusedError, Rule, SmsAccount
 
 MAX_SKEW = 300.0
 _AUTHORIZATION = re.compile(
@@ -116,7 +116,7 @@ class TencentEndpoint:
             phone = str(number).removeprefix("+86")
             try:
                 self.account.check(phone, sign_name, template)
-            except Refusal as exc:
+            except RefusedError as exc:
                 if exc.rule in REQUEST_REFUSALS:
                     return _error(*REQUEST_REFUSALS[exc.rule])
                 code, message = REFUSALS[exc.rule]
