@@ -47,7 +47,7 @@ class Reply:
 
 def _text(entry: dict[str, Any], name: str, *, required: bool = True) -> str:
     value = entry.get(name)
-    if value is None and not required:
+    if not required and (value is None or value == ""):
         return ""
     if not isinstance(value, str | int) or isinstance(value, bool) or str(value) == "":
         raise ValueError(f"`{name}` is missing or not a string")

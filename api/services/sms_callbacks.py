@@ -11,7 +11,9 @@ both checked before its body is parsed or anything stored:
    (`store.sms_messages`: provider id, phone and, for Alibaba Cloud, our `OutId`); a reply must
    come from a number the tenant has sent to. Entries that do not reconcile are dropped
    (logged); a push none of whose entries reconcile is rejected (`CallbackRejectedError`,
-   nothing stored). A forged report can therefore only repeat what a real one would say.
+   nothing stored). A forged report can therefore only repeat what a real one would say. A
+   report racing ahead of the record of its send is refused the same way; both providers
+   push again when not acknowledged.
 
 Reports become `sms.delivered` / `sms.failed` (with the provider's code) and replies
 `sms.replied`, ingested through `IngestService` (the customer is resolved by their `phone`);
