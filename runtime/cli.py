@@ -2,6 +2,7 @@
 
     omnijourney run            the whole stack on embedded defaults (or the servers configured),
                                with a simulated WeCom corp for the demo tenant (WECOM_SIMULATOR)
+                               and a simulated SMS provider (SMS_SIMULATOR)
     omnijourney run --demo     the same, and customers and staff play the demo journey on it
     omnijourney demo           = run --demo
     omnijourney api            the API only, against configured servers
@@ -45,6 +46,7 @@ from runtime.secrets import SecretsNotConfiguredError, secret_box
 from runtime.seed import seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings, mongo_client_options
+from runtime.simulated_sms import SimulatedSmsAccount, simulated_sms
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
 from store.database import Store
 from store.secretbox import SecretError
@@ -67,6 +69,7 @@ def _banner(
     tenant_id: str,
     corp: SimulatedCorp | None,
     demo: bool,
+    sms: SimulatedSmsAccount | None = None,
 ) -> str:
     base = settings.base_url
     mongo = (
@@ -86,6 +89,13 @@ def _banner(
         wecom = [
             "  WeCom        not simulated (WECOM_SIMULATOR=false): connect with configureWeCom"
         ]
+    if sms is not None:
+        wecom.append(
+            f"  SMS          simulated {sms.provider} account at "
+            f"{sms.sim.base_url(sms.provider)}; reports to {sms.callback_url}"
+        )
+    else:
+        wecom.append("  SMS          not simulated (SMS_SIMULATOR=off): set one with configureSms")
     if demo:
         hint = "  The demo is starting: customers scan, join, get tasks and buy below."
     else:
@@ -127,10 +137,23 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
                     seed.tenant_id,
                 )
             )
+        sms: SimulatedSmsAccount | None = None
+        if settings.sms_simulator != "off":
+            sms = await scope.enter_async_context(
+                simulated_sms(
+                    resources.store,
+                    resources.http,
+                    settings.local_base_url,
+                    seed.tenant_id,
+                    settings.sms_simulator,
+                )
+            )
         playing: list[asyncio.Task[None]] = []
 
         async def ready() -> None:
-            banner = _banner(settings, stack, seed.api_key, seed.tenant_id, corp, demo is not None)
+            banner = _banner(
+                settings, stack, seed.api_key, seed.tenant_id, corp, demo is not None, sms
+            )
             print(banner, flush=True)
             if demo is not None and corp is not None:
                 playing.append(

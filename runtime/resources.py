@@ -15,7 +15,10 @@ from temporalio.client import Client
 
 from connectors import DestinationGuard, WebhookConnector, default_registry
 from connectors.registry import ConnectorRegistry
+from connectors.sms import SmsConnector
 from connectors.wecom import WeComClient, WeComConnector
+from domain.sms import SETTINGS_KIND as SMS_SETTINGS
+from domain.sms import SmsSettings
 from runtime.secrets import secret_box
 from runtime.settings import Settings, mongo_client_options
 from store.database import Store
@@ -49,7 +52,8 @@ class Resources:
     """One MongoDB client, one Temporal client, one HTTP client, and what is built on them.
 
     `wecom` is both the `wecom` channel of the registry and the API's code provisioner;
-    `wecom_client` (its client) is shared with the mass-message result poller.
+    `wecom_client` (its client) is shared with the mass-message result poller. The registry
+    also holds the `sms` channel, sending through each tenant's configured provider.
     """
 
     settings: Settings
@@ -97,6 +101,11 @@ async def open_resources(
             wecom_client = WeComClient(http, store.wecom_credentials)
             wecom = WeComConnector(wecom_client, store.wecom_allowances, store.wecom_transfers)
             registry.register(wecom)
+
+            async def sms_settings(tenant_id: str) -> SmsSettings | None:
+                return await store.channel_settings.get(tenant_id, SMS_SETTINGS, SmsSettings)
+
+            registry.register(SmsConnector(http, sms_settings, store.sms_messages))
             yield Resources(
                 settings=settings,
                 mongo=mongo,
