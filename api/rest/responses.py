@@ -1,7 +1,9 @@
-"""Error bodies shared by the HTTP endpoints: `{"error": {"code", "message"}}`."""
+"""Error bodies shared by the HTTP endpoints (`{"error": {"code", "message"}}`), and reading a
+request body within a size limit."""
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 
@@ -20,3 +22,17 @@ def unauthenticated() -> JSONResponse:
         "send a valid API key as `Authorization: Bearer oj_...`",
         headers={"WWW-Authenticate": 'Bearer realm="omnijourney"'},
     )
+
+
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is known to exceed `limit` bytes (declared or
+    streamed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)

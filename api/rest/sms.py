@@ -21,8 +21,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.rest.responses import error_response
-from api.rest.wecom import _read_capped
+from api.rest.responses import error_response, read_capped
 from api.services.sms_callbacks import SmsCallbackService
 from api.services.wecom_callbacks import (
     CallbackNotStoredError,
@@ -54,7 +53,7 @@ class SmsCallbackEndpoint:
         try:
             # The URL is checked before the body is read.
             await self._service.settings_for(provider, callback_id)
-            body = await _read_capped(request, self._max_body_bytes)
+            body = await read_capped(request, self._max_body_bytes)
             if body is None:
                 return error_response(
                     413, "body_too_large", f"the body may be at most {self._max_body_bytes} bytes"

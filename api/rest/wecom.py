@@ -23,7 +23,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from api.rest.responses import error_response
+from api.rest.responses import error_response, read_capped
 from api.services.wecom import (
     CallbackNotStoredError,
     CallbackRejectedError,
@@ -36,19 +36,6 @@ logger = logging.getLogger(__name__)
 
 MAX_CALLBACK_BYTES = 64 * 1024
 _SIGNED = ("msg_signature", "timestamp", "nonce")
-
-
-async def _read_capped(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it is known to exceed `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
 
 
 class WeComCallbackEndpoint:
@@ -79,7 +66,7 @@ class WeComCallbackEndpoint:
                     params["echostr"],
                 )
                 return PlainTextResponse(echo)
-            body = await _read_capped(request, self._max_body_bytes)
+            body = await read_capped(request, self._max_body_bytes)
             if body is None:
                 return error_response(
                     413, "body_too_large", f"the body may be at most {self._max_body_bytes} bytes"

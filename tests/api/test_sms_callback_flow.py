@@ -277,6 +277,8 @@ async def test_a_push_to_an_unknown_callback_url_or_provider_is_refused(flow: Fl
         assert response.status_code == 404, url
     malformed = await flow.api.post(good, content=b"{not json")
     assert malformed.status_code == 400
+    oversized = await flow.api.post(good, content=b"[" + b" " * 300_000 + b"]")
+    assert oversized.status_code == 413
     await flow.drain()
     assert await flow.events(phone, "sms.delivered") == []
 
