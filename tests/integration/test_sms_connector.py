@@ -3,6 +3,7 @@ accepted, tampered ones refused with the provider's error, limits and refusals m
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from connectors.errors import PermanentChannelError, TransientChannelError
 from connectors.sms import SmsConnector, reference_for
 from connectors.sms.aliyun import AliyunSms
 from connectors.sms.simulator import SmsSimulator
+from connectors.sms.tencent import TencentSms
 from domain.channels import new_callback_id
 from domain.sms import SentSms, SmsProvider, SmsSettings
 from store.database import Store
@@ -132,8 +134,6 @@ async def test_a_tampered_aliyun_request_is_refused(rig: Rig) -> None:
 
 
 async def test_a_tampered_tencent_body_is_refused(rig: Rig) -> None:
-    from connectors.sms.tencent import TencentSms
-
     settings = rig.use("tencent")
     signed_body = b'{"PhoneNumberSet": ["+8613800138000"]}'
     headers = TencentSms(rig.http).signed_headers(settings, "SendSms", signed_body)
@@ -200,3 +200,38 @@ async def test_a_tenant_without_settings_fails_permanently(rig: Rig) -> None:
     with pytest.raises(PermanentChannelError) as caught:
         await rig.connector.execute(_request())
     assert caught.value.code == "sms.not_configured"
+
+
+async def test_a_replayed_aliyun_request_is_refused_by_its_nonce(rig: Rig) -> None:
+    settings = rig.use("aliyun")
+    params = AliyunSms(rig.http).signed_params(
+        settings, "SendSms", {"PhoneNumbers": PHONE, "SignName": "Acme", "TemplateCode": "SMS_1"}
+    )
+    first = await rig.http.post(settings.base_url, data=params)
+    assert first.json()["Code"] == "OK"
+    replayed = await rig.http.post(settings.base_url, data=params)
+    assert (replayed.status_code, replayed.json()["Code"]) == (400, "SignatureNonceUsed")
+    assert len(rig.sim.sent) == 1
+
+
+@pytest.mark.parametrize(
+    ("provider", "code"),
+    [("aliyun", "InvalidTimeStamp.Expired"), ("tencent", "AuthFailure.SignatureExpire")],
+)
+async def test_a_request_signed_too_long_ago_is_refused(
+    rig: Rig, provider: SmsProvider, code: str
+) -> None:
+    settings = rig.use(provider)
+
+    def stale() -> float:  # a clock an hour behind
+        return time.time() - 3600
+
+    client = (
+        AliyunSms(rig.http, clock=stale)
+        if provider == "aliyun"
+        else TencentSms(rig.http, clock=stale)
+    )
+    with pytest.raises(PermanentChannelError) as caught:
+        await client.send(settings, PHONE, "SMS_1" if provider == "aliyun" else "1110", {}, "r")
+    assert caught.value.code == f"sms.{provider}.{code}"
+    assert rig.sim.sent == []
