@@ -4,9 +4,13 @@
    (the unique index on (tenant, idempotency_key) is what makes this safe under retries and
    concurrent workers). A delivery that already succeeded is answered from the record: the
    channel is not called again.
-2. The connector runs with the same key, which it passes on to the channel wherever the channel
-   can de-duplicate (a crash between the channel call and step 3 is covered by that).
-3. The outcome is recorded. A success is recorded patiently: while MongoDB is unreachable the
+2. Unless the customer opted out of the channel (their consent under the channel's name): then
+   the delivery is marked `skipped` with the reason, the connector is never called, and the
+   activity ends with a non-retryable `PermanentChannelError` (code `consent_opted_out`), so the
+   journey takes the action's `failed` edge when it has one.
+3. The connector runs with the same key, which it passes on to the channel wherever the channel
+   can de-duplicate (a crash between the channel call and step 4 is covered by that).
+4. The outcome is recorded. A success is recorded patiently: while MongoDB is unreachable the
    activity keeps trying until shortly before its attempt would time out, because failing here
    would make Temporal run it again and call the channel a second time. Transient errors are retried by Temporal (with the channel's requested
    delay); permanent ones, and the last attempt's transient one, mark the delivery failed and end
@@ -26,7 +30,7 @@ from activities import models as act
 from connectors.base import ActionOutcome, ActionRequest, CustomerContact
 from connectors.errors import PermanentChannelError, TransientChannelError
 from connectors.registry import ConnectorRegistry
-from domain.deliveries import Delivery
+from domain.deliveries import SKIPPED_OPTED_OUT, Delivery, opted_out_reason
 from store.database import Store
 from store.mongo import StoreUnavailable
 
@@ -67,6 +71,18 @@ class ChannelActivities:
                 status="succeeded", external_id=delivery.external_id, replayed=True
             )
         customer = await self.store.customers.get(ref.tenant_id, ref.customer_id)
+        refusal = customer.opted_out(input.channel)
+        if refusal is not None:
+            reason = opted_out_reason(input.channel, refusal.source, refusal.at)
+            await self.store.deliveries.mark_skipped(
+                ref.tenant_id, input.idempotency_key, datetime.now(UTC), reason=reason
+            )
+            log.info(
+                "skipped %s.%s for %s: opted out", input.channel, input.action, ref.enrollment_id
+            )
+            raise ApplicationError(
+                reason, SKIPPED_OPTED_OUT, type="PermanentChannelError", non_retryable=True
+            )
         contact = CustomerContact(
             customer_id=customer.id,
             identities={i.kind: i.value for i in customer.identities},

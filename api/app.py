@@ -8,6 +8,7 @@ of wiring.
 |-------------------|------|
 | `POST /v1/events` | ingest a batch of events (`api.rest.events`) |
 | `GET/POST /v1/callbacks/wecom/{callback_id}` | WeCom URL verification and callbacks (`api.rest.wecom`) |
+| `POST /v1/sources/{douyin,xiaohongshu,orders,youzan}/{callback_id}` | lead and order pushes (`api.rest.sources`) |
 | `/graphql`        | the GraphQL API and GraphiQL (`api.graphql`) |
 | `GET /livez`      | liveness: the process answers (no dependency checked) |
 | `GET /readyz`     | readiness: MongoDB and Temporal reachable (`/healthz`: the same) |
@@ -28,6 +29,7 @@ from api.rate_limit import AbuseLimits
 from api.rest.events import EventsEndpoint, IngestLimits
 from api.rest.health import HealthEndpoint, live
 from api.rest.sms import SmsCallbackEndpoint
+from api.rest.sources import SourceEndpoints
 from api.rest.wecom import WeComCallbackEndpoint
 from api.services.container import Services
 from api.services.ports import (
@@ -88,6 +90,7 @@ def create_app(
     limiter = abuse.limiter()  # one bucket per key across /graphql and /v1/events
     graphql = GraphQLEndpoint(services, abuse, limiter)
     readiness = HealthEndpoint(services).handle
+    sources = SourceEndpoints(services.sources)
     routes = [
         Route(
             "/v1/events",
@@ -104,6 +107,10 @@ def create_app(
             SmsCallbackEndpoint(services.sms_callbacks).handle,
             methods=["POST"],
         ),
+        Route("/v1/sources/douyin/{callback_id}", sources.douyin, methods=["POST"]),
+        Route("/v1/sources/xiaohongshu/{callback_id}", sources.xiaohongshu, methods=["POST"]),
+        Route("/v1/sources/orders/{callback_id}", sources.orders, methods=["POST"]),
+        Route("/v1/sources/youzan/{callback_id}", sources.youzan, methods=["POST"]),
         Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
         Route("/livez", live, methods=["GET"]),

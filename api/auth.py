@@ -3,12 +3,12 @@
 A request carries `Authorization: Bearer oj_<prefix>_<secret>`; the key is looked up by its hash
 (`store.tenants.authenticate`) and never logged or echoed back. Roles map onto permissions:
 
-| role      | may                                                         |
-|-----------|-------------------------------------------------------------|
-| admin     | everything, and alone: manage channel connections (WeCom)   |
-| designer  | read; create, edit, publish and archive journeys            |
-| operator  | read; ingest events; enroll customers; pause/resume/cancel  |
-| viewer    | read                                                        |
+| role      | may                                                                     |
+|-----------|-------------------------------------------------------------------------|
+| admin     | everything, and alone: manage channel connections (WeCom)               |
+| designer  | read; create, edit, publish and archive journeys                        |
+| operator  | read; ingest events; enroll customers; pause/resume/cancel; set consent |
+| viewer    | read                                                                    |
 
 Only admin keys manage keys (`apiKeys`, `createApiKey`, `revokeApiKey`): that is
 `MANAGE_API_KEYS`, which no other role has.
@@ -31,6 +31,8 @@ class Permission(StrEnum):
     EDIT_JOURNEYS = "edit_journeys"
     INGEST_EVENTS = "ingest_events"
     MANAGE_ENROLLMENTS = "manage_enrollments"
+    MANAGE_CUSTOMERS = "manage_customers"
+    """Record customers' consent per channel (`setCustomerConsent`)."""
     MANAGE_CHANNELS = "manage_channels"
     """Connect channels and read their settings (e.g. the tenant's WeCom corp); admin only."""
     MANAGE_API_KEYS = "manage_api_keys"
@@ -41,7 +43,12 @@ ROLE_PERMISSIONS: dict[ApiKeyRole, frozenset[Permission]] = {
     "admin": frozenset(Permission),
     "designer": frozenset({Permission.READ, Permission.EDIT_JOURNEYS}),
     "operator": frozenset(
-        {Permission.READ, Permission.INGEST_EVENTS, Permission.MANAGE_ENROLLMENTS}
+        {
+            Permission.READ,
+            Permission.INGEST_EVENTS,
+            Permission.MANAGE_ENROLLMENTS,
+            Permission.MANAGE_CUSTOMERS,
+        }
     ),
     "viewer": frozenset({Permission.READ}),
 }

@@ -60,6 +60,7 @@ from domain.journey import (
     WaitForEventNode,
 )
 from domain.tenants import Tenant
+from ingestion.sweeps import Sweeps
 from runtime.processes import free_port
 from runtime.resources import Resources, open_resources
 from runtime.serve import api_app, api_server
@@ -529,9 +530,9 @@ async def run_faults(
                         await serving
                     await asyncio.sleep(0.05)
                 # Events whose routing failed (Temporal down) are routed by the sweep, soon.
-                app.state.services.ingest.start_recovery(
-                    interval=RECOVERY_INTERVAL, older_than=RECOVERY_AGE
-                )
+                ingest = app.state.services.ingest
+                recovery = Sweeps([("unrouted events", partial(ingest.recover, RECOVERY_AGE))])
+                recovery.start(RECOVERY_INTERVAL)
                 worker.start()
                 async with httpx.AsyncClient(
                     base_url=settings.local_base_url,
@@ -553,6 +554,7 @@ async def run_faults(
                     return await run.run(deadline)
             finally:
                 worker.stop()
+                await recovery.stop()
                 await app.state.services.ingest.drain()
                 server.should_exit = True
                 await asyncio.gather(serving, return_exceptions=True)

@@ -15,8 +15,13 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from connectors.errors import InvalidActionParamsError, UnknownActionError
+from connectors.errors import (
+    InvalidActionParamsError,
+    PermanentChannelError,
+    UnknownActionError,
+)
 from domain import templating
+from domain.template_fields import render_templates
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
@@ -112,8 +117,27 @@ def parse_params(channel: str, action: str, model: type[ParamsT], params: Any) -
 
 def render_text(request: ActionRequest, source: str) -> str:
     """`source` rendered for the request's customer and trigger event (`domain.templating`);
-    every connector renders customer-facing text through this."""
+    every connector renders customer-facing text through this.
+
+    A template that cannot be rendered for this customer (a missing variable, a filter error)
+    is a `PermanentChannelError` (code `template_error`) naming the node: retrying cannot help.
+    """
     context = templating.template_context(
-        request.customer.attributes, request.customer.identities, request.trigger
+        request.customer.attributes,
+        request.customer.identities,
+        request.trigger,
+        customer_id=request.customer.customer_id,
     )
-    return templating.render(source, context)
+    try:
+        return templating.render(source, context)
+    except templating.TemplateError as exc:
+        raise PermanentChannelError(
+            f"node '{request.node_id}' ({request.action}): template error: {exc}",
+            "template_error",
+        ) from exc
+
+
+def render_params(request: ActionRequest, params: ParamsT) -> ParamsT:
+    """A copy of `params` with every `template_field` (nested ones too) rendered by
+    `render_text`."""
+    return render_templates(params, lambda source: render_text(request, source))

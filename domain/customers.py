@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -116,6 +117,49 @@ def identities_from_mapping(identity: dict[str, str]) -> list[Identity]:
     return [Identity(kind=kind, value=value) for kind, value in sorted(identity.items())]
 
 
+ConsentStatus = Literal["opted_in", "opted_out"]
+"""Whether the customer agreed (`opted_in`) or refused / withdrew (`opted_out`)."""
+
+CONSENT_SOURCE_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+CONSENT_SOURCES: tuple[str, ...] = (
+    "api",
+    "sms_reply",
+    "email_unsubscribe",
+    "oa_unfollow",
+    "import",
+)
+"""Well-known sources of a consent change: set through the API, an SMS reply (退订 / STOP), an
+e-mail unsubscribe link, the customer unfollowing the Official Account, a bulk import. Other
+lowercase names are allowed."""
+UNKNOWN_CONSENT_SOURCE = "unknown"
+"""The source of a consent recorded before sources were (a bare yes/no)."""
+
+
+class ChannelConsent(BaseModel):
+    """The customer's consent on one channel: the status, what recorded it, and when.
+
+    Stored under the customer's `consent.<channel>`. A document written before consent had
+    records holds a bare boolean there; it reads as `opted_in` / `opted_out` with source
+    `unknown` and no time.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: ConsentStatus
+    source: str = Field(default=UNKNOWN_CONSENT_SOURCE, pattern=CONSENT_SOURCE_PATTERN)
+    at: AwareDatetime | None = Field(default=None, description="When it was recorded.")
+
+    @property
+    def granted(self) -> bool:
+        """Whether the customer may be reached on the channel."""
+        return self.status == "opted_in"
+
+    @classmethod
+    def of(cls, granted: bool, source: str, at: datetime | None) -> ChannelConsent:
+        """The record of a yes (`granted`) or a no."""
+        return cls(status="opted_in" if granted else "opted_out", source=source, at=at)
+
+
 class Customer(BaseModel):
     """One person across channels, with the profile journeys read and write."""
 
@@ -126,9 +170,11 @@ class Customer(BaseModel):
     identities: list[Identity] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     attributes: dict[str, Any] = Field(default_factory=dict)
-    consent: dict[str, bool] = Field(
+    consent: dict[str, ChannelConsent] = Field(
         default_factory=dict,
-        description="Per channel (e.g. `sms`, `email`): whether the customer agreed to be reached.",
+        description="Per channel (the channel name: `sms`, `email`, `oa`, `miniprogram`, "
+        "`wecom`...): whether the customer agreed to be reached, how and when; channels never "
+        "asked are absent.",
     )
     first_touch_hook: str | None = Field(
         default=None, description="The hook (channel code `state`) that first brought them in."
@@ -138,6 +184,25 @@ class Customer(BaseModel):
     merged_into: str | None = Field(
         default=None, description="Set when this record was merged into another customer."
     )
+
+    @field_validator("consent", mode="before")
+    @classmethod
+    def _consent_records(cls, value: Any) -> Any:
+        # Documents written before consent had records hold `channel: bool`.
+        if not isinstance(value, dict):
+            return value
+        return {
+            channel: {"status": "opted_in" if record else "opted_out"}
+            if isinstance(record, bool)
+            else record
+            for channel, record in value.items()
+        }
+
+    def opted_out(self, channel: str) -> ChannelConsent | None:
+        """The customer's refusal of `channel`, or None when they did not refuse it (opted in,
+        or never asked)."""
+        record = self.consent.get(channel)
+        return record if record is not None and not record.granted else None
 
     def identity(self, kind: str) -> str | None:
         """The value of the first identity of this kind, or None."""

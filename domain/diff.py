@@ -6,6 +6,9 @@ values: mappings are compared key by key and lists of equal length item by item;
 length changed is reported whole. Edges are matched as `(source, label, target)` triples, so
 re-pointing an edge shows as one removed and one added. Settings are compared like node fields
 (`timezone`, `quiet_hours.start`, `exit_triggers`).
+
+Canvas metadata (`NodeUi`: positions, colours, notes) is not structure: a node whose only change
+is its `ui` is listed in `layout_changed`, not `nodes_changed`, and does not make a diff non-empty.
 """
 
 from __future__ import annotations
@@ -50,6 +53,11 @@ class JourneyDiff(_Frozen):
     edges_added: list[Edge] = Field(default_factory=list)
     edges_removed: list[Edge] = Field(default_factory=list)
     settings_changed: list[FieldChange] = Field(default_factory=list)
+    layout_changed: list[str] = Field(
+        default_factory=list,
+        exclude_if=lambda value: not value,
+        description="Nodes on both sides whose canvas metadata differs.",
+    )
 
     @property
     def empty(self) -> bool:
@@ -96,8 +104,14 @@ def _by_id(definition: JourneyDefinition) -> dict[str, dict[str, Any]]:
     # An invalid draft may repeat an id; the first node with it counts, as validation does.
     nodes: dict[str, dict[str, Any]] = {}
     for node in definition.nodes:
-        nodes.setdefault(node.id, node.model_dump(mode="json"))
+        nodes.setdefault(node.id, node.model_dump(mode="json", exclude={"ui"}))
     return nodes
+
+
+def _layout_changed(before: JourneyDefinition, after: JourneyDefinition) -> list[str]:
+    old = {node.id: node.ui for node in reversed(before.nodes)}
+    new = {node.id: node.ui for node in reversed(after.nodes)}
+    return [node.id for node in after.nodes if node.id in old and old[node.id] != new[node.id]]
 
 
 def diff(before: JourneyDefinition, after: JourneyDefinition) -> JourneyDiff:
@@ -129,4 +143,5 @@ def diff(before: JourneyDefinition, after: JourneyDefinition) -> JourneyDiff:
         settings_changed=_changes(
             before.settings.model_dump(mode="json"), after.settings.model_dump(mode="json")
         ),
+        layout_changed=list(dict.fromkeys(_layout_changed(before, after))),
     )

@@ -29,6 +29,10 @@ from domain.errors import InvalidInputError
 ORDER_PAID = "order.paid"
 """The event a shop sends when an order is paid: the conversion goal of the templates and the
 purchase metrics."""
+ORDER_REFUNDED = "order.refunded"
+"""The event a shop sends when an order is refunded, in part or in full: `properties.order_id`
+names the paid order, `properties.amount` what was refunded (the paid order's unit), and
+`properties.full` (true) says nothing of it is left; the purchase metrics subtract it."""
 
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 MAX_EVENT_TYPE_LENGTH = 64

@@ -10,6 +10,7 @@ Validation (`domain.validation`) checks all of this and names every problem at o
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Annotated, Any, Literal, get_args
 
@@ -70,13 +71,50 @@ class ReentryPolicy(_Model):
 
 # --- nodes ------------------------------------------------------------------------------------
 
+MAX_UI_DATA_BYTES = 8 * 1024
+"""The largest `NodeUi.data` (as compact JSON)."""
+
+
+class NodeUi(_Model):
+    """How a designer's canvas shows a node: stored and versioned with the definition and returned
+    as given, never read by the engine, routing, validation (beyond this shape) or the diagram."""
+
+    x: float | None = Field(default=None, ge=-1e7, le=1e7, description="Canvas position.")
+    y: float | None = Field(default=None, ge=-1e7, le=1e7, description="Canvas position.")
+    color: str | None = Field(default=None, max_length=32, description="e.g. `#1677ff`.")
+    notes: str | None = Field(default=None, max_length=4000, description="Designers' notes.")
+    data: dict[str, Any] = Field(
+        default_factory=dict, description="Anything else the canvas keeps (at most 8 KiB)."
+    )
+
+    @field_validator("data")
+    @classmethod
+    def _data_bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+        except (TypeError, ValueError) as exc:
+            raise ValueError("data must be a JSON object") from exc
+        if size > MAX_UI_DATA_BYTES:
+            raise ValueError(f"data is {size} bytes as JSON; at most {MAX_UI_DATA_BYTES}")
+        return value
+
+
+def _ui_field() -> Any:
+    # Left out of the JSON form when unset, so definitions without canvas data read as before.
+    return Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Canvas metadata (position, colour, notes); never affects execution.",
+    )
+
 
 class EntryNode(_Model):
-    """Where every enrollment starts."""
+    """Where every enrollment starts; a journey has exactly one."""
 
     kind: Literal["entry"] = "entry"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     trigger: Trigger = Field(default_factory=ManualTrigger)
     reentry: ReentryPolicy = Field(default_factory=ReentryPolicy)
 
@@ -102,6 +140,7 @@ class WaitNode(_Model):
     kind: Literal["wait"] = "wait"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     duration: timedelta = timedelta(0)
     until: LocalTime | None = None
 
@@ -112,9 +151,41 @@ class WaitForEventNode(_Model):
     kind: Literal["wait_for_event"] = "wait_for_event"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     event_type: str = Field(min_length=1)
     where: list[PropertyCondition] = Field(default_factory=list)
     timeout: timedelta
+
+
+class WaitUntilDateNode(_Model):
+    """Wait until a date on the customer's profile (a birthday, a membership expiry), moved by
+    `offset` and landing at the local time `at`; `missing` when the customer has none."""
+
+    kind: Literal["wait_until_date"] = "wait_until_date"
+    id: NodeId
+    name: str | None = None
+    ui: NodeUi | None = _ui_field()
+    attribute: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+        description="The customer attribute holding the date (a dotted path), e.g. `birthday` "
+        "or `membership.expires_at`: an ISO 8601 date (`1990-05-12`) or date-time (a time "
+        "without an offset is local to the journey).",
+    )
+    offset: timedelta = Field(
+        default=timedelta(0),
+        description="Moves the moment: negative is before the date (`-P3D`: three days before).",
+    )
+    at: LocalTime | None = Field(
+        default=None,
+        description="The local time of day to land on (no weekdays); the start of the day for a "
+        "date, the date-time's own time for a date-time, when omitted.",
+    )
+    yearly: bool = Field(
+        default=False,
+        description="Wait for the date's next anniversary (a birthday) instead of the date itself.",
+    )
 
 
 class BranchRule(_Model):
@@ -130,6 +201,7 @@ class BranchNode(_Model):
     kind: Literal["branch"] = "branch"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     rules: list[BranchRule] = Field(min_length=1)
 
 
@@ -139,6 +211,7 @@ class ActionNode(_Model):
     kind: Literal["action"] = "action"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     channel: str = Field(min_length=1)
     action: str = Field(min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
@@ -155,6 +228,7 @@ class UpdateProfileNode(_Model):
     kind: Literal["update_profile"] = "update_profile"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     add_tags: list[str] = Field(default_factory=list)
     remove_tags: list[str] = Field(default_factory=list)
     set_attributes: dict[str, Any] = Field(default_factory=dict)
@@ -168,6 +242,7 @@ class GoalNode(_Model):
     kind: Literal["goal"] = "goal"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     event_type: str = Field(min_length=1)
     where: list[PropertyCondition] = Field(default_factory=list)
 
@@ -178,6 +253,7 @@ class ExitNode(_Model):
     kind: Literal["exit"] = "exit"
     id: NodeId
     name: str | None = None
+    ui: NodeUi | None = _ui_field()
     reason: str = Field(default="completed", min_length=1, max_length=64)
 
 
@@ -185,6 +261,7 @@ Node = Annotated[
     EntryNode
     | WaitNode
     | WaitForEventNode
+    | WaitUntilDateNode
     | BranchNode
     | ActionNode
     | UpdateProfileNode
@@ -245,6 +322,20 @@ class JourneySettings(_Model):
             "that names one of these events itself (an exit trigger, a goal or a wait_for_event "
             "on it) handles that event its own way instead."
         ),
+    )
+    exit_unless: list[FactCondition] = Field(
+        default_factory=list,
+        exclude_if=lambda value: not value,
+        description="Conditions on the customer that must all keep holding: checked before "
+        "every action and at every branch and date wait, the enrollment exits (reason "
+        "`exit_unless_reason`) at the first step where one no longer holds.",
+    )
+    exit_unless_reason: str = Field(
+        default="no_longer_eligible",
+        min_length=1,
+        max_length=64,
+        exclude_if=lambda value: value == "no_longer_eligible",
+        description="The exit reason recorded when `exit_unless` stops holding.",
     )
 
 

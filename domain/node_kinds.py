@@ -8,12 +8,12 @@ The node models themselves are in `domain.journey` (the `Node` union). Here each
 | validation (`domain.validation`)               | outgoing labels, `pauses` (loop check)     |
 | the engine (`domain.engine.interpreter`)       | the edge labels it follows (`NEXT`, ...)   |
 | the diagram (`domain.diagram`)                 | `shape`, `detail`                          |
-| GraphQL (`api.graphql.journeys.inputs`)        | `NodeInput` field descriptions             |
+| GraphQL (`api.graphql.journeys.node_inputs`)   | the kinds' input and field descriptions    |
 | the docs (`docs/architecture.md`)              | `markdown_table()`                         |
 
 What a kind *does* is code, not data: the engine (`_Advance.process`) and validation
-(`_Checker.check_node`) have one `case` per kind and end in `assert_never`, so mypy names a kind
-either misses. tests/unit/test_node_kinds.py fails when a kind lacks its GraphQL input, its row
+(`domain.validation.nodes.check_node`) have one `case` per kind and end in `assert_never`, so
+mypy names a kind either misses. tests/unit/test_node_kinds.py fails when a kind lacks its GraphQL input, its row
 in the docs, or an example. How to add a kind: docs/architecture.md.
 """
 
@@ -37,6 +37,7 @@ from domain.journey import (
     UpdateProfileNode,
     WaitForEventNode,
     WaitNode,
+    WaitUntilDateNode,
 )
 
 # Edge labels with a fixed meaning (a branch adds one per rule id).
@@ -45,6 +46,8 @@ FAILED = "failed"
 MATCHED = "matched"
 TIMED_OUT = "timed_out"
 ELSE = "else"
+MISSING = "missing"
+PASSED = "passed"
 
 N = TypeVar("N", bound=BaseModel)
 
@@ -110,6 +113,14 @@ def _wait_pauses(node: WaitNode) -> bool:
     return node.duration > timedelta(0) or node.until is not None
 
 
+def _date_detail(node: WaitUntilDateNode) -> str | None:
+    offset = ""
+    if node.offset:
+        sign = "-" if node.offset < timedelta(0) else "+"
+        offset = f" {sign}{abs(node.offset)}"
+    return f"{'yearly ' if node.yearly else ''}{node.attribute}{offset}"
+
+
 def _rule_ids(node: BranchNode) -> list[str]:
     return [rule.id for rule in node.rules]
 
@@ -135,6 +146,14 @@ _ENTRIES: tuple[NodeKind[Any], ...] = (
         required=(MATCHED, TIMED_OUT),
         pauses=lambda _: True,
         detail=_event_type,
+    ),
+    NodeKind(
+        WaitUntilDateNode,
+        shape=("[\\", "\\]"),
+        required=(NEXT, MISSING),
+        optional=(PASSED,),
+        pauses=lambda _: True,
+        detail=_date_detail,
     ),
     NodeKind(BranchNode, shape=("{", "}"), required=(ELSE,), rule_labels=_rule_ids),
     NodeKind(

@@ -32,11 +32,17 @@ from workflows import client as journeys_client
 class Router:
     """Routes stored events to journeys (module docstring); raises what it could not do."""
 
-    def __init__(self, store: Store, temporal: Client, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        store: Store,
+        temporal: Client,
+        clock: Clock = utc_now,
+        merges: MergeService | None = None,
+    ) -> None:
         self._store = store
         self._temporal = temporal
         self._clock = clock
-        self._merges = MergeService(store, temporal, clock)
+        self._merges = merges or MergeService(store, temporal, clock)
 
     async def route(
         self, tenant_id: str, event: Event, customer: Customer, result: IngestResult

@@ -2,8 +2,8 @@
 
 Routing keeps each customer's order: a batch's routing waits for routing still running for any
 of its customers, so a customer's events reach their journeys in the order they were stored,
-whether routed in the background or not. `drain` stops the recovery loop and waits for
-background routing (at shutdown, in tests).
+whether routed in the background or not. `drain` waits for background routing (at shutdown,
+in tests).
 
 What a crash loses: an event is stored before it is routed, so a process that dies between the
 two (or is killed before `drain` finishes), or routing that fails, leaves a stored event that
@@ -11,8 +11,8 @@ reached no journey. The stored event stays marked unrouted (`routed_at` is set o
 enrollment it targets was enrolled or signalled without error), and two things route it later:
 - the client sending it again: the answer is still `duplicate`, but the event is routed now;
 - `recover`, which routes the unrouted events received more than a minute ago, each customer's
-  in stored order. `start_recovery` runs it at start-up and then periodically in a task the
-  scheduler owns.
+  in stored order. The API process runs it at start-up and then periodically, as one of its
+  sweeps (`ingestion.sweeps`).
 So a stored event reaches its journeys at least once, or is parked where ops see it. Routing
 twice is harmless: a journey workflow ignores an event id it has seen (`JourneyWorkflow.event`
 keeps the last `SEEN_EVENT_IDS` ids, across continue-as-new), and signal-with-start on a running
@@ -59,6 +59,7 @@ from domain.customers import Customer
 from domain.errors import NotFoundError, error_kind
 from domain.events import Event
 from ingestion.clock import Clock, utc_now
+from ingestion.merges import MergeService
 from ingestion.outages import unavailable_dependency
 from ingestion.results import IngestResult, Preparation, Routable, StoredBatch
 from ingestion.retries import RetryPolicy, describe_failure
@@ -79,18 +80,18 @@ class RoutingScheduler:
         temporal: Client,
         clock: Clock = utc_now,
         retry: RetryPolicy | None = None,
+        merges: MergeService | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._retry = retry or RetryPolicy()
-        self._router = Router(store, temporal, clock)
+        self._router = Router(store, temporal, clock, merges)
         self._preparations: dict[str, Preparation] = {}
         self._background: set[asyncio.Task[None]] = set()
         # The latest routing task of each (tenant, customer): the next one waits for it.
         self._tails: dict[tuple[str, str], asyncio.Task[None]] = {}
         # (tenant, event id) of events routing now or waiting to: the sweep leaves them alone.
         self._in_flight: set[tuple[str, str]] = set()
-        self._recovery: asyncio.Task[None] | None = None
 
     def register_preparation(self, name: str, preparation: Preparation) -> None:
         """Run `preparation` before routing any event stored with `prepare=name`."""
@@ -138,31 +139,8 @@ class RoutingScheduler:
             [item for item in stored if item.event.tenant_id == tenant_id]
         )
 
-    def start_recovery(
-        self,
-        interval: float = 60.0,
-        *,
-        older_than: timedelta = timedelta(minutes=1),
-        limit: int = 500,
-        per_tenant: int = 100,
-    ) -> None:
-        """Run `recover` now and then every `interval` seconds, until `stop_recovery`/`drain`."""
-        if self._recovery is None or self._recovery.done():
-            self._recovery = asyncio.create_task(
-                self._recover_every(interval, older_than, limit, per_tenant)
-            )
-
-    async def stop_recovery(self) -> None:
-        """Stop the loop `start_recovery` started (routing it scheduled goes on; see `drain`)."""
-        task, self._recovery = self._recovery, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
     async def drain(self) -> None:
-        """Stop the recovery loop, then wait until background routing has finished (at
-        shutdown, in tests)."""
-        await self.stop_recovery()
+        """Wait until background routing has finished (at shutdown, in tests)."""
         while self._background:
             await asyncio.wait(set(self._background))
 
@@ -215,17 +193,6 @@ class RoutingScheduler:
                 after.attempts,
                 error,
             )
-
-    async def _recover_every(
-        self, interval: float, older_than: timedelta, limit: int, per_tenant: int
-    ) -> None:
-        while True:
-            try:
-                await self.recover(older_than, limit, per_tenant)
-            except Exception:
-                # The next sweep tries again: the events stay marked unrouted.
-                logger.exception("recovering unrouted events failed")
-            await asyncio.sleep(interval)
 
     def _schedule(self, batch: StoredBatch) -> asyncio.Task[None]:
         keys = {(batch.tenant_id, item.customer.id) for item in batch._routable}

@@ -30,25 +30,21 @@ import contextlib
 import logging
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, get_args
+from datetime import timedelta
+from typing import get_args
 
-from pydantic import ValidationError
-from pymongo import AsyncMongoClient
-
-from domain.errors import ConflictError, InvalidInputError, NotFoundError
-from domain.tenants import ApiKeyRole, Tenant
-from domain.webhooks import DEFAULT_OVERLAP, check_overlap
+from domain.tenants import ApiKeyRole
+from domain.webhooks import DEFAULT_OVERLAP
+from runtime.admin import admin, aware_time
 from runtime.demo import play
 from runtime.embedded import EmbeddedStack
 from runtime.resources import open_resources
-from runtime.secrets import SecretsNotConfiguredError, secret_box
+from runtime.secrets import SecretsNotConfiguredError
 from runtime.seed import seed_demo
 from runtime.serve import serve
-from runtime.settings import Settings, mongo_client_options
+from runtime.settings import Settings
 from runtime.simulated_sms import SimulatedSmsAccount, simulated_sms
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
-from store.database import Store
 from store.secretbox import SecretError
 
 SIMULATED_TASK_MAX_AGE = timedelta(minutes=1)
@@ -223,132 +219,6 @@ def cmd_serve(settings: Settings, *, api: bool, worker: bool) -> int:
     return 0
 
 
-async def _admin(settings: Settings, args: argparse.Namespace) -> int:
-    """Tenants and API keys for a production deployment; MongoDB is all these need."""
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        EmbeddedStack(settings).mongodb_uri, **mongo_client_options(settings)
-    )
-    try:
-        store = Store(mongo[settings.mongodb_database])
-        await store.ensure_indexes()
-        now = datetime.now(UTC)
-        if args.command == "create-tenant":
-            try:
-                await store.tenants.create(
-                    Tenant(id=args.tenant_id, name=args.name, created_at=now)
-                )
-            except (ConflictError, ValidationError) as exc:
-                print(f"omnijourney: {_first_line(exc)}", file=sys.stderr)
-                return 2
-            print(f"tenant {args.tenant_id} created")
-            return 0
-        if await store.tenants.find(args.tenant_id) is None:
-            print(f"omnijourney: no tenant {args.tenant_id!r}", file=sys.stderr)
-            return 2
-        if args.command == "rotate-webhook-secret":
-            return await _rotate_webhook_secret(settings, mongo, args, now)
-        if args.command == "list-api-keys":
-            return await _list_keys(store, args.tenant_id, now)
-        if args.command == "revoke-api-key":
-            return await _revoke_key(store, args, now)
-        try:
-            key, raw = await store.tenants.create_api_key(
-                args.tenant_id, args.name, args.role, now, expires_at=args.expires_at
-            )
-        except ValidationError as exc:
-            print(f"omnijourney: {_first_error(exc)}", file=sys.stderr)
-            return 2
-        print(f"API key {key.id} ({args.role}) for tenant {args.tenant_id}; shown only now:")
-        print(raw)
-        return 0
-    finally:
-        await mongo.close()
-
-
-async def _rotate_webhook_secret(
-    settings: Settings,
-    mongo: AsyncMongoClient[dict[str, Any]],
-    args: argparse.Namespace,
-    now: datetime,
-) -> int:
-    try:
-        overlap = check_overlap(timedelta(hours=args.overlap_hours), "--overlap-hours")
-        store = Store(mongo[settings.mongodb_database], secret_box(settings))
-        secret, info = await store.webhook_secrets.rotate(args.tenant_id, now, overlap)
-    except (InvalidInputError, ConflictError, SecretError, SecretsNotConfiguredError) as exc:
-        print(f"omnijourney: {_first_line(exc)}", file=sys.stderr)
-        return 2
-    if info.previous_valid_until is not None:
-        overlap_note = (
-            f"the replaced secret also signs until {info.previous_valid_until:%Y-%m-%d %H:%M} UTC"
-        )
-    else:
-        overlap_note = "the replaced secret, if any, no longer signs"
-    print(f"webhook signing secret for tenant {args.tenant_id} ({overlap_note}); shown only now:")
-    print(secret.get_secret_value())
-    return 0
-
-
-async def _list_keys(store: Store, tenant_id: str, now: datetime) -> int:
-    keys = await store.tenants.list_api_keys(tenant_id)
-    print("id\trole\tprefix\tstate\tname\tcreated\texpires\tlast used (to the minute)")
-    for key in keys:
-        state = "revoked" if not key.active else "expired" if key.expired_at(now) else "active"
-        print(
-            "\t".join(
-                [
-                    key.id,
-                    key.role,
-                    key.prefix,
-                    state,
-                    key.name,
-                    _when(key.created_at),
-                    _when(key.expires_at),
-                    _when(key.last_used_at),
-                ]
-            )
-        )
-    return 0
-
-
-async def _revoke_key(store: Store, args: argparse.Namespace, now: datetime) -> int:
-    try:
-        key = await store.tenants.revoke_api_key(
-            args.tenant_id, args.key_id, now, keep_last_admin=not args.allow_last_admin
-        )
-    except NotFoundError as exc:
-        print(f"omnijourney: {exc}", file=sys.stderr)
-        return 2
-    except ConflictError as exc:
-        print(f"omnijourney: {exc} (or pass --allow-last-admin)", file=sys.stderr)
-        return 2
-    print(f"API key {key.id} revoked at {_when(key.revoked_at)}")
-    return 0
-
-
-def _when(moment: datetime | None) -> str:
-    return "-" if moment is None else moment.isoformat(timespec="seconds")
-
-
-def _aware_time(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from exc
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"give a time zone, e.g. {value}Z or {value}+08:00")
-    return moment
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors(include_url=False)[0]
-    return str(error["msg"]).removeprefix("Value error, ")
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
 def cmd_export_schema() -> int:
     from api.schema_export import export_schema
 
@@ -383,7 +253,7 @@ def parser() -> argparse.ArgumentParser:
     key.add_argument("--name", required=True, help="what the key is for, e.g. 'ops console'")
     key.add_argument(
         "--expires-at",
-        type=_aware_time,
+        type=aware_time,
         default=None,
         help="when the key stops working, ISO 8601 with a time zone (default: never)",
     )
@@ -430,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
                     logging.getLogger(name).setLevel(max(logging.WARNING, settings_level(settings)))
             return cmd_run(settings, DemoOptions(args.customers, args.seconds) if wanted else None)
         if args.command in ADMIN_COMMANDS:
-            return asyncio.run(_admin(settings, args))
+            return asyncio.run(admin(settings, args))
         if args.command == "api":
             return cmd_serve(settings, api=True, worker=False)
         return cmd_serve(settings, api=False, worker=True)

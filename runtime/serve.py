@@ -25,12 +25,9 @@ from runtime.worker import build_workers
 
 log = logging.getLogger(__name__)
 
-EVENT_RECOVERY_INTERVAL_SECONDS = 60.0
-"""How often the API re-routes events that were stored but never reached their journeys."""
-
 SWEEP_INTERVAL_SECONDS = 30.0
-"""How often the API looks for work a dead process left: bulk operations whose lease ran out,
-half-done customer merges (`api.services.sweeps`)."""
+"""How often the API looks for work a dead process left: events stored but never routed, bulk
+operations whose lease ran out, half-done customer merges (`ingestion.sweeps`)."""
 
 
 class _Server(uvicorn.Server):
@@ -148,8 +145,6 @@ async def serve(
                 break
             await asyncio.sleep(0.05)
     if app is not None:
-        # Route events stored but never routed (a crash between storing and routing).
-        app.state.services.ingest.start_recovery(interval=EVENT_RECOVERY_INTERVAL_SECONDS)
         app.state.services.start_sweeps(SWEEP_INTERVAL_SECONDS)
     if ready is not None:
         await ready()
@@ -157,7 +152,6 @@ async def serve(
     await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down")
     if app is not None:
-        await app.state.services.ingest.stop_recovery()
         await app.state.services.sweeps.stop()
         # Bulk operations stop here and stay `running`; their lease lets another process resume.
         await app.state.services.operations.aclose()

@@ -122,6 +122,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         # a compound wildcard index (MongoDB 7.0+): equality on any one attribute
         IndexModel([("tenant_id", ASCENDING), ("attributes.$**", ASCENDING)], name="by_attribute"),
+        # the same for consent: a channel's status (and the bare booleans stored before records)
+        IndexModel([("tenant_id", ASCENDING), ("consent.$**", ASCENDING)], name="by_consent"),
     ],
     EVENTS: [
         IndexModel(

@@ -78,6 +78,7 @@ class DeadLetterRepository:
         if not found:
             return []
         await self._events.update_many(
+            # Only the ones read: one parked in between is left for the next call.
             {**query, "_id": {"$in": [doc["_id"] for doc in found]}},
             {
                 "$set": {PENDING: True, ATTEMPTS: 0},

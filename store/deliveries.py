@@ -101,6 +101,14 @@ class DeliveryRepository:
             update["$set"]["detail"] = detail
         return await self._finish(tenant_id, idempotency_key, update)
 
+    async def mark_skipped(
+        self, tenant_id: str, idempotency_key: str, now: datetime, *, reason: str
+    ) -> Delivery:
+        """Record that the action was not attempted on purpose (`reason`); no attempt is
+        counted, and a delivery that already succeeded is left as it is."""
+        update: Document = {"$set": {"status": "skipped", "error": reason, "updated_at": now}}
+        return await self._finish(tenant_id, idempotency_key, update)
+
     async def _finish(self, tenant_id: str, key: str, update: Document) -> Delivery:
         doc = await self._deliveries.find_one_and_update(
             {"tenant_id": tenant_id, "idempotency_key": key, "status": {"$ne": "succeeded"}},

@@ -282,7 +282,7 @@ class NotFound:
 @strawberry.type(
     description="The caller's API key role does not allow this operation; nothing was changed. "
     "Roles: `admin` may do everything; `designer` reads and edits journeys; `operator` reads, "
-    "ingests events and manages enrollments; `viewer` only reads."
+    "ingests events, manages enrollments and records consent; `viewer` only reads."
 )
 class Forbidden:
     """The caller's key does not allow this operation."""
@@ -292,7 +292,8 @@ class Forbidden:
     )
     required_permission: str = strawberry.field(
         description="The permission the operation needs: `read`, `edit_journeys` (designer, "
-        "admin), `ingest_events` or `manage_enrollments` (operator, admin), or "
+        "admin), `ingest_events`, `manage_enrollments` or `manage_customers` (operator, admin), "
+        "or "
         "`manage_channels` or `manage_api_keys` (admin only)."
     )
 

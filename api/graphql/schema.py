@@ -6,6 +6,7 @@ import strawberry
 
 from api.graphql.apikeys.mutations import ApiKeyMutations
 from api.graphql.apikeys.queries import ApiKeyQueries
+from api.graphql.customers.mutations import CustomerMutations
 from api.graphql.customers.queries import CustomerQueries
 from api.graphql.deadletters.mutations import DeadLetterMutations
 from api.graphql.deadletters.queries import DeadLetterQueries
@@ -24,6 +25,8 @@ from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
 from api.graphql.sms.mutations import SmsMutations
 from api.graphql.sms.queries import SmsQueries
+from api.graphql.sources.mutations import SourceMutations
+from api.graphql.sources.queries import SourceQueries
 from api.graphql.webhooks.mutations import WebhookMutations
 from api.graphql.webhooks.queries import WebhookQueries
 
@@ -39,6 +42,7 @@ class Query(
     HookQueries,
     SmsQueries,
     WebhookQueries,
+    SourceQueries,
     OperationQueries,
     MetricsQueries,
     ApiKeyQueries,
@@ -55,10 +59,12 @@ class Query(
 class Mutation(
     JourneyMutations,
     EnrollmentMutations,
+    CustomerMutations,
     EventMutations,
     HookMutations,
     SmsMutations,
     WebhookMutations,
+    SourceMutations,
     OperationMutations,
     ApiKeyMutations,
     DeadLetterMutations,

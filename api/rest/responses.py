@@ -1,5 +1,4 @@
-"""Error bodies shared by the HTTP endpoints (`{"error": {"code", "message"}}`), and reading a
-request body within a size limit."""
+"""Error bodies shared by the HTTP endpoints: `{"error": {"code", "message"}}`."""
 
 from __future__ import annotations
 
@@ -25,8 +24,7 @@ def unauthenticated() -> JSONResponse:
 
 
 async def read_capped(request: Request, limit: int) -> bytes | None:
-    """The request body, or None as soon as it is known to exceed `limit` bytes (declared or
-    streamed)."""
+    """The body, or None as soon as it is known to exceed `limit` bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
         return None

@@ -27,6 +27,10 @@ class ApiKeyService:
         self._tenants = tenants
         self._clock = clock
 
+    def now(self) -> datetime:
+        """The service's clock: what "expired" is judged against in the keys' views."""
+        return self._clock()
+
     async def of_tenant(self, tenant_id: str, *, include_revoked: bool = True) -> list[ApiKey]:
         """The tenant's keys, oldest first (never their secrets)."""
         keys = await self._tenants.list_api_keys(tenant_id)
@@ -48,9 +52,10 @@ class ApiKeyService:
         except ValidationError as exc:
             raise InvalidInputError.from_validation_error(exc, prefix="input") from exc
 
-    async def revoke(self, tenant_id: str, key_id: str) -> ApiKey:
+    async def revoke(self, tenant_id: str, key_id: str, *, keep_last_admin: bool = True) -> ApiKey:
         """Revoke the key (idempotent). `NotFoundError` for another tenant's or an unknown key;
-        `ConflictError` for the tenant's last usable admin key."""
+        `ConflictError` for the tenant's last usable admin key (unless `keep_last_admin` is
+        off, as the CLI's `--allow-last-admin` turns it)."""
         return await self._tenants.revoke_api_key(
-            tenant_id, key_id, self._clock(), keep_last_admin=True
+            tenant_id, key_id, self._clock(), keep_last_admin=keep_last_admin
         )

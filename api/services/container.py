@@ -25,11 +25,13 @@ from api.services.ports import (
 )
 from api.services.sms_callbacks import SmsCallbackService
 from api.services.sms_settings import SmsSettingsService
-from api.services.sweeps import Sweeps
+from api.services.source_settings import SourceSettingsService
+from api.services.sources import SourceService
 from api.services.webhooks import WebhookSecretService
 from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
 from ingestion.merges import MergeService
 from ingestion.service import IngestService
+from ingestion.sweeps import Sweeps
 from store.database import Store
 
 
@@ -49,6 +51,8 @@ class Services:
     wecom_settings: WeComSettingsService
     sms_settings: SmsSettingsService
     sms_callbacks: SmsCallbackService
+    sources: SourceService
+    source_settings: SourceSettingsService
     webhooks: WebhookSecretService
     operations: OperationService
     live: LiveService
@@ -83,9 +87,9 @@ class Services:
         `operation_lease`: how long a bulk operation stays with the process running it without
         progress before another process may take it over.
         """
-        ingest = IngestService(store, temporal, clock)
-        operations = OperationService(store, temporal, ingest, clock, lease=operation_lease)
         merges = MergeService(store, temporal, clock)
+        ingest = IngestService(store, temporal, clock, merges=merges)
+        operations = OperationService(store, temporal, ingest, clock, lease=operation_lease)
         return cls(
             store=store,
             temporal=temporal,
@@ -93,7 +97,7 @@ class Services:
             ingest=ingest,
             dead_letters=DeadLetterService(store, ingest),
             journeys=JourneyService(store, channels, clock),
-            enrollments=EnrollmentService(store, temporal),
+            enrollments=EnrollmentService(store, temporal, merges),
             wecom_callbacks=WeComCallbackService(
                 store, ingest, wecom_codec, clock, groups=wecom_groups
             ),
@@ -101,6 +105,8 @@ class Services:
             wecom_settings=WeComSettingsService(store, wecom_base_urls),
             sms_settings=SmsSettingsService(store, sms_base_urls, clock),
             sms_callbacks=SmsCallbackService(store, ingest, clock),
+            sources=SourceService(store, ingest, clock),
+            source_settings=SourceSettingsService(store, clock),
             webhooks=WebhookSecretService(store, clock),
             operations=operations,
             live=LiveService(store, clock),
@@ -109,6 +115,7 @@ class Services:
             merges=merges,
             sweeps=Sweeps(
                 [
+                    ("unrouted events", ingest.recover),
                     ("bulk operations", operations.resume_abandoned),
                     ("customer merges", merges.sweep),
                 ]

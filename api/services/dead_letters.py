@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from ingestion.results import RouteOutcome
 from ingestion.service import IngestService
 from store.database import Store
+from store.dead_letters import MAX_REVIVE
 
-MAX_RETRIES_PER_CALL = 100
-"""Dead letters one `retry` call takes, at most."""
+MAX_RETRIES_PER_CALL = MAX_REVIVE
+"""Dead letters one `retry` call takes, at most: what one revive in the store takes."""
 
 
 @dataclass(frozen=True, slots=True)

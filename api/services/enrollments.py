@@ -27,10 +27,10 @@ Operation = Literal["pause", "resume", "cancel"]
 class EnrollmentService:
     """Enrollment operations for a tenant, through the workflow client helpers."""
 
-    def __init__(self, store: Store, temporal: Client) -> None:
+    def __init__(self, store: Store, temporal: Client, merges: MergeService | None = None) -> None:
         self._store = store
         self._temporal = temporal
-        self._merges = MergeService(store, temporal)
+        self._merges = merges or MergeService(store, temporal)
 
     async def _live(
         self, tenant_id: str, journey_id: str, customer_id: str

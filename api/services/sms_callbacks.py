@@ -18,8 +18,9 @@ both checked before its body is parsed or anything stored:
 Reports become `sms.delivered` / `sms.failed` (with the provider's code) and replies
 `sms.replied`, ingested through `IngestService` (the customer is resolved by their `phone`);
 event ids derive from the provider's ids, so a push sent again stores nothing new. A reply that
-is an unsubscribe word (`domain.sms.is_opt_out`) sets the customer's `sms` consent to false,
-in `_note_reply`, run before the event is routed.
+is an unsubscribe word (`domain.sms.is_opt_out`) records the customer's `sms` consent as opted
+out (source `sms_reply`), in `_note_reply`, run before the event is routed: later `sms` actions
+are skipped by the channel activity.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from store.database import Store
 logger = logging.getLogger(__name__)
 
 REPLY_PREPARATION = "sms.note_reply"
+CONSENT_SOURCE = "sms_reply"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +179,7 @@ class SmsCallbackService:
         # The one place an SMS reply changes consent.
         if event.type == SMS_REPLIED and event.properties.get("opt_out") is True:
             await self._store.customers.set_consent(
-                tenant_id, customer.id, CONSENT_CHANNEL, False, self._clock()
+                tenant_id, customer.id, CONSENT_CHANNEL, False, self._clock(), source=CONSENT_SOURCE
             )
 
     async def drain(self) -> None:

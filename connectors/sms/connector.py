@@ -1,7 +1,7 @@
 """The `sms` channel: one templated SMS through the tenant's provider (Alibaba or Tencent Cloud).
 
 The customer is reached at their `phone` identity; a customer without one fails permanently.
-Template variables are rendered for the customer (`connectors.base.render_text`). The node
+Template variables are rendered for the customer (`connectors.base.render_params`). The node
 visit's idempotency key goes to the provider as a short reference (`reference_for`: Alibaba
 Cloud `OutId`, Tencent Cloud `SessionContext`), and the accepted message is recorded with its
 provider id, key and phone (`SentMessages`), which is what a delivery report is reconciled
@@ -25,7 +25,7 @@ from connectors.base import (
     ActionSpec,
     action_spec,
     parse_params,
-    render_text,
+    render_params,
 )
 from connectors.errors import PermanentChannelError
 from connectors.sms.aliyun import AliyunSms
@@ -92,9 +92,7 @@ class SmsConnector:
             raise PermanentChannelError(
                 f"tenant {request.tenant_id!r} has not configured SMS", code="sms.not_configured"
             )
-        variables = {
-            name: render_text(request, text) for name, text in params.template_params.items()
-        }
+        variables = dict(render_params(request, params).template_params)
         reference = reference_for(request.idempotency_key)
         client = self._clients[settings.provider]
         message_id = await client.send(settings, phone, params.template, variables, reference)

@@ -28,7 +28,14 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.base import ActionOutcome, ActionRequest, ActionSpec, action_spec, parse_params
+from connectors.base import (
+    ActionOutcome,
+    ActionRequest,
+    ActionSpec,
+    action_spec,
+    parse_params,
+    render_params,
+)
 from connectors.errors import PermanentChannelError, TransientChannelError
 from connectors.wecom.client import WeComApiError, WeComClient
 from connectors.wecom.codes import WeComCodes, required_str
@@ -128,7 +135,9 @@ class WeComConnector(WeComCodes):
     async def execute(self, request: ActionRequest) -> ActionOutcome:
         """Validate the params, then perform the action once."""
         spec = action_spec(self.name, self.actions, request.action)
-        params = parse_params(self.name, spec.name, spec.params_model, request.params)
+        params = render_params(
+            request, parse_params(self.name, spec.name, spec.params_model, request.params)
+        )
         if isinstance(params, WelcomeParams):
             return await self._welcome(request, params)
         if isinstance(params, MassMessageParams):

@@ -2,7 +2,9 @@
 
 Journey validation checks node params against these models; the connector checks them again
 before any call. Attachments follow WeCom's `{"msgtype": t, t: {...}}` shape, flattened:
-`{"msgtype": "link", "title": ..., "url": ...}`.
+`{"msgtype": "link", "title": ..., "url": ...}`. Texts people read (message text, card titles
+and descriptions, the transfer message) are templates (`template_field`), rendered per customer
+by the connector before the call.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.templating import template_field
 
 MAX_ATTACHMENTS = 9
 MAX_TEXT_LENGTH = 4000
@@ -37,17 +41,17 @@ class LinkAttachment(_Params):
     """A link card."""
 
     msgtype: Literal["link"] = "link"
-    title: str = Field(min_length=1, max_length=128, description="Card title.")
+    title: str = template_field(min_length=1, max_length=128, description="Card title.")
     url: str = Field(min_length=1, max_length=2048, description="Where the card leads.")
     picurl: str | None = Field(default=None, description="Cover image URL.")
-    desc: str | None = Field(default=None, max_length=512, description="Card description.")
+    desc: str | None = template_field(default=None, max_length=512, description="Card description.")
 
 
 class MiniprogramAttachment(_Params):
     """A mini-program card."""
 
     msgtype: Literal["miniprogram"] = "miniprogram"
-    title: str = Field(min_length=1, max_length=64, description="Card title.")
+    title: str = template_field(min_length=1, max_length=64, description="Card title.")
     pic_media_id: str = Field(min_length=1, description="Uploaded cover image.")
     appid: str = Field(min_length=1, description="The mini-program's AppID.")
     page: str = Field(min_length=1, description="The page path, e.g. `pages/coupon.html`.")
@@ -81,7 +85,7 @@ def attachment_json(attachment: BaseModel) -> dict[str, Any]:
 
 
 class _Message(_Params):
-    text: str | None = Field(
+    text: str | None = template_field(
         default=None, min_length=1, max_length=MAX_TEXT_LENGTH, description="The text part."
     )
     attachments: list[Attachment] = Field(
@@ -192,7 +196,7 @@ class TransferParams(_Params):
     )
     handover_userid: str = Field(min_length=1, max_length=64, description="Current staff.")
     takeover_userid: str = Field(min_length=1, max_length=64, description="New staff.")
-    transfer_success_msg: str | None = Field(
+    transfer_success_msg: str | None = template_field(
         default=None,
         min_length=1,
         max_length=200,

@@ -17,6 +17,7 @@ One concept per module:
 - `commands`: what comes out (`Command`).
 - `interpreter`: `Engine.advance`, one handler per stimulus and one case per node kind
   (node kinds themselves are listed in `domain.node_kinds`).
+- `moves`: entering nodes, following edges, converting and finishing, as transitions.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from domain.engine.commands import (
     WaitForEvent,
     WaitUntil,
 )
-from domain.engine.interpreter import MAX_STEPS, PATH_LENGTH, Engine
+from domain.engine.interpreter import Engine
+from domain.engine.moves import MAX_STEPS, PATH_LENGTH
 from domain.engine.state import (
     EngineState,
     EngineStatus,

@@ -8,8 +8,12 @@ stops moving).
 
 Rules:
 - Instant nodes (entry, update_profile, exit) pass straight through; the engine stops only at a
-  wait, a wait_for_event, an action (until its result) or a branch (until the customer's facts
-  are loaded). A single `advance` never enters more than `MAX_STEPS` nodes, so a journey that
+  wait, a wait_for_event, an action (until its result), or a branch or wait_until_date (until
+  the customer's facts are loaded; a date wait then waits on a timer).
+- `settings.exit_unless`: conditions on the customer checked where facts are loaded (branches,
+  date waits) and, when set, before every action (which then loads facts first); the enrollment
+  exits at the first of those steps where one no longer holds. An action held by quiet hours is
+  not checked again when they end. A single `advance` never enters more than `MAX_STEPS` nodes, so a journey that
   slipped past validation with a cycle without a wait fails the enrollment instead of spinning.
 - Exit triggers (`JourneyDefinition.exit_triggers`: the journey's own and those its settings add,
   such as leaving when the WeCom contact is deleted) and goals apply wherever the enrollment is.
@@ -23,22 +27,21 @@ Rules:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, assert_never
+from typing import assert_never
 
-from domain.clock import in_quiet_hours, next_local_time, quiet_hours_end
-from domain.conditions import all_match, fact_matches
+from domain.clock import customer_date_target, next_local_time, quiet_until
+from domain.conditions import CustomerFacts, all_match, fact_matches, lookup
+from domain.deliveries import delivery_key
 from domain.engine.commands import (
     Command,
-    Complete,
     LoadFacts,
-    MarkConverted,
-    RecordTransition,
     RunAction,
     UpdateProfile,
     WaitForEvent,
     WaitUntil,
 )
-from domain.engine.state import EngineState, EngineStatus, Waiting, WaitKind
+from domain.engine.moves import Moves
+from domain.engine.state import EngineState
 from domain.engine.stimuli import (
     ActionFinished,
     Cancel,
@@ -60,11 +63,9 @@ from domain.journey import (
     UpdateProfileNode,
     WaitForEventNode,
     WaitNode,
+    WaitUntilDateNode,
 )
-from domain.node_kinds import ELSE, FAILED, MATCHED, NEXT, TIMED_OUT
-
-MAX_STEPS = 100
-PATH_LENGTH = 50
+from domain.node_kinds import ELSE, FAILED, MATCHED, MISSING, NEXT, PASSED, TIMED_OUT
 
 
 class Engine:
@@ -102,16 +103,8 @@ class Engine:
         return self._nodes[node_id]
 
 
-class _Advance:
-    """One `Engine.advance` call in progress: accumulates the new state and the commands."""
-
-    def __init__(self, engine: Engine, state: EngineState, now: datetime) -> None:
-        self.engine = engine
-        self.definition = engine.definition
-        self.state = state
-        self.now = now
-        self.commands: list[Command] = []
-        self.steps = 0
+class _Advance(Moves):
+    """One `Engine.advance` call in progress: what each stimulus and each node kind does."""
 
     # -- stimuli --
 
@@ -174,65 +167,22 @@ class _Advance:
         waiting = self.state.waiting
         if waiting is None or waiting.kind != "facts" or waiting.node_id != result.node_id:
             return
+        settings = self.definition.settings
+        if not all(fact_matches(condition, result.facts) for condition in settings.exit_unless):
+            self.finish("exited", settings.exit_unless_reason, label="exit_unless")
+            return
         node = self.engine.node(result.node_id)
-        assert isinstance(node, BranchNode)
-        label = ELSE
-        for rule in node.rules:
-            if all(fact_matches(condition, result.facts) for condition in rule.conditions):
-                label = rule.id
-                break
-        self.follow(node.id, label)
-
-    # -- moving --
-
-    def convert(self, goal: GoalNode, event: EventRef) -> None:
-        self._set(converted_at=self.now, goal_id=goal.id, last_event_id=event.id)
-        self.commands.append(MarkConverted(goal_id=goal.id, event_id=event.id, at=self.now))
-        target = self.definition.target(goal.id, NEXT)
-        self.enter(goal.id, label=f"goal:{event.type}", source=self.state.current)
-        if self.state.ended:
-            return
-        if target is None:
-            self.finish("converted", "converted", label="converted")
-        else:
-            self.follow(goal.id, NEXT)
-
-    def follow(self, source: str, label: str) -> None:
-        target = self.definition.target(source, label)
-        if target is None:
-            self.finish("exited", "completed", label=label)
-            return
-        self.enter(target, label=label, source=source)
-
-    def enter(self, node_id: str, *, label: str, source: str | None) -> None:
-        self.steps += 1
-        if self.steps > MAX_STEPS:
-            self.finish("failed", "loop_without_wait", label=label)
-            return
-        visits = dict(self.state.visits)
-        visits[node_id] = visits.get(node_id, 0) + 1
-        path = [*self.state.path, node_id][-PATH_LENGTH:]
-        seq = self.state.seq + 1
-        self._set(current=node_id, waiting=None, seq=seq, visits=visits, path=path)
-        self.commands.append(
-            RecordTransition(seq=seq, from_node=source, to_node=node_id, label=label, at=self.now)
-        )
-        self.process(self.engine.node(node_id))
-
-    def finish(self, status: EngineStatus, reason: str, *, label: str) -> None:
-        seq = self.state.seq + 1
-        self.commands.append(
-            RecordTransition(
-                seq=seq,
-                from_node=self.state.current,
-                to_node=None,
-                label=label,
-                at=self.now,
-                reason=reason,
-            )
-        )
-        self._set(status=status, exit_reason=reason, waiting=None, seq=seq)
-        self.commands.append(Complete(status=status, reason=reason))
+        if isinstance(node, BranchNode):
+            label = ELSE
+            for rule in node.rules:
+                if all(fact_matches(condition, result.facts) for condition in rule.conditions):
+                    label = rule.id
+                    break
+            self.follow(node.id, label)
+        elif isinstance(node, WaitUntilDateNode):
+            self._wait_for_date(node, result.facts)
+        elif isinstance(node, ActionNode):
+            self._act_unless_quiet(node)
 
     # -- one case per node kind --
 
@@ -245,13 +195,13 @@ class _Advance:
                 self._wait_for_time(node)
             case WaitForEventNode():
                 self._wait_for_event(node)
-            case BranchNode():
-                self._set_waiting("facts", node.id, None)
-                self.commands.append(
-                    LoadFacts(node_id=node.id, last_event_id=self.state.last_event_id)
-                )
+            case WaitUntilDateNode() | BranchNode():
+                self._load_facts(node.id)
             case ActionNode():
-                self._act_unless_quiet(node)
+                if self.definition.settings.exit_unless:
+                    self._load_facts(node.id)  # then `facts_loaded` acts, if still eligible
+                else:
+                    self._act_unless_quiet(node)
             case UpdateProfileNode():
                 self._update_profile(node)
             case GoalNode():
@@ -271,6 +221,29 @@ class _Advance:
         self._set_waiting("timer", node.id, until)
         self.commands.append(WaitUntil(node_id=node.id, until=until))
 
+    def _load_facts(self, node_id: str) -> None:
+        self._set_waiting("facts", node_id, None)
+        self.commands.append(LoadFacts(node_id=node_id, last_event_id=self.state.last_event_id))
+
+    def _wait_for_date(self, node: WaitUntilDateNode, facts: CustomerFacts) -> None:
+        found = lookup(facts.attributes, node.attribute)
+        until = customer_date_target(
+            found,
+            now=self.now,
+            timezone=self.definition.settings.timezone,
+            offset=node.offset,
+            at=node.at,
+            yearly=node.yearly,
+        )
+        if until is None:
+            self.follow(node.id, MISSING)
+        elif until <= self.now:
+            passed = self.definition.target(node.id, PASSED) is not None
+            self.follow(node.id, PASSED if passed else NEXT)
+        else:
+            self._set_waiting("timer", node.id, until)
+            self.commands.append(WaitUntil(node_id=node.id, until=until))
+
     def _wait_for_event(self, node: WaitForEventNode) -> None:
         until = self.now + node.timeout
         self._set_waiting("event", node.id, until, event_type=node.event_type)
@@ -278,10 +251,9 @@ class _Advance:
 
     def _act_unless_quiet(self, node: ActionNode) -> None:
         settings = self.definition.settings
-        quiet = settings.quiet_hours
-        held = quiet is not None and node.respect_quiet_hours
-        if held and quiet is not None and in_quiet_hours(self.now, quiet, settings.timezone):
-            until = quiet_hours_end(self.now, quiet, settings.timezone)
+        quiet = settings.quiet_hours if node.respect_quiet_hours else None
+        until = None if quiet is None else quiet_until(self.now, quiet, settings.timezone)
+        if until is not None:
             self._set_waiting("quiet_hours", node.id, until)
             self.commands.append(WaitUntil(node_id=node.id, until=until))
             return
@@ -289,8 +261,7 @@ class _Advance:
 
     def _start_action(self, node: ActionNode) -> None:
         visit = self.state.visits.get(node.id, 1)
-        run_prefix = "" if self.state.run is None else f"{self.state.run}:"
-        key = f"{self.state.enrollment_id}:{run_prefix}{node.id}:{visit}"
+        key = delivery_key(self.state.enrollment_id, node.id, visit, self.state.run)
         self._set_waiting("action", node.id, None)
         self.commands.append(
             RunAction(
@@ -314,11 +285,3 @@ class _Advance:
             )
         )
         self.follow(node.id, NEXT)
-
-    def _set_waiting(
-        self, kind: WaitKind, node_id: str, until: datetime | None, event_type: str | None = None
-    ) -> None:
-        self._set(waiting=Waiting(kind=kind, node_id=node_id, until=until, event_type=event_type))
-
-    def _set(self, **changes: Any) -> None:
-        self.state = self.state.model_copy(update=changes)

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from domain.events import ORDER_PAID
+from domain.events import ORDER_PAID, ORDER_REFUNDED
 from domain.wecom_events import CONTACT_ADDED
 from domain.wecom_events import CONTACT_DELETED_BY_CUSTOMER as CONTACT_DELETED
 
-__all__ = ["CONTACT_ADDED", "CONTACT_DELETED", "ORDER_PAID"]
+__all__ = ["CONTACT_ADDED", "CONTACT_DELETED", "ORDER_PAID", "ORDER_REFUNDED"]
 RETENTION_DAYS: tuple[int, ...] = (7, 30, 90)
 RETENTION_WINDOW_DAYS = 7
 
@@ -81,10 +81,16 @@ CHANNEL_COHORT = Definition(
 # --- counts the rates divide ---------------------------------------------------------------------
 
 ENTERED = Definition("Entered", "the customers who entered (the cohort of the object holding them)")
-BUYERS = Definition("Buyers", "cohort customers with ≥ 1 paid order after entering")
-REPEAT_BUYERS = Definition("Repeat buyers", "cohort customers with ≥ 2 paid orders after entering")
-ORDERS = Definition("Orders", "the paid orders of the cohort")
-REVENUE = Definition("Revenue", "the revenue of those paid orders")
+BUYERS = Definition(
+    "Buyers",
+    "cohort customers with ≥ 1 paid order after entering (fully refunded ones not counted)",
+)
+REPEAT_BUYERS = Definition(
+    "Repeat buyers",
+    "cohort customers with ≥ 2 paid orders after entering (fully refunded ones not counted)",
+)
+ORDERS = Definition("Orders", "the paid orders of the cohort, less those refunded in full")
+REVENUE = Definition("Revenue", "the revenue of those paid orders, net of their refunds")
 STARTED = Definition("Started", "enrollments started in [from, to)")
 CONVERTED = Definition(
     "Converted", "of the enrollments started, those that reached a goal (at any time so far)"
@@ -107,7 +113,11 @@ PAID_ORDER = Definition(
     "Paid order",
     f"an `{ORDER_PAID}` event of a cohort customer after they entered and before `to`",
     "Its revenue is `properties.total`, else `properties.amount` (a number or a numeric "
-    "string; anything else, or a negative amount, counts 0).",
+    "string; anything else, or a negative amount, counts 0), less the `properties.amount` of "
+    f"each `{ORDER_REFUNDED}` event before `to` with the same `properties.order_id` (never "
+    "below 0). Refunded in full (a refund with `properties.full` true, or refunds adding up to "
+    "the revenue), it is no longer a paid order: not counted in orders, buyers or repeat "
+    "buyers.",
 )
 CONVERSION_RATE = Definition(
     "Conversion rate", "buyers ÷ entered", fraction=True, denominator="entered"
@@ -118,7 +128,12 @@ REPURCHASE_RATE = Definition(
 PURCHASE_FREQUENCY = Definition(
     "Purchase frequency (复购频次)", "orders ÷ buyers", denominator="buyers"
 )
-AOV = Definition("AOV (客单价)", "revenue ÷ orders", denominator="orders")
+AOV = Definition(
+    "AOV (客单价)",
+    "revenue ÷ orders",
+    "Both net of refunds: a partial refund lowers the revenue, a full one removes the order.",
+    denominator="orders",
+)
 ARPU = Definition(
     "ARPU",
     "revenue ÷ entered = conversion rate * purchase frequency * AOV",

@@ -198,6 +198,7 @@ class DeliveryCounts(Frozen):
     succeeded: int = Field(ge=0)
     failed: int = Field(ge=0)
     pending: int = Field(ge=0)
+    skipped: int = Field(default=0, ge=0, description="Not attempted: the customer opted out.")
     customers_reached: int = Field(ge=0, description=d.CUSTOMERS_REACHED.description)
 
     @property

@@ -177,21 +177,18 @@ class CustomerMerges:
         )
         return True
 
-    async def finish_all(
-        self, now: datetime, tenant_id: str | None = None, limit: int = 100
-    ) -> int:
-        """Finish merges a crash left half-done (of one tenant, or all); how many were."""
+    async def finish_all(self, now: datetime, limit: int = 100) -> int:
+        """Finish merges a crash left half-done, of any tenant; how many were."""
         finished = 0
-        for loser in await self.unfinished(tenant_id, limit):
+        for loser in await self.unfinished(limit):
             if await self.finish(loser["tenant_id"], loser, now):
                 finished += 1
         return finished
 
-    async def unfinished(self, tenant_id: str | None = None, limit: int = 100) -> list[Document]:
-        """Claimed merges not finished (a crash mid-way), oldest claim first."""
+    async def unfinished(self, limit: int = 100) -> list[Document]:
+        """Claimed merges not finished (a crash mid-way), of any tenant, oldest claim first (the
+        sweep's read, across tenants by design)."""
         query: Document = {"merging_into": {"$exists": True}}
-        if tenant_id is not None:
-            query["tenant_id"] = tenant_id
         return await self._customers.find(query).sort("updated_at", 1).limit(limit).to_list(None)
 
     async def unsettled(self, tenant_id: str, customer_ids: Sequence[str]) -> list[Document]:

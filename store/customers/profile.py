@@ -1,4 +1,5 @@
-"""Profile writes: tags, attributes, consents and the first-touch hook of a customer.
+"""Profile writes: tags, attributes, consents (one record per channel: status, source, time) and
+the first-touch hook of a customer.
 
 Each write is one atomic update of the customer's document. Tag and attribute changes made to a
 merged customer go to the customer it was merged into (the live end of its `merged_into` chain).
@@ -6,17 +7,20 @@ merged customer go to the customer it was merged into (the live end of its `merg
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
-from domain.customers import Customer
-from domain.errors import NotFoundError
+from domain.customers import CONSENT_SOURCE_PATTERN, ChannelConsent, Customer
+from domain.errors import FieldProblem, InvalidInputError, NotFoundError
 from store.customers.documents import check_attribute_names, customer_from_doc
 from store.customers.merges import CustomerMerges
 from store.mongo import Document
+
+_NAME = re.compile(CONSENT_SOURCE_PATTERN)
 
 
 class CustomerProfiles:
@@ -89,15 +93,37 @@ class CustomerProfiles:
         return result.modified_count == 1
 
     async def set_consent(
-        self, tenant_id: str, customer_id: str, channel: str, granted: bool, now: datetime
+        self,
+        tenant_id: str,
+        customer_id: str,
+        channel: str,
+        granted: bool,
+        now: datetime,
+        *,
+        source: str = "api",
     ) -> Customer:
-        """Record whether the customer agreed to be reached on `channel`."""
-        check_attribute_names([channel], "channel")
+        """Record whether the customer agreed to be reached on `channel` (the channel name), what
+        recorded it (`source`: `api`, `sms_reply`, `email_unsubscribe`, `oa_unfollow`,
+        `import`...) and when (`now`). A merged customer's consent goes to the customer it was
+        merged into. `InvalidInputError` for a bad channel or source name."""
+        problems = [
+            FieldProblem(path=name, message=f"must match {CONSENT_SOURCE_PATTERN}")
+            for name, value in (("channel", channel), ("source", source))
+            if not _NAME.match(value)
+        ]
+        if problems:
+            raise InvalidInputError(problems)
+        record = ChannelConsent.of(granted, source, now)
+        live = await self._merges.live_end(tenant_id, customer_id)
+        if live is None:
+            raise NotFoundError("customer", customer_id)
         doc = await self._customers.find_one_and_update(
-            {"_id": customer_id, "tenant_id": tenant_id},
-            {"$set": {f"consent.{channel}": granted, "updated_at": now}},
+            {"_id": live["_id"], "tenant_id": tenant_id, "merged_into": None},
+            {"$set": {f"consent.{channel}": record.model_dump(), "updated_at": now}},
             return_document=ReturnDocument.AFTER,
         )
-        if doc is None:
-            raise NotFoundError("customer", customer_id)
+        if doc is None:  # merged between the read and the write
+            return await self.set_consent(
+                tenant_id, live["_id"], channel, granted, now, source=source
+            )
         return customer_from_doc(doc)

@@ -39,11 +39,9 @@ class CustomerRepository(CustomerResolution, CustomerSearches, CustomerProfiles)
 
     # --- merges -------------------------------------------------------------------------------
 
-    async def finish_merges(
-        self, now: datetime, tenant_id: str | None = None, limit: int = 100
-    ) -> int:
-        """Finish merges a crash left half-done (of one tenant, or all); how many were."""
-        return await self._merges.finish_all(now, tenant_id, limit)
+    async def finish_merges(self, now: datetime, limit: int = 100) -> int:
+        """Finish merges a crash left half-done, of any tenant; how many were."""
+        return await self._merges.finish_all(now, limit)
 
     async def unsettled_merges(self, tenant_id: str, customer_id: str) -> list[str]:
         """Ids of customers merged into this one (directly or not) whose enrollments the merge

@@ -1,7 +1,8 @@
-"""Customer search: identity, tags, attribute equality, first-touch hook and journey membership.
+"""Customer search: identity, tags, attribute equality, first-touch hook, consent per channel and
+journey membership.
 
 Indexes serve each criterion: `identity_unique` and `by_identity_value` (identities), `by_tag`,
-`by_hook`, `by_attribute` (a wildcard index on `attributes`) and, for journey membership,
+`by_hook`, `by_attribute` (a wildcard index on `attributes`), `by_consent` (one on `consent`) and, for journey membership,
 `by_journey_node_customer` on enrollments. Journey membership is read from the enrollment
 projections in customer-id order, a batch at a time, then the customers of each batch are read
 with the other filters; both orders are the customer id, so one keyset cursor serves.
@@ -11,6 +12,7 @@ own (merged) record, which search leaves out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -19,12 +21,20 @@ from typing import Any
 from pydantic import ValidationError
 from pymongo.asynchronous.collection import AsyncCollection
 
-from domain.customers import WELL_KNOWN_IDENTITY_KINDS, Customer, Identity, normalize_identity
+from domain.customers import (
+    CONSENT_SOURCE_PATTERN,
+    WELL_KNOWN_IDENTITY_KINDS,
+    ConsentStatus,
+    Customer,
+    Identity,
+    normalize_identity,
+)
 from domain.errors import InvalidInputError
 from store.customers.documents import check_attribute_names, customer_from_doc, identity_filter
 from store.mongo import Document, bounded_aggregate, bounded_count
 from store.pagination import Page, collect, decode_cursor, encode_cursor, page_of, page_size
 
+CONSENT_NAME = re.compile(CONSENT_SOURCE_PATTERN)
 JOURNEY_SCAN_BATCH = 500
 MAX_JOURNEY_SCAN_BATCHES = 20
 
@@ -36,7 +46,8 @@ class CustomerSearch:
     `identity_kind` narrows `identity_value` to one kind; without it the value matches an
     identity of any kind (as typed, or normalized as a phone or an e-mail).
     `journey_id` selects customers with an enrollment in that journey, narrowed by the
-    enrollment's current node and status.
+    enrollment's current node and status. `consent` maps channels to the status the
+    customer's consent there must have (a channel never asked has neither).
     """
 
     identity_kind: str | None = None
@@ -45,6 +56,7 @@ class CustomerSearch:
     tags_any: Sequence[str] = ()
     attributes: Mapping[str, Any] = dataclass_field(default_factory=dict)
     hook: str | None = None
+    consent: Mapping[str, ConsentStatus] = dataclass_field(default_factory=dict)
     journey_id: str | None = None
     journey_node: str | None = None
     journey_statuses: Sequence[str] = ()
@@ -59,6 +71,7 @@ class CustomerSearch:
             or self.tags_any
             or self.attributes
             or self.hook is not None
+            or bool(self.consent)
         )
 
 
@@ -118,9 +131,25 @@ def _search_query(tenant_id: str, search: CustomerSearch) -> Document:
             query[f"attributes.{key}"] = {"$eq": value}
     if search.hook is not None:
         query["first_touch_hook"] = search.hook
+    for channel, status in search.consent.items():
+        terms.append(_consent_term(channel, status))
     if terms:
         query["$and"] = terms
     return query
+
+
+def _consent_term(channel: str, status: ConsentStatus) -> Document:
+    if not CONSENT_NAME.match(channel):
+        raise InvalidInputError.single(
+            "filter.consent.channel", f"must match {CONSENT_SOURCE_PATTERN}"
+        )
+    # Documents written before consent records hold a bare boolean for the channel.
+    return {
+        "$or": [
+            {f"consent.{channel}.status": status},
+            {f"consent.{channel}": status == "opted_in"},
+        ]
+    }
 
 
 def _journey_query(tenant_id: str, search: CustomerSearch) -> Document:

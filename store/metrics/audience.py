@@ -23,6 +23,10 @@ def aggregation(tenant_id: str, time_range: TimeRange, cut: AudienceCut) -> Aggr
     kinds: Document = {
         "$map": {"input": {"$ifNull": ["$identities", []]}, "as": "i", "in": "$$i.kind"}
     }
+    # Consent records (`{status: "opted_in", ...}`), and documents written before them (`true`).
+    sms_consent: Document = {
+        "$or": [{"$eq": ["$consent.sms", True]}, {"$eq": ["$consent.sms.status", "opted_in"]}]
+    }
     key: Any = {"$ifNull": ["$first_touch_hook", None]} if cut.by_hook else None
     pipeline: list[Document] = [
         {"$match": match},
@@ -62,7 +66,7 @@ def aggregation(tenant_id: str, time_range: TimeRange, cut: AudienceCut) -> Aggr
                             ]
                         },
                         {"$in": ["openid", kinds]},
-                        {"$and": [{"$in": [PHONE, kinds]}, {"$eq": ["$consent.sms", True]}]},
+                        {"$and": [{"$in": [PHONE, kinds]}, sms_consent]},
                     ]
                 }
             }

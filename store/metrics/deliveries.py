@@ -6,7 +6,7 @@ from domain.metrics import ChannelCut, DeliveryCounts, TimeRange
 from store.metrics.expressions import Aggregation, in_range
 from store.mongo import DELIVERIES, Document
 
-_STATUSES = ("succeeded", "failed", "pending")
+_STATUSES = ("succeeded", "failed", "pending", "skipped")
 
 
 def aggregation(tenant_id: str, time_range: TimeRange, cut: ChannelCut) -> Aggregation:
@@ -49,6 +49,7 @@ def from_rows(rows: list[Document]) -> list[DeliveryCounts]:
             succeeded=row["succeeded"],
             failed=row["failed"],
             pending=row["pending"],
+            skipped=row["skipped"],
             customers_reached=row["reached"],
         )
         for row in rows

@@ -50,6 +50,15 @@ def is_set(path: str) -> Document:
     return {"$ne": [{"$ifNull": [path, None]}, None]}
 
 
+# What a refund gave back: `properties.amount`, by the same rules as a paid order's revenue.
+REFUNDED: Document = {
+    "$max": [
+        0,
+        {"$convert": {"input": "$properties.amount", "to": "double", "onError": 0, "onNull": 0}},
+    ]
+}
+
+
 def total(array: str, field: str) -> Document:
     """The sum of `field` over the documents of `array` (0 when empty).
 

@@ -93,6 +93,9 @@ QUERIES: dict[str, Read | Elsewhere] = {
     # Metadata only (no ids, no secret); neither seeded nor probing tenant has rotated, so both
     # answer "not set". tests/api/test_webhook_secrets.py shows a rotation stays in its tenant.
     "webhookSettings": Read(admin_only=True, foreign="same", sees_seed=False),
+    # The seeded tenant connects no source; tests/api/test_source_settings.py shows another
+    # tenant never sees one that is connected.
+    "sources": Read(admin_only=True, foreign="empty", sees_seed=False),
     # Every answer holds the keys' last-used times, which the probe's own calls move.
     "apiKeys": Elsewhere("tests/api/test_api_keys.py"),
     "operation": Read(args={"id": "$operation"}),
@@ -128,6 +131,10 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
     "pauseJourneyEnrollments": Write(MANAGE),
     "resumeJourneyEnrollments": Write(MANAGE),
     "cancelJourneyEnrollments": Write(MANAGE, {"reason": "taken over"}),
+    "setCustomerConsent": Write(
+        Permission.MANAGE_CUSTOMERS,
+        {"input": {"customerId": "$customer", "channel": "sms", "status": "OPTED_OUT"}},
+    ),
     "ingestEvents": Write(INGEST, {"events": [EVENT]}, "own_tenant"),
     "sendTestEvent": Write(INGEST, {"type": "order.paid"}),
     "retryDeadLetter": Write(INGEST, {"eventId": "$deadLetter"}),
@@ -162,6 +169,20 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
     ),
     "clearSmsSettings": Write(Permission.MANAGE_CHANNELS, {}, "own_tenant"),
     "rotateWebhookSecret": Write(Permission.MANAGE_CHANNELS, {"overlapHours": 1}, "own_tenant"),
+    "setDouyinLeadSource": Write(
+        Permission.MANAGE_CHANNELS, {"input": {"clientSecret": "s"}}, "own_tenant"
+    ),
+    "setXiaohongshuLeadSource": Write(
+        Permission.MANAGE_CHANNELS, {"input": {"token": "t"}}, "own_tenant"
+    ),
+    "setYouzanSource": Write(
+        Permission.MANAGE_CHANNELS, {"input": {"clientId": "c", "clientSecret": "s"}}, "own_tenant"
+    ),
+    "setOrderWebhook": Write(Permission.MANAGE_CHANNELS, {}, "own_tenant"),
+    "rotateOrderWebhookSecret": Write(
+        Permission.MANAGE_CHANNELS, {"overlapHours": 1}, "own_tenant"
+    ),
+    "clearSource": Write(Permission.MANAGE_CHANNELS, {"kind": "ORDERS"}, "own_tenant"),
     "createApiKey": Write(
         Permission.MANAGE_API_KEYS, {"input": {"name": "probe", "role": "VIEWER"}}, "own_tenant"
     ),

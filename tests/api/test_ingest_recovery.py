@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.enrollments import enrollment_id
 from ingestion.service import IngestService
+from ingestion.sweeps import Sweeps
 from store.database import Store
 from tests.api.support import (
     TenantKeys,
@@ -164,7 +165,7 @@ async def test_recovery_routes_each_customers_events_in_stored_order(
     assert await signalled_event_ids(temporal_env, other) == ["d1"]
 
 
-async def test_the_recovery_loop_routes_at_start_and_stops_on_drain(
+async def test_the_recovery_sweep_routes_at_start_and_stops(
     api: httpx.AsyncClient, store: Store, temporal_env: WorkflowEnvironment, tenant: TenantKeys
 ) -> None:
     journey_id = await published_journey(api, tenant)
@@ -173,7 +174,8 @@ async def test_the_recovery_loop_routes_at_start_and_stops_on_drain(
     )
     clock.now += timedelta(minutes=2)
 
-    service.start_recovery(interval=3600)
+    sweeps = Sweeps([("unrouted events", service.recover)])
+    sweeps.start(interval=3600)
     customer_id = await _customer_id(store, tenant, "s1")
     workflow_id = enrollment_id(tenant.tenant_id, journey_id, customer_id)
     for _ in range(300):
@@ -181,6 +183,7 @@ async def test_the_recovery_loop_routes_at_start_and_stops_on_drain(
         if stored is not None and not stored.pending:
             break
         await asyncio.sleep(0.1)
+    await sweeps.stop()
     await service.drain()
 
     assert await signalled_event_ids(temporal_env, workflow_id) == ["s1"]

@@ -42,7 +42,7 @@ query($from: DateTime!, $to: DateTime!) {{
     ... on ChannelMetricsList {{
       channels {{
         channel
-        deliveries {{ total succeeded failed pending successRate customersReached }}
+        deliveries {{ total succeeded failed pending skipped successRate customersReached }}
         {LEVERS}
       }}
     }}
@@ -144,6 +144,7 @@ async def test_channel_metrics_count_deliveries_per_channel(
     reached, missed = await seed.customer(T0), await seed.customer(T0)
     await seed.delivery(reached, "wecom", T0 + HOUR)
     await seed.delivery(missed, "wecom", T0 + HOUR, status="failed")
+    await seed.delivery(missed, "wecom", T0 + HOUR, status="skipped")
     await seed.order(reached, T0 + 2 * HOUR, amount=50)
 
     data = await gql(api, tenant, CHANNELS, {"from": FROM, "to": TO}, role="viewer")
@@ -151,11 +152,12 @@ async def test_channel_metrics_count_deliveries_per_channel(
     [wecom] = data["channelMetrics"]["channels"]
     assert wecom["channel"] == "wecom"
     assert wecom["deliveries"] == {
-        "total": 2,
+        "total": 3,
         "succeeded": 1,
         "failed": 1,
         "pending": 0,
-        "successRate": 0.5,
+        "skipped": 1,
+        "successRate": 1 / 3,
         "customersReached": 1,
     }
     assert (wecom["levers"]["entered"], wecom["levers"]["revenue"]) == (1, 50.0)

@@ -30,6 +30,8 @@ def test_the_roles_are_as_documented() -> None:
     assert not _allowed("designer", Permission.INGEST_EVENTS)
     assert _allowed("operator", Permission.MANAGE_ENROLLMENTS)
     assert _allowed("operator", Permission.INGEST_EVENTS)
+    assert _allowed("operator", Permission.MANAGE_CUSTOMERS)
+    assert not _allowed("designer", Permission.MANAGE_CUSTOMERS)
     assert not _allowed("operator", Permission.EDIT_JOURNEYS)
     assert not any(
         _allowed("viewer", permission) for permission in Permission if permission != "read"

@@ -57,7 +57,10 @@ def sms_journey(template: str) -> dict[str, Any]:
                 "id": "sms_welcome",
                 "channel": "sms",
                 "action": "send",
-                "params": {"template": template, "template_params": {"name": "{{name}}"}},
+                "params": {
+                    "template": template,
+                    "template_params": {"name": '{{ customer.attributes.name | default: "朋友" }}'},
+                },
                 "respect_quiet_hours": False,
             },
             {
@@ -299,7 +302,9 @@ async def test_an_unsubscribe_reply_opts_the_customer_out_of_sms(
     await flow.drain()
     replies = await flow.events(phone, "sms.replied")
     assert sorted(e.properties["text"] for e in replies) == [" td ", "hello"]
-    assert (await flow.customer(phone)).consent["sms"] is False
+    consent = (await flow.customer(phone)).consent["sms"]
+    assert (consent.status, consent.source) == ("opted_out", "sms_reply")
+    assert consent.at is not None
 
 
 async def test_a_reply_from_a_number_never_sent_to_is_rejected(flow: Flow) -> None:

@@ -71,7 +71,10 @@ def _request(
         enrollment_id="e1",
         node_id="sms_coupon",
         action="send",
-        params={"template": template, "template_params": {"name": "{{name}}", "code": "C-9"}},
+        params={
+            "template": template,
+            "template_params": {"name": "{{ customer.attributes.name }}", "code": "C-9"},
+        },
         idempotency_key=key,
         customer=CustomerContact(
             customer_id="c1", identities=identities, attributes={"name": "李雷"}

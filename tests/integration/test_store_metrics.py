@@ -146,6 +146,8 @@ class Seed:
             await self.store.deliveries.mark_succeeded(self.tenant, key, at)
         elif status == "failed":
             await self.store.deliveries.mark_failed(self.tenant, key, at, error="boom")
+        elif status == "skipped":
+            await self.store.deliveries.mark_skipped(self.tenant, key, at, reason="opted out")
 
 
 async def seed_audience(store: Store, tenant: str) -> list[str]:
@@ -186,6 +188,50 @@ async def test_conversion_frequency_aov_and_arpu_of_customers_first_touched_in_t
     assert counts.aov == pytest.approx(450 / 7)
     assert counts.arpu == 45.0
     assert counts.arpu == pytest.approx(0.4 * 1.75 * (450 / 7))
+
+
+async def test_refunds_lower_revenue_and_a_full_refund_is_no_longer_a_purchase(
+    store: Store,
+) -> None:
+    seed = Seed(store, "acme")
+    a, b, c, d = [await seed.customer(T0 + i * HOUR) for i in range(4)]
+    day = timedelta(days=1)
+    await seed.order(a, T0 + day, order_id="E1", amount=10000)
+    await seed.order(a, T0 + 2 * day, order_id="E2", amount=5000)
+    await seed.event(a, "order.refunded", T0 + 3 * day, order_id="E2", amount=2000)  # partial
+    await seed.order(b, T0 + day, order_id="E3", amount=8000)
+    await seed.order(b, T0 + 2 * day, order_id="E4", amount=4000)
+    await seed.event(b, "order.refunded", T0 + 3 * day, order_id="E4", amount=4000, full=True)
+    await seed.order(c, T0 + day, order_id="E5", amount=3000)
+    await seed.order(c, T0 + 2 * day, order_id="E7", amount=3000)
+    # refunded in full by amount, in two parts, without saying so
+    await seed.event(c, "order.refunded", T0 + 3 * day, order_id="E5", amount=1000)
+    await seed.event(c, "order.refunded", T0 + 4 * day, order_id="E5", amount="2000")
+    await seed.order(d, T0 + day, order_id="E6", amount=6000)
+    await seed.event(d, "order.refunded", RANGE.end + HOUR, order_id="E6", amount=6000)  # later
+    await seed.event(d, "order.refunded", T0 + 2 * day, order_id="nope", amount=500)  # no order
+
+    counts = (await store.metrics.commerce("acme", RANGE, AudienceCut()))[None]
+
+    # a: 2 orders, 13000; b: E3 only, 8000; c: E7 only, 3000; d: E6, 6000 (refunded after `to`)
+    assert counts == CommerceCounts(entered=4, buyers=4, repeat_buyers=1, orders=5, revenue=30000.0)
+    assert counts.aov == 6000.0
+    assert counts.repurchase_rate == 0.25
+    assert counts.purchase_frequency == 1.25
+
+
+async def test_a_customer_whose_only_order_was_refunded_in_full_is_not_a_buyer(
+    store: Store,
+) -> None:
+    seed = Seed(store, "acme")
+    a = await seed.customer(T0)
+    await seed.order(a, T0 + HOUR, order_id="E1", amount=9900)
+    await seed.event(a, "order.refunded", T0 + 2 * HOUR, order_id="E1", amount=9900)
+
+    counts = (await store.metrics.commerce("acme", RANGE, AudienceCut()))[None]
+
+    assert counts == CommerceCounts(entered=1, buyers=0, repeat_buyers=0, orders=0, revenue=0.0)
+    assert counts.aov is None
 
 
 async def test_levers_break_down_by_first_touch_hook(store: Store) -> None:

@@ -20,7 +20,6 @@ from connectors.errors import (
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import NoopParams, SandboxConnector, SendMessageParams
 from connectors.webhook import PostParams, WebhookConnector, sign, verify_signature
-from domain.templating import render
 
 CUSTOMER = CustomerContact(
     customer_id="c-1",
@@ -110,20 +109,19 @@ def test_catalog_models_validate_journey_params_the_way_the_connector_does() -> 
 # --- sandbox -------------------------------------------------------------------------------
 
 
-def test_render_fills_known_attributes_and_empties_unknown_ones() -> None:
-    text = "你好 {{name}} 券码 {{ coupon.code }} 等级[{{tier}}] {{missing}}{{coupon.nope}}!"
-    assert render(text, CUSTOMER.attributes) == "你好 小林 券码 NEW10 等级[] !"
-
-
-def test_render_leaves_text_without_placeholders_alone() -> None:
-    assert render("{single} {{}} plain", {"single": "x"}) == "{single} {{}} plain"
-
-
 async def test_send_message_answers_the_rendered_text_and_a_deterministic_id() -> None:
-    first = await SandboxConnector().execute(send({"text": "Hi {{name}}", "to": "group"}))
-    again = await SandboxConnector().execute(send({"text": "Hi {{name}}", "to": "group"}))
-    other_key = await SandboxConnector().execute(send({"text": "Hi {{name}}"}, key="k-2"))
-    other_text = await SandboxConnector().execute(send({"text": "Hello {{name}}"}))
+    first = await SandboxConnector().execute(
+        send({"text": "Hi {{ customer.attributes.name }}", "to": "group"})
+    )
+    again = await SandboxConnector().execute(
+        send({"text": "Hi {{ customer.attributes.name }}", "to": "group"})
+    )
+    other_key = await SandboxConnector().execute(
+        send({"text": "Hi {{ customer.attributes.name }}"}, key="k-2")
+    )
+    other_text = await SandboxConnector().execute(
+        send({"text": "Hello {{ customer.attributes.name }}"})
+    )
 
     assert first.detail == {"to": "group", "template": None, "text": "Hi 小林"}
     assert first.external_id is not None and first.external_id.startswith("sbx_")

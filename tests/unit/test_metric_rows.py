@@ -61,7 +61,15 @@ def test_audience_rows_become_users_per_key() -> None:
 
 def test_delivery_rows_keep_the_channel_order_and_name_reached_customers() -> None:
     rows = [
-        {"_id": c, "total": 3, "succeeded": 2, "failed": 1, "pending": 0, "reached": 2}
+        {
+            "_id": c,
+            "total": 3,
+            "succeeded": 2,
+            "failed": 1,
+            "pending": 0,
+            "skipped": 0,
+            "reached": 2,
+        }
         for c in ("sms", "wecom")
     ]
 

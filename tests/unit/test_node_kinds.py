@@ -22,11 +22,13 @@ from api.graphql.journeys.inputs import (
     ExitNodeInput,
     FactConditionInput,
     GoalNodeInput,
+    LocalTimeInput,
     NodeInput,
     TagConditionInput,
     UpdateProfileNodeInput,
     WaitForEventNodeInput,
     WaitNodeInput,
+    WaitUntilDateNodeInput,
 )
 from domain.conditions import CustomerFacts, TagCondition
 from domain.diagram import SHAPES, mermaid
@@ -54,10 +56,12 @@ from domain.journey import (
     ExitNode,
     GoalNode,
     JourneyDefinition,
+    LocalTime,
     Node,
     UpdateProfileNode,
     WaitForEventNode,
     WaitNode,
+    WaitUntilDateNode,
 )
 from domain.node_kinds import REGISTRY, kind_of, markdown_table
 from domain.validation import validate_journey
@@ -78,6 +82,9 @@ EXAMPLES: dict[str, Node] = {
     "wait_for_event": WaitForEventNode(
         id="await_order", event_type="order.paid", timeout=timedelta(days=2)
     ),
+    "wait_until_date": WaitUntilDateNode(
+        id="birthday", attribute="birthday", yearly=True, at=LocalTime(hour=10)
+    ),
     "branch": BranchNode(
         id="vip_or_not", rules=[BranchRule(id="vip", conditions=[TagCondition(tag="vip")])]
     ),
@@ -96,6 +103,11 @@ TYPED_EXAMPLES: dict[str, NodeInput] = {
     "wait_for_event": NodeInput(
         wait_for_event=WaitForEventNodeInput(
             id="await_order", event_type="order.paid", timeout="P2D"
+        )
+    ),
+    "wait_until_date": NodeInput(
+        wait_until_date=WaitUntilDateNodeInput(
+            id="birthday", attribute="birthday", yearly=True, at=LocalTimeInput(hour=10)
         )
     ),
     "branch": NodeInput(

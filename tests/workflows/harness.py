@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
 from connectors import DestinationGuard, FixedSigningSecrets, WebhookConnector, default_registry
+from connectors.base import Connector
 from connectors.registry import ConnectorRegistry
 from connectors.wecom import WeComClient, WeComConnector
 from connectors.wecom.simulator import WeComSimulator
@@ -188,8 +189,11 @@ async def running(workers: list[Worker]) -> AsyncIterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def bench(db: AsyncDatabase[Any], client: Client) -> AsyncIterator[Bench]:
-    """Store with indexes, a registry, and running workers; leftover enrollments terminated."""
+async def bench(
+    db: AsyncDatabase[Any], client: Client, extra_connectors: Sequence[Connector] = ()
+) -> AsyncIterator[Bench]:
+    """Store with indexes, a registry (the shipped connectors and `extra_connectors`), and
+    running workers; leftover enrollments terminated."""
     from runtime.worker import build_workers
 
     store = Store(db, TEST_SECRET_BOX)
@@ -200,6 +204,8 @@ async def bench(db: AsyncDatabase[Any], client: Client) -> AsyncIterator[Bench]:
         registry = default_registry(webhook)
         wecom = WeComClient(http, store.wecom_credentials)
         registry.register(WeComConnector(wecom, store.wecom_allowances, store.wecom_transfers))
+        for connector in extra_connectors:
+            registry.register(connector)
         result = Bench(store=store, client=client, registry=registry, sim=sim)
         await store.wecom_credentials.put(
             WeComCredentials(

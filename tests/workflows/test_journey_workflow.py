@@ -44,7 +44,10 @@ WELCOME = definition(
     [
         EntryNode(id="entry"),
         ActionNode(
-            id="welcome", channel="sandbox", action="send_message", params={"text": "hi {{name}}"}
+            id="welcome",
+            channel="sandbox",
+            action="send_message",
+            params={"text": "hi {{ customer.attributes.name | default: 'there' }}"},
         ),
         WaitNode(id="pause", duration=timedelta(milliseconds=300)),
         UpdateProfileNode(id="tag", add_tags=["stage:lead"], set_attributes={"welcomed": True}),

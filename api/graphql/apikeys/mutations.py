@@ -17,7 +17,6 @@ from api.graphql.common import (
     described_mutation,
 )
 from api.graphql.context import Info
-from api.services.ports import utc_now
 from domain.errors import ConflictError, InvalidInputError, NotFoundError
 
 CreateApiKeyResult = Annotated[
@@ -71,7 +70,9 @@ class ApiKeyMutations:
             )
         except InvalidInputError as exc:
             return InvalidInput.of(exc)
-        return CreatedApiKey(api_key=ApiKey.of(key, utc_now()), secret=raw)
+        return CreatedApiKey(
+            api_key=ApiKey.of(key, info.context.services.api_keys.now()), secret=raw
+        )
 
     @described_mutation(
         "Revoke one of the tenant's keys: from now on it authenticates as nothing (HTTP 401), "
@@ -92,4 +93,4 @@ class ApiKeyMutations:
             return NotFound.of(exc)
         except ConflictError as exc:
             return Conflict.of(exc)
-        return ApiKey.of(key, utc_now())
+        return ApiKey.of(key, info.context.services.api_keys.now())

@@ -10,7 +10,6 @@ from api.auth import Permission
 from api.graphql.apikeys.types import ApiKey
 from api.graphql.common import described_field
 from api.graphql.context import Info
-from api.services.ports import utc_now
 
 
 @strawberry.type
@@ -32,5 +31,5 @@ class ApiKeyQueries:
         keys = await info.context.services.api_keys.of_tenant(
             info.context.tenant_id, include_revoked=include_revoked
         )
-        now = utc_now()
+        now = info.context.services.api_keys.now()
         return [ApiKey.of(key, now) for key in keys]

@@ -9,7 +9,7 @@ from strawberry.scalars import JSON
 
 from api.graphql.common import After, Connection, First, described_field, page_limit
 from api.graphql.context import Info
-from api.graphql.customers.types import Customer
+from api.graphql.customers.types import ConsentStatus, Customer
 from api.graphql.enrollments.types import EnrollmentStatus
 from domain.errors import NotFoundError
 from store.customers import CustomerSearch
@@ -43,6 +43,14 @@ class TagFilter:
     any: list[str] | None = strawberry.field(default=None, description="Has at least one of these.")
 
 
+@strawberry.input(description="Customers whose consent on `channel` has `status`.")
+class ConsentFilter:
+    channel: str = strawberry.field(description="The channel name (`sms`, `email`, `wecom`...).")
+    status: ConsentStatus = strawberry.field(
+        description="The status it must have (a channel never asked has neither)."
+    )
+
+
 @strawberry.input(
     description="Customers with an enrollment in a journey, optionally at a node and in a status."
 )
@@ -71,6 +79,9 @@ class CustomerFilter:
     hook: str | None = strawberry.field(
         default=None, description="The hook (channel code `state`) that first brought them in."
     )
+    consent: list[ConsentFilter] | None = strawberry.field(
+        default=None, description="Each channel's consent must have its status."
+    )
     journey: JourneyMembershipFilter | None = strawberry.field(
         default=None, description="By journey membership (at a node, in a status)."
     )
@@ -87,6 +98,7 @@ def _search(filter: CustomerFilter | None) -> CustomerSearch:
         tags_any=list(wanted.tags.any or []) if wanted.tags else [],
         attributes={a.key: a.value for a in wanted.attributes or []},
         hook=wanted.hook,
+        consent={c.channel: c.status.value for c in wanted.consent or []},
         journey_id=journey.journey_id if journey else None,
         journey_node=journey.node_id if journey else None,
         journey_statuses=[s.value for s in journey.status or []] if journey else [],
@@ -125,7 +137,8 @@ class CustomerQueries:
 
     @described_field(
         "Customers in creation order (oldest first) matching `filter`: by identity (any "
-        "channel), tags (all / any), attribute equality, first-touch hook, and journey "
+        "channel), tags (all / any), attribute equality, first-touch hook, consent per channel, "
+        "and journey "
         "membership (at a node, in a status). `totalCount` is null for journey membership "
         "combined with other criteria (counting it would join collections)."
     )

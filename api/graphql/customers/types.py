@@ -1,8 +1,7 @@
 """Customer types: the unified profile, its identities and its timeline.
 
 The profile is one person across channels: every identity a channel knows them by, tags,
-attributes, per-channel consent and the hook that first brought them in. Consent is what the
-domain records, channel → granted; when and how it was given is not recorded yet.
+attributes, per-channel consent (status, source, time) and the hook that first brought them in.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from api.graphql.enrollments.steps import Delivery, Transition
 from api.graphql.enrollments.types import Enrollment, EnrollmentStatus
 from api.graphql.events.types import Event
 from domain import customers as kinds
+from domain.customers import ChannelConsent as ChannelConsentModel
 from domain.customers import Customer as CustomerModel
 from domain.enrollments import EnrollmentStatus as StatusValue
 from store.timeline import TimelineEntry as TimelineEntryModel
@@ -61,10 +61,45 @@ class Identity:
         return cls(kind=kind, value=value, channel=IDENTITY_CHANNELS.get(kind))
 
 
-@strawberry.type(description="Whether the customer agreed to be reached on a channel.")
+@described_values(
+    OPTED_IN="They agreed to be reached on the channel.",
+    OPTED_OUT="They refused or withdrew: journeys skip sends to them on the channel.",
+)
+@strawberry.enum(description="Whether the customer agreed to be reached on a channel.")
+class ConsentStatus(Enum):
+    OPTED_IN = "opted_in"
+    OPTED_OUT = "opted_out"
+
+
+@strawberry.type(
+    description="The customer's consent on one channel: the status, what recorded it and when. "
+    "A send to a channel the customer opted out of is skipped (the delivery's status is "
+    "`skipped`, its error `consent_opted_out: ...`) and the action takes its `failed` edge."
+)
 class ChannelConsent:
-    channel: str = strawberry.field(description="The channel (`sms`, `email`, `wecom`...).")
+    channel: str = strawberry.field(
+        description="The channel name (`sms`, `email`, `oa`, `miniprogram`, `wecom`...), as "
+        "action nodes name it."
+    )
     granted: bool = strawberry.field(description="Whether they agreed (false: they refused).")
+    status: ConsentStatus = strawberry.field(description="Opted in or out.")
+    source: str = strawberry.field(
+        description="What recorded it: `api`, `sms_reply`, `email_unsubscribe`, `oa_unfollow`, "
+        "`import`, another lowercase name; `unknown` for consent recorded before sources were."
+    )
+    at: datetime | None = strawberry.field(
+        description="When it was recorded; null for consent recorded before times were."
+    )
+
+    @classmethod
+    def of(cls, channel: str, model: ChannelConsentModel) -> ChannelConsent:
+        return cls(
+            channel=channel,
+            granted=model.granted,
+            status=ConsentStatus(model.status),
+            source=model.source,
+            at=model.at,
+        )
 
 
 @described_values(
@@ -135,11 +170,11 @@ class Customer:
     tags: list[str] = strawberry.field(description="Tags, set by journeys or by hand.")
     attributes: JSON = strawberry.field(description="Profile attributes, name → JSON value.")
     consent: JSON = strawberry.field(
-        description="Channel → whether the customer agreed to be reached (as `consents`)."
+        description="Channel → whether the customer agreed to be reached (`granted` of `consents`)."
     )
     consents: list[ChannelConsent] = strawberry.field(
-        description="Per channel, whether the customer agreed to be reached; channels never "
-        "asked are absent. When and how consent was given is not recorded."
+        description="Per channel, whether the customer agreed to be reached, what recorded it "
+        "and when; channels never asked are absent."
     )
     first_touch_hook: str | None = strawberry.field(
         description="The hook (channel code `state`) that first brought the customer in."
@@ -157,10 +192,10 @@ class Customer:
             identities=[Identity.of(i.kind, i.value) for i in model.identities],
             tags=list(model.tags),
             attributes=JSON(dict(model.attributes)),
-            consent=JSON(dict(model.consent)),
+            consent=JSON({channel: record.granted for channel, record in model.consent.items()}),
             consents=[
-                ChannelConsent(channel=channel, granted=granted)
-                for channel, granted in sorted(model.consent.items())
+                ChannelConsent.of(channel, record)
+                for channel, record in sorted(model.consent.items())
             ],
             first_touch_hook=model.first_touch_hook,
             merged_into=model.merged_into,

@@ -57,12 +57,18 @@ class Delivery:
     node_id: str = strawberry.field(description="The action node.")
     channel: str = strawberry.field(description="The channel (`sandbox`, `webhook`, `wecom`...).")
     action: str = strawberry.field(description="The channel's action (`send_message`...).")
-    status: str = strawberry.field(description="`pending`, `succeeded` or `failed`.")
+    status: str = strawberry.field(
+        description="`pending`, `succeeded`, `failed`, or `skipped` (never attempted: the "
+        "customer opted out of the channel; `error` says so)."
+    )
     attempts: int = strawberry.field(description="Finished attempts, failed or not.")
     external_id: str | None = strawberry.field(
         description="The channel's id for what it did (message id, task id)."
     )
-    error: str | None = strawberry.field(description="The last failure's message, if any.")
+    error: str | None = strawberry.field(
+        description="The last failure's message, or why it was skipped "
+        "(`consent_opted_out: ...`), if any."
+    )
     detail: JSON = strawberry.field(description="What the channel reported, as JSON.")
     created_at: datetime = strawberry.field(description="When it was first attempted.")
     updated_at: datetime = strawberry.field(description="When its status last changed.")

@@ -80,7 +80,10 @@ class NodeChange:
     "(source, label, target), so a re-pointed edge is one removed and one added."
 )
 class JourneyDiff:
-    empty: bool = strawberry.field(description="True when the definitions are identical.")
+    empty: bool = strawberry.field(
+        description="True when the definitions are structurally identical (canvas metadata "
+        "aside: see `layoutChanged`)."
+    )
     nodes_added: list[str] = strawberry.field(description="Ids of nodes only in the newer one.")
     nodes_removed: list[str] = strawberry.field(description="Ids of nodes only in the older one.")
     nodes_changed: list[NodeChange] = strawberry.field(
@@ -91,6 +94,10 @@ class JourneyDiff:
         description="Edges only in the older one."
     )
     settings_changed: list[FieldChange] = strawberry.field(description="Changed settings fields.")
+    layout_changed: list[str] = strawberry.field(
+        description="Ids of nodes on both sides whose canvas metadata (`ui`) differs; not "
+        "structure, so not in `nodesChanged`."
+    )
 
     @classmethod
     def of(cls, model: domain_diff.JourneyDiff) -> JourneyDiff:
@@ -102,6 +109,7 @@ class JourneyDiff:
             edges_added=[DefinitionEdge.of(e) for e in model.edges_added],
             edges_removed=[DefinitionEdge.of(e) for e in model.edges_removed],
             settings_changed=[FieldChange.of(c) for c in model.settings_changed],
+            layout_changed=list(model.layout_changed),
         )
 
 
@@ -314,7 +322,8 @@ class ChannelAction:
     action: str = strawberry.field(description="The action, an action node's `action`.")
     description: str = strawberry.field(description="What the action does.")
     params_schema: JSON = strawberry.field(
-        description="The JSON schema an action node's `params` must satisfy."
+        description="The JSON schema an action node's `params` must satisfy; fields with "
+        "`x-template: liquid` hold Liquid templates over `customer` and `event`."
     )
 
     @classmethod

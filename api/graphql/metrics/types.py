@@ -111,6 +111,9 @@ class ChannelDeliveries:
     succeeded: int = strawberry.field(description="Of them, performed by the channel.")
     failed: int = strawberry.field(description="Of them, failed (their last attempt).")
     pending: int = strawberry.field(description="Of them, not finished yet.")
+    skipped: int = strawberry.field(
+        description="Of them, not attempted: the customer opted out of the channel."
+    )
     success_rate: float | None = defined_field(d.DELIVERY_SUCCESS_RATE)
     customers_reached: int = defined_field(d.CUSTOMERS_REACHED)
 
@@ -121,6 +124,7 @@ class ChannelDeliveries:
             succeeded=counts.succeeded,
             failed=counts.failed,
             pending=counts.pending,
+            skipped=counts.skipped,
             success_rate=counts.success_rate,
             customers_reached=counts.customers_reached,
         )

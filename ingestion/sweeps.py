@@ -1,8 +1,8 @@
-"""Periodic sweeps of an API process: work another process left unfinished is carried on.
+"""Periodic sweeps: work another process (or a failed attempt) left unfinished is carried on.
 
-A process that dies or shuts down mid-way leaves work whose state is in MongoDB: bulk
-operations still `running` under a lease that runs out, customer merges half-done or with
-enrollments not settled. `Sweeps` runs each job once at start-up and then every `interval`
+A process that dies or shuts down mid-way leaves work whose state is in MongoDB: events stored
+but never routed (`RoutingScheduler.recover`), bulk operations still `running` under a lease
+that runs out, customer merges half-done or with enrollments not settled. `Sweeps` runs each job once at start-up and then every `interval`
 seconds, in a task it owns, so that work finishes even when nobody reads it. A failing job is
 logged and tried again at the next round; the others still run.
 """

@@ -1,0 +1,1 @@
+"""GraphQL: configuring the lead and order sources (admins only)."""
