@@ -316,3 +316,31 @@ async def test_a_reply_from_a_number_never_sent_to_is_rejected(flow: Flow) -> No
         await flow.store.customers.get_by_identity(flow.tenant.tenant_id, "phone", "13700137000")
         is None
     )
+
+
+async def test_after_an_unsubscribe_the_next_sms_is_skipped_unsent(flow: Flow) -> None:
+    phone = "13800138007"
+    _, driver = await flow.send_one("aliyun", phone)
+    assert (await driver.reply("aliyun", phone, "退订")).status == 200
+    await flow.drain()
+    before = len(flow.sim.sent)
+
+    promo = sms_journey(TEMPLATES["aliyun"])
+    promo["nodes"][0]["trigger"]["event_type"] = "promo.started"
+    promo["nodes"][1]["id"] = "sms_promo"
+    promo["edges"] = [
+        {**edge, "source": "sms_promo" if edge["source"] == "sms_welcome" else edge["source"]}
+        for edge in promo["edges"]
+    ]
+    promo["edges"][0]["target"] = "sms_promo"
+    await published_journey(flow.api, flow.tenant, promo, name="Promo")
+    await post_events(flow.api, flow.tenant, [event("promo-1", "promo.started", {"phone": phone})])
+    customer = await flow.customer(phone)
+
+    async def skipped() -> list[Any]:
+        page = await flow.store.deliveries.list_for_customer(flow.tenant.tenant_id, customer.id)
+        return [d for d in page.items if d.node_id == "sms_promo" and d.status == "skipped"]
+
+    [delivery] = await eventually(skipped)
+    assert delivery.channel == "sms"
+    assert len(flow.sim.sent) == before
