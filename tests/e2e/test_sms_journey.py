@@ -24,7 +24,7 @@ from runtime.serve import serve
 from runtime.settings import Settings
 from runtime.simulated_sms import simulated_sms
 from store.secretbox import encode_key, generate_key
-from tests.api.test_sms_callback_flow import sms_journey
+from tests.api.sms_flow import sms_journey
 
 PHONE = "13500135000"
 CREATE = """
