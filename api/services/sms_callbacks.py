@@ -30,6 +30,7 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from api.services.ports import Clock, utc_now
@@ -53,6 +54,7 @@ from domain.sms import (
     is_opt_out,
 )
 from domain.sms_reports import Reply, Report
+from ingestion.results import IngestResult
 from ingestion.service import IngestService
 from store.database import Store
 
@@ -124,10 +126,15 @@ class SmsCallbackService:
             )
         raw = [event.model_dump(mode="json") for event in events]
         batch = await self._ingest.store_then_route_later(tenant_id, raw, prepare=REPLY_PREPARATION)
-        failed = [r for r in batch.results if r.status in ("failed", "rejected")]
+        failed = [r for r in batch.results if r.status == "failed"]
         if failed:
-            problems = "; ".join(p.message for r in failed for p in r.errors)
-            raise CallbackNotStoredError(problems or "the events could not be stored")
+            raise CallbackNotStoredError(_problems(failed) or "the events could not be stored")
+        rejected = [r for r in batch.results if r.status == "rejected"]
+        if rejected:
+            # Pushing it again cannot change what ingestion refuses: keep the rest, log these.
+            logger.warning(
+                "SMS push to tenant %s: events refused: %s", tenant_id, _problems(rejected)
+            )
         return SmsReceipt([r.event_id for r in batch.results if r.event_id], dropped)
 
     async def _event(
@@ -187,6 +194,10 @@ class SmsCallbackService:
         await self._ingest.drain()
 
 
-def _bounded(at: Any, now: Any) -> Any:
+def _bounded(at: datetime | None, now: datetime) -> datetime:
     """The provider's time, unless missing or later than ours (clock skew)."""
     return now if at is None or at > now else at
+
+
+def _problems(results: list[IngestResult]) -> str:
+    return "; ".join(f"{p.path or '(event)'}: {p.message}" for r in results for p in r.errors)
