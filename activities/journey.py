@@ -67,7 +67,8 @@ class JourneyActivities:
             )
         except NotFoundError as err:
             raise ApplicationError(str(err), type="NotFound", non_retryable=True) from err
-        return act.LoadVersionResult(definition=version.definition)
+        winners = {node_id: d.variant_id for node_id, d in version.experiment_decisions.items()}
+        return act.LoadVersionResult(definition=version.definition, winners=winners)
 
     @activity.defn(name=act.RECORD_PROGRESS)
     async def record_progress(self, input: act.RecordProgressInput) -> act.RecordProgressResult:

@@ -49,6 +49,10 @@ class LoadVersionInput(BaseModel):
 
 class LoadVersionResult(BaseModel):
     definition: JourneyDefinition
+    winners: dict[str, str] = Field(
+        default_factory=dict,
+        description="Decided experiment winners (split node id → variant id) at load time.",
+    )
 
 
 class RecordProgressInput(BaseModel):

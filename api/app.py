@@ -8,6 +8,8 @@ of wiring.
 |-------------------|------|
 | `POST /v1/events` | ingest a batch of events (`api.rest.events`) |
 | `GET/POST /v1/callbacks/wecom/{callback_id}` | WeCom URL verification and callbacks (`api.rest.wecom`) |
+| `GET/POST /v1/unsubscribe/{token}` | e-mail one-click unsubscribe (`api.rest.email`) |
+| `POST /v1/webhooks/email/{tenant_id}/bounces` | signed e-mail bounce reports (`api.rest.email`) |
 | `POST /v1/sources/{douyin,xiaohongshu,orders,youzan}/{callback_id}` | lead and order pushes (`api.rest.sources`) |
 | `/graphql`        | the GraphQL API and GraphiQL (`api.graphql`) |
 | `GET /livez`      | liveness: the process answers (no dependency checked) |
@@ -26,12 +28,14 @@ from temporalio.client import Client
 
 from api.graphql.http import GraphQLEndpoint
 from api.rate_limit import AbuseLimits
+from api.rest.email import BounceEndpoint, UnsubscribeEndpoint
 from api.rest.events import EventsEndpoint, IngestLimits
 from api.rest.health import HealthEndpoint, live
 from api.rest.sms import SmsCallbackEndpoint
 from api.rest.sources import SourceEndpoints
 from api.rest.wecom import WeComCallbackEndpoint
 from api.services.container import Services
+from api.services.email_settings import HostPolicy
 from api.services.ports import (
     CallbackCodec,
     ChannelCatalog,
@@ -61,6 +65,7 @@ def create_app(
     wecom_base_urls: Collection[str] = (),
     sms_base_urls: Collection[str] = (),
     abuse: AbuseLimits | None = None,
+    email_hosts: HostPolicy | None = None,
 ) -> Starlette:
     """The API over the given resources. `channels` is the connector registry (its catalog).
 
@@ -73,6 +78,8 @@ def create_app(
     `sms_base_urls`: API roots `configureSms` accepts besides the providers' own (a simulator's).
     `abuse`: per-key rate limit, subscriptions per websocket, key re-check interval
     (`api.rate_limit.AbuseLimits`; default: its defaults, which set no rate limit).
+    `email_hosts`: the SMTP hosts `configureEmail` accepts (the e-mail channel's destination
+    guard); None: any, left to the connector's check at send time.
     """
     services = Services.build(
         store,
@@ -85,6 +92,7 @@ def create_app(
         temporal_ui_url=temporal_ui_url,
         wecom_base_urls=wecom_base_urls,
         sms_base_urls=sms_base_urls,
+        email_hosts=email_hosts,
     )
     abuse = abuse or AbuseLimits()
     limiter = abuse.limiter()  # one bucket per key across /graphql and /v1/events
@@ -105,6 +113,16 @@ def create_app(
         Route(
             "/v1/callbacks/sms/{provider}/{callback_id}",
             SmsCallbackEndpoint(services.sms_callbacks).handle,
+            methods=["POST"],
+        ),
+        Route(
+            "/v1/unsubscribe/{token}",
+            UnsubscribeEndpoint(services.email_inbound).handle,
+            methods=["GET", "POST"],
+        ),
+        Route(
+            "/v1/webhooks/email/{tenant_id}/bounces",
+            BounceEndpoint(services.email_inbound).handle,
             methods=["POST"],
         ),
         Route("/v1/sources/douyin/{callback_id}", sources.douyin, methods=["POST"]),

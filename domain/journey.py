@@ -205,6 +205,40 @@ class BranchNode(_Model):
     rules: list[BranchRule] = Field(min_length=1)
 
 
+class SplitVariant(_Model):
+    """One path of an experiment; its `id` is the label of the edge it takes."""
+
+    id: NodeId
+    weight: int = Field(default=1, ge=0, le=10_000, description="Relative share of entrants.")
+    holdout: bool = Field(
+        default=False,
+        description="The control group (usually straight to an exit, sent nothing); the other "
+        "variants are compared with it, and it never wins.",
+    )
+
+
+class WinnerRule(_Model):
+    """When an experiment picks its winner: once `after` has passed since the version was
+    published, or once every competing variant has `min_sample` enrollments, whichever is first;
+    the variant converting best wins."""
+
+    after: timedelta | None = None
+    min_sample: int | None = Field(default=None, ge=1, le=10_000_000)
+
+
+class SplitNode(_Model):
+    """Experiment: send each enrollment down one variant at random by weight (the same variant
+    every time for the same enrollment run); with `winner`, entrants take the winning variant
+    once it is decided."""
+
+    kind: Literal["split"] = "split"
+    id: NodeId
+    name: str | None = None
+    ui: NodeUi | None = _ui_field()
+    variants: list[SplitVariant] = Field(min_length=2, max_length=10)
+    winner: WinnerRule | None = None
+
+
 class ActionNode(_Model):
     """Run a channel action; `params` are checked against the connector's own schema."""
 
@@ -263,6 +297,7 @@ Node = Annotated[
     | WaitForEventNode
     | WaitUntilDateNode
     | BranchNode
+    | SplitNode
     | ActionNode
     | UpdateProfileNode
     | GoalNode

@@ -34,6 +34,7 @@ from domain.journey import (
     ExitNode,
     GoalNode,
     Node,
+    SplitNode,
     UpdateProfileNode,
     WaitForEventNode,
     WaitNode,
@@ -121,6 +122,18 @@ def _date_detail(node: WaitUntilDateNode) -> str | None:
     return f"{'yearly ' if node.yearly else ''}{node.attribute}{offset}"
 
 
+def _variant_ids(node: SplitNode) -> list[str]:
+    return [variant.id for variant in node.variants]
+
+
+def _split_detail(node: SplitNode) -> str | None:
+    shares = " / ".join(
+        f"{variant.id} {variant.weight}{' holdout' if variant.holdout else ''}"
+        for variant in node.variants
+    )
+    return shares + (" · auto winner" if node.winner is not None else "")
+
+
 def _rule_ids(node: BranchNode) -> list[str]:
     return [rule.id for rule in node.rules]
 
@@ -156,6 +169,7 @@ _ENTRIES: tuple[NodeKind[Any], ...] = (
         detail=_date_detail,
     ),
     NodeKind(BranchNode, shape=("{", "}"), required=(ELSE,), rule_labels=_rule_ids),
+    NodeKind(SplitNode, shape=(">", "]"), rule_labels=_variant_ids, detail=_split_detail),
     NodeKind(
         ActionNode, shape=("[", "]"), required=(NEXT,), optional=(FAILED,), detail=_action_detail
     ),

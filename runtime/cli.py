@@ -43,6 +43,7 @@ from runtime.secrets import SecretsNotConfiguredError
 from runtime.seed import seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings
+from runtime.simulated_email import SimulatedMailbox, simulated_email, with_sink_allowed
 from runtime.simulated_sms import SimulatedSmsAccount, simulated_sms
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
 from store.secretbox import SecretError
@@ -66,6 +67,7 @@ def _banner(
     corp: SimulatedCorp | None,
     demo: bool,
     sms: SimulatedSmsAccount | None = None,
+    mailbox: SimulatedMailbox | None = None,
 ) -> str:
     base = settings.base_url
     mongo = (
@@ -92,6 +94,8 @@ def _banner(
         )
     else:
         wecom.append("  SMS          not simulated (SMS_SIMULATOR=off): set one with configureSms")
+    if mailbox is not None:
+        wecom.append(f"  E-mail       local SMTP sink at {mailbox.url} (messages logged)")
     if demo:
         hint = "  The demo is starting: customers scan, join, get tasks and buy below."
     else:
@@ -117,6 +121,8 @@ def _banner(
 
 
 async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | None) -> None:
+    if settings.email_sink:
+        settings = with_sink_allowed(settings)
     async with (
         open_resources(settings, stack.mongodb_uri, stack.temporal_address) as resources,
         contextlib.AsyncExitStack() as scope,
@@ -144,11 +150,23 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
                     settings.sms_simulator,
                 )
             )
+        mailbox: SimulatedMailbox | None = None
+        if settings.email_sink:
+            mailbox = await scope.enter_async_context(
+                simulated_email(resources.store, seed.tenant_id)
+            )
         playing: list[asyncio.Task[None]] = []
 
         async def ready() -> None:
             banner = _banner(
-                settings, stack, seed.api_key, seed.tenant_id, corp, demo is not None, sms
+                settings,
+                stack,
+                seed.api_key,
+                seed.tenant_id,
+                corp,
+                demo is not None,
+                sms=sms,
+                mailbox=mailbox,
             )
             print(banner, flush=True)
             if demo is not None and corp is not None:

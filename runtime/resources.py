@@ -14,6 +14,7 @@ from pymongo import AsyncMongoClient
 from temporalio.client import Client
 
 from connectors import DestinationGuard, WebhookConnector, default_registry
+from connectors.email import EmailConnector
 from connectors.registry import ConnectorRegistry
 from connectors.sms import SmsConnector
 from connectors.wecom import WeComClient, WeComConnector
@@ -52,8 +53,10 @@ class Resources:
     """One MongoDB client, one Temporal client, one HTTP client, and what is built on them.
 
     `wecom` is both the `wecom` channel of the registry and the API's code provisioner;
-    `wecom_client` (its client) is shared with the mass-message result poller. The registry
-    also holds the `sms` channel, sending through each tenant's configured provider.
+    `wecom_client` (its client) is shared with the mass-message result poller. `email` is the
+    `email` channel; its guard (EMAIL_ALLOWED_NETWORKS) also decides the SMTP hosts admins may
+    configure. The registry also holds the `sms` channel, sending through each tenant's
+    configured provider.
     """
 
     settings: Settings
@@ -64,6 +67,7 @@ class Resources:
     registry: ConnectorRegistry
     wecom_client: WeComClient
     wecom: WeComConnector
+    email: EmailConnector
 
 
 @contextlib.asynccontextmanager
@@ -106,6 +110,10 @@ async def open_resources(
                 return await store.channel_settings.get(tenant_id, SMS_SETTINGS, SmsSettings)
 
             registry.register(SmsConnector(http, sms_settings, store.sms_messages))
+            email = EmailConnector(
+                store.email, settings.base_url, DestinationGuard(settings.email_allowed_networks)
+            )
+            registry.register(email)
             yield Resources(
                 settings=settings,
                 mongo=mongo,
@@ -115,6 +123,7 @@ async def open_resources(
                 registry=registry,
                 wecom_client=wecom_client,
                 wecom=wecom,
+                email=email,
             )
     finally:
         await mongo.close()

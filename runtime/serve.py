@@ -58,6 +58,7 @@ def api_app(resources: Resources, temporal_ui_url: str | None = None) -> Starlet
         wecom_groups=resources.wecom,
         temporal_ui_url=temporal_ui_url,
         abuse=abuse_limits(resources.settings),
+        email_hosts=resources.email.guard,
     )
 
 

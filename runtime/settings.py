@@ -106,8 +106,21 @@ class Settings(BaseSettings):
         "(`crm.corp.example`, `receiver`) allows exactly that host (no wildcards, not its "
         "subdomains) whatever it resolves to. Empty: public addresses only.",
     )
+    email_allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="SMTP servers tenants may configure although not public (an internal "
+        "relay): the same syntax as WEBHOOK_ALLOWED_NETWORKS (CIDR networks or exact host "
+        "names, comma-separated or a JSON list). Empty: public addresses only. `omnijourney run` "
+        "adds 127.0.0.1/32 for its local SMTP sink.",
+    )
+    email_sink: bool = Field(
+        default=True,
+        description="`omnijourney run` only: start a local SMTP sink (aiosmtpd) on 127.0.0.1 and "
+        "point the demo tenant's e-mail settings at it, so `email` actions deliver without a "
+        "real server (received messages are logged). `api` and `worker` never start it.",
+    )
     channel_rate_limits: dict[str, float] = Field(
-        default_factory=lambda: {"webhook": 50.0, "sandbox": 200.0},
+        default_factory=lambda: {"webhook": 50.0, "sandbox": 200.0, "email": 20.0},
         description="Per-channel activity rate limit (activities/s) as JSON, e.g. "
         '{"webhook": 50, "sms": 20}; enforced on each `channel.<name>` task queue.',
     )
@@ -120,8 +133,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Python log level (DEBUG, INFO, ...).")
     public_base_url: str | None = Field(
         default=None,
-        description="Externally reachable base URL of the API (for links and callback URLs); "
-        "unset: http://API_HOST:API_PORT.",
+        description="Externally reachable base URL of the API (for links and callback URLs, "
+        "and the e-mail unsubscribe links the worker writes); unset: http://API_HOST:API_PORT.",
     )
 
     wecom_simulator: bool = Field(
@@ -178,7 +191,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown log level {value!r}; use DEBUG, INFO, WARNING or ERROR")
         return level
 
-    @field_validator("webhook_allowed_networks", mode="before")
+    @field_validator("webhook_allowed_networks", "email_allowed_networks", mode="before")
     @classmethod
     def _split_allowed_networks(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -188,7 +201,7 @@ class Settings(BaseSettings):
             return [entry for entry in text.replace(",", " ").split() if entry]
         return value
 
-    @field_validator("webhook_allowed_networks")
+    @field_validator("webhook_allowed_networks", "email_allowed_networks")
     @classmethod
     def _valid_allowed_networks(cls, value: list[str]) -> list[str]:
         DestinationGuard(value)  # raises ValueError naming a malformed entry

@@ -104,6 +104,31 @@ class ChannelSettingsRepository:
                 f"that {kind} account is already connected to another tenant"
             ) from exc
 
+    async def add(self, tenant_id: str, kind: str, settings: BaseModel, now: datetime) -> bool:
+        """Store the tenant's settings of `kind` unless it has some already (then nothing
+        changes); whether these were stored. For settings made on first need, such as a key
+        that must not be replaced by a concurrent first use."""
+        secrets = secret_fields(type(settings))
+        plain = {
+            name: getattr(settings, name).get_secret_value()
+            for name in secrets
+            if getattr(settings, name) is not None
+        }
+        doc: Document = {
+            "_id": _doc_id(tenant_id, kind),
+            "tenant_id": tenant_id,
+            "kind": kind,
+            "lookup": None,
+            "updated_at": now,
+            SEALED_FIELD: self._require_box().seal(json.dumps(plain), self._place(tenant_id)),
+            **settings.model_dump(mode="json", exclude=set(secrets)),
+        }
+        try:
+            await self._settings.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
     def _model(self, doc: Document, model: type[SettingsT]) -> SettingsT:
         plain = json.loads(
             self._require_box().reveal(doc[SEALED_FIELD], self._place(doc["tenant_id"]))

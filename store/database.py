@@ -18,8 +18,10 @@ from store.channel_settings import ChannelSettingsRepository
 from store.customers import CustomerRepository
 from store.dead_letters import DeadLetterRepository
 from store.deliveries import DeliveryRepository
+from store.email import EmailRecords
 from store.enrollments import EnrollmentRepository
 from store.events import EventRepository
+from store.experiments import ExperimentRepository
 from store.hooks import HookRepository
 from store.journeys import JourneyRepository
 from store.live import LiveFeedRepository
@@ -72,6 +74,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
             name="version_unique",
         ),
+        # The experiment sweep's read: versions with an undecided winner rule.
+        IndexModel([("open_experiments", ASCENDING)], name="open_experiments", sparse=True),
     ],
     CUSTOMERS: [
         # One live customer per identity. Partial so merged records (no identities) don't clash.
@@ -367,6 +371,7 @@ class Store:
         self.db = db
         self.tenants = TenantRepository(db)
         self.journeys = JourneyRepository(db, max_time_ms)
+        self.experiments = ExperimentRepository(db)
         self.customers = CustomerRepository(db, max_time_ms)
         self.events = EventRepository(db)
         self.dead_letters = DeadLetterRepository(db, max_time_ms)
@@ -377,6 +382,7 @@ class Store:
         self.live = LiveFeedRepository(db)
         self.wecom_credentials = WeComCredentialsRepository(db, secrets)
         self.channel_settings = ChannelSettingsRepository(db, secrets)
+        self.email = EmailRecords(self.channel_settings)
         self.wecom_allowances = AllowanceLedger(db)
         self.wecom_transfers = TransferLedger(db)
         self.hooks = HookRepository(db)

@@ -18,7 +18,8 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.errors import ConflictError, NotFoundError
-from domain.journey import EventTrigger, HookTrigger, JourneyDefinition, JourneyStatus
+from domain.experiments import ExperimentDecision
+from domain.journey import EventTrigger, HookTrigger, JourneyDefinition, JourneyStatus, SplitNode
 from store.ids import new_id
 from store.mongo import (
     DEFAULT_MAX_TIME_MS,
@@ -71,6 +72,13 @@ class JourneyVersion(BaseModel):
     published_by: str | None = Field(
         default=None, description="The id of the API key that published it, when known."
     )
+    open_experiments: list[str] = Field(
+        default_factory=list, description="Its splits with a winner rule still undecided."
+    )
+    experiment_decisions: dict[str, ExperimentDecision] = Field(
+        default_factory=dict,
+        description="Winners picked for its splits, by node id (`store.experiments`).",
+    )
 
 
 def _journey(doc: Document) -> Journey:
@@ -81,7 +89,7 @@ def _journey(doc: Document) -> Journey:
     return Journey.model_validate(data)
 
 
-def _version(doc: Document) -> JourneyVersion:
+def version_from_doc(doc: Document) -> JourneyVersion:
     data = without_object_id(doc)
     data["definition"] = JourneyDefinition.model_validate(data["definition"])
     return JourneyVersion.model_validate(data)
@@ -268,6 +276,11 @@ class JourneyRepository:
             entry_hook=entry_hook,
             published_at=now,
             published_by=published_by,
+            open_experiments=[
+                node.id
+                for node in definition.nodes
+                if isinstance(node, SplitNode) and node.winner is not None
+            ],
         )
         version_doc = version.model_dump(exclude={"definition"})
         version_doc["definition"] = definition.model_dump(mode="json")
@@ -298,12 +311,12 @@ class JourneyRepository:
         )
         if doc is None:
             raise NotFoundError("journey version", f"{journey_id}@{version}")
-        return _version(doc)
+        return version_from_doc(doc)
 
     async def list_versions(self, tenant_id: str, journey_id: str) -> builtins.list[JourneyVersion]:
         """Every published version of the journey, oldest first."""
         found = self._versions.find({"tenant_id": tenant_id, "journey_id": journey_id})
-        return [_version(doc) async for doc in found.sort("version", 1)]
+        return [version_from_doc(doc) async for doc in found.sort("version", 1)]
 
     async def find_published_entry_matches(
         self, tenant_id: str, event_type: str
@@ -322,4 +335,4 @@ class JourneyRepository:
                 "$or": [{"journey_id": j["_id"], "version": j["live_version"]} for j in journeys],
             }
         ).sort("journey_id", 1)
-        return [_version(doc) async for doc in found]
+        return [version_from_doc(doc) async for doc in found]

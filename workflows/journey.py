@@ -164,7 +164,9 @@ class JourneyWorkflow:
             ),
             act.LoadVersionResult,
         )
-        self._engine = Engine(loaded.definition)
+        # Winners decided before this run loaded the version take over its splits (no command
+        # changes: histories recorded before experiments replay as they ran).
+        self._engine = Engine(loaded.definition, loaded.winners)
         if (
             not self._state.started
             and self._state.run is None

@@ -10,6 +10,8 @@ from api.graphql.customers.mutations import CustomerMutations
 from api.graphql.customers.queries import CustomerQueries
 from api.graphql.deadletters.mutations import DeadLetterMutations
 from api.graphql.deadletters.queries import DeadLetterQueries
+from api.graphql.email.mutations import EmailMutations
+from api.graphql.email.queries import EmailQueries
 from api.graphql.enrollments.mutations import EnrollmentMutations
 from api.graphql.enrollments.queries import EnrollmentQueries
 from api.graphql.errors import MaskUnexpectedErrors
@@ -42,6 +44,7 @@ class Query(
     HookQueries,
     SmsQueries,
     WebhookQueries,
+    EmailQueries,
     SourceQueries,
     OperationQueries,
     MetricsQueries,
@@ -64,6 +67,7 @@ class Mutation(
     HookMutations,
     SmsMutations,
     WebhookMutations,
+    EmailMutations,
     SourceMutations,
     OperationMutations,
     ApiKeyMutations,

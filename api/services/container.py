@@ -10,7 +10,10 @@ from temporalio.client import Client
 
 from api.services.api_keys import ApiKeyService
 from api.services.dead_letters import DeadLetterService
+from api.services.email_inbound import EmailInboundService
+from api.services.email_settings import EmailSettingsService, HostPolicy
 from api.services.enrollments import EnrollmentService
+from api.services.experiments import ExperimentService
 from api.services.journeys import JourneyService
 from api.services.live import LiveService
 from api.services.metrics import MetricsService
@@ -54,9 +57,12 @@ class Services:
     sources: SourceService
     source_settings: SourceSettingsService
     webhooks: WebhookSecretService
+    email_settings: EmailSettingsService
+    email_inbound: EmailInboundService
     operations: OperationService
     live: LiveService
     metrics: MetricsService
+    experiments: ExperimentService
     api_keys: ApiKeyService
     merges: MergeService
     sweeps: Sweeps
@@ -78,16 +84,19 @@ class Services:
         temporal_ui_url: str | None = None,
         wecom_base_urls: Collection[str] = (),
         sms_base_urls: Collection[str] = (),
+        email_hosts: HostPolicy | None = None,
         operation_lease: timedelta = timedelta(seconds=60),
     ) -> Services:
         """Wire the services over the given resources (WeCom parts only when given).
 
         `wecom_base_urls`: API roots admins may connect WeCom to besides WeCom's own.
         `sms_base_urls`: API roots admins may point SMS at besides the providers' own.
+        `email_hosts`: which SMTP hosts admins may configure (the e-mail channel's guard).
         `operation_lease`: how long a bulk operation stays with the process running it without
         progress before another process may take it over.
         """
         merges = MergeService(store, temporal, clock)
+        experiments = ExperimentService(store, clock)
         ingest = IngestService(store, temporal, clock, merges=merges)
         operations = OperationService(store, temporal, ingest, clock, lease=operation_lease)
         return cls(
@@ -108,9 +117,12 @@ class Services:
             sources=SourceService(store, ingest, clock),
             source_settings=SourceSettingsService(store, clock),
             webhooks=WebhookSecretService(store, clock),
+            email_settings=EmailSettingsService(store, email_hosts, clock),
+            email_inbound=EmailInboundService(store, ingest, clock),
             operations=operations,
             live=LiveService(store, clock),
             metrics=MetricsService(store, clock),
+            experiments=experiments,
             api_keys=ApiKeyService(store.tenants, clock),
             merges=merges,
             sweeps=Sweeps(
@@ -118,6 +130,7 @@ class Services:
                     ("unrouted events", ingest.recover),
                     ("bulk operations", operations.resume_abandoned),
                     ("customer merges", merges.sweep),
+                    ("experiment winners", experiments.decide_due),
                 ]
             ),
             temporal_ui_url=temporal_ui_url,

@@ -26,6 +26,7 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import assert_never
 
@@ -52,6 +53,7 @@ from domain.engine.stimuli import (
     Stimulus,
     TimerFired,
 )
+from domain.experiments import assign_variant
 from domain.journey import (
     ActionNode,
     BranchNode,
@@ -60,6 +62,7 @@ from domain.journey import (
     GoalNode,
     JourneyDefinition,
     Node,
+    SplitNode,
     UpdateProfileNode,
     WaitForEventNode,
     WaitNode,
@@ -71,8 +74,12 @@ from domain.node_kinds import ELSE, FAILED, MATCHED, MISSING, NEXT, PASSED, TIME
 class Engine:
     """Interprets one journey version. Stateless apart from the (immutable) definition."""
 
-    def __init__(self, definition: JourneyDefinition) -> None:
+    def __init__(
+        self, definition: JourneyDefinition, winners: Mapping[str, str] | None = None
+    ) -> None:
         self.definition = definition
+        self.winners: Mapping[str, str] = dict(winners or {})
+        """Decided experiment winners, split node id → variant id (`domain.experiments`)."""
         self._nodes: dict[str, Node] = {node.id: node for node in definition.nodes}
 
     def advance(
@@ -197,6 +204,11 @@ class _Advance(Moves):
                 self._wait_for_event(node)
             case WaitUntilDateNode() | BranchNode():
                 self._load_facts(node.id)
+            case SplitNode():
+                winner = self.engine.winners.get(node.id)
+                if winner is None or winner not in {v.id for v in node.variants}:
+                    winner = assign_variant(node, self.state.enrollment_id, self.state.run)
+                self.follow(node.id, winner)
             case ActionNode():
                 if self.definition.settings.exit_unless:
                     self._load_facts(node.id)  # then `facts_loaded` acts, if still eligible

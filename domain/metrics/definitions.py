@@ -220,3 +220,42 @@ SHARE_OF_VISITS = Definition(
 DELIVERY_SUCCESS_RATE = Definition(
     "Delivery success rate", "succeeded ÷ total", fraction=True, denominator="total"
 )
+
+# --- experiments -------------------------------------------------------------------------------
+
+VARIANT_ENROLLMENTS = Definition(
+    "Variant enrollments",
+    "enrollments started in [from, to) that took this variant (the first time through the split)",
+)
+VARIANT_CONVERTED = Definition(
+    "Variant conversions", "those enrollments that converted after taking the variant"
+)
+VARIANT_REVENUE = Definition(
+    "Variant revenue",
+    "the paid orders of those enrollments' customers from taking the variant to `to` (refunds "
+    "not deducted)",
+)
+VARIANT_CONVERSION_RATE = Definition(
+    "Variant conversion rate",
+    "variant conversions ÷ variant enrollments",
+    fraction=True,
+    denominator="variant enrollments",
+)
+REVENUE_PER_ENROLLMENT = Definition(
+    "Revenue per enrollment",
+    "variant revenue ÷ variant enrollments",
+    denominator="variant enrollments",
+)
+LIFT = Definition(
+    "Lift",
+    "(variant conversion rate - the control's) ÷ the control's",
+    detail="The control is the holdout variant, else the first variant; null for the control.",
+    denominator="the control's conversion rate",
+)
+P_VALUE = Definition(
+    "p-value",
+    "two-sided p-value of the difference between the variant's conversion rate and the "
+    "control's (pooled two-proportion z-test)",
+    detail="Below 0.05 is the usual bar for a real difference; null for the control, or when "
+    "either side has no enrollments or every enrollment did the same.",
+)

@@ -18,6 +18,7 @@ from domain.journey import (
     GoalNode,
     JourneyDefinition,
     Node,
+    SplitNode,
     UpdateProfileNode,
     WaitForEventNode,
     WaitNode,
@@ -47,6 +48,8 @@ def check_node(report: Report, catalog: ActionCatalog, node: Node) -> None:
             _check_wait_until_date(report, node)
         case BranchNode():
             _check_branch(report, node)
+        case SplitNode():
+            _check_split(report, node)
         case ActionNode():
             _check_action(report, catalog, node)
         case UpdateProfileNode():
@@ -107,6 +110,60 @@ def _check_wait_until_date(report: Report, node: WaitUntilDateNode) -> None:
             f"wait_until_date '{node.id}' lands on a date: `at` takes an hour and minute, "
             "not weekdays",
             "at.weekdays",
+        )
+
+
+def _check_split(report: Report, node: SplitNode) -> None:
+    seen: set[str] = set()
+    for index, variant in enumerate(node.variants):
+        if variant.id in seen:
+            report(
+                "duplicate_variant",
+                node.id,
+                f"split '{node.id}' variant {index} reuses the id '{variant.id}'; each variant "
+                "is the label of its own edge",
+                f"variants[{index}].id",
+            )
+        seen.add(variant.id)
+    if not any(variant.weight for variant in node.variants):
+        report(
+            "invalid_split",
+            node.id,
+            f"split '{node.id}' gives every variant weight 0; give at least one a share",
+            "variants",
+        )
+    holdouts = [index for index, variant in enumerate(node.variants) if variant.holdout]
+    for index in holdouts[1:]:
+        report(
+            "invalid_split",
+            node.id,
+            f"split '{node.id}' has a second holdout (variant {index}); one control group only",
+            f"variants[{index}].holdout",
+        )
+    if node.winner is None:
+        return
+    if node.winner.after is None and node.winner.min_sample is None:
+        report(
+            "invalid_split",
+            node.id,
+            f"split '{node.id}' picks a winner but says neither when (`after`) nor after how "
+            "many enrollments (`min_sample`)",
+            "winner",
+        )
+    if node.winner.after is not None and not timedelta(0) < node.winner.after <= MAX_WAIT:
+        report(
+            "duration_out_of_bounds",
+            node.id,
+            f"split '{node.id}' decides after {human(node.winner.after)}; that must be "
+            "positive and at most 400 days",
+            "winner.after",
+        )
+    if len(node.variants) - len(holdouts) < 2:
+        report(
+            "invalid_split",
+            node.id,
+            f"split '{node.id}' picks a winner among fewer than two variants besides the holdout",
+            "winner",
         )
 
 

@@ -29,7 +29,7 @@ def aggregation(tenant_id: str, time_range: TimeRange, cut: JourneyCut) -> Aggre
                 "foreignField": "enrollment_id",
                 "let": {"st": "$started_at", "en": "$ended_at"},
                 "pipeline": [
-                    {"$match": {"tenant_id": tenant_id, "$expr": _of_run("$$st", "$$en")}},
+                    {"$match": {"tenant_id": tenant_id, "$expr": run_of("$$st", "$$en")}},
                     {
                         "$project": {
                             "_id": 0,
@@ -140,7 +140,7 @@ def from_rows(rows: list[Document], definition: JourneyDefinition | None) -> Fun
     return Funnel(started=started, nodes=nodes)
 
 
-def _of_run(started: str, ended: str) -> Document:
+def run_of(started: str, ended: str) -> Document:
     """Whether a transition is the run's: stamped with its start, or unstamped (recorded before
     runs were told apart) and taken while it ran (as `store.enrollments` reads them)."""
     unstamped: Document = {"$eq": [{"$ifNull": ["$run_started_at", None]}, None]}

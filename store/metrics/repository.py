@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from domain.experiments import VariantCounts
 from domain.journey import JourneyDefinition
 from domain.metrics import (
     AudienceCut,
@@ -21,7 +23,15 @@ from domain.metrics import (
     RetentionCohort,
     TimeRange,
 )
-from store.metrics import audience, commerce, conversion, deliveries, funnel, retention
+from store.metrics import (
+    audience,
+    commerce,
+    conversion,
+    deliveries,
+    experiments,
+    funnel,
+    retention,
+)
 from store.metrics.expressions import Aggregation, Key
 from store.mongo import (
     CUSTOMERS,
@@ -89,6 +99,20 @@ class MetricsRepository:
         """Enrollments started in the range, how many converted, and how long it took."""
         rows = await self._run(conversion.aggregation(tenant_id, time_range, cut))
         return conversion.from_rows(rows)
+
+    async def experiments(
+        self,
+        tenant_id: str,
+        time_range: TimeRange,
+        cut: JourneyCut,
+        split_ids: Sequence[str],
+    ) -> dict[str, list[VariantCounts]]:
+        """Per split node, its variants' enrollments, conversions and revenue (started in the
+        range)."""
+        if not split_ids:
+            return {}
+        rows = await self._run(experiments.aggregation(tenant_id, time_range, cut, split_ids))
+        return experiments.from_rows(rows)
 
     async def funnel(
         self,

@@ -93,6 +93,7 @@ QUERIES: dict[str, Read | Elsewhere] = {
     # Metadata only (no ids, no secret); neither seeded nor probing tenant has rotated, so both
     # answer "not set". tests/api/test_webhook_secrets.py shows a rotation stays in its tenant.
     "webhookSettings": Read(admin_only=True, foreign="same", sees_seed=False),
+    "emailSettings": Read(admin_only=True),
     # The seeded tenant connects no source; tests/api/test_source_settings.py shows another
     # tenant never sees one that is connected.
     "sources": Read(admin_only=True, foreign="empty", sees_seed=False),
@@ -169,6 +170,12 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
     ),
     "clearSmsSettings": Write(Permission.MANAGE_CHANNELS, {}, "own_tenant"),
     "rotateWebhookSecret": Write(Permission.MANAGE_CHANNELS, {"overlapHours": 1}, "own_tenant"),
+    "configureEmail": Write(
+        Permission.MANAGE_CHANNELS,
+        {"input": {"host": "smtp.probe.example", "port": 587, "fromAddress": "p@probe.example"}},
+        "own_tenant",
+    ),
+    "clearEmailSettings": Write(Permission.MANAGE_CHANNELS, {}, "own_tenant"),
     "setDouyinLeadSource": Write(
         Permission.MANAGE_CHANNELS, {"input": {"clientSecret": "s"}}, "own_tenant"
     ),

@@ -66,7 +66,7 @@ class Seeded:
 
 async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seeded:
     """A published journey, a customer, an enrollment, a hook, a bulk operation, WeCom settings,
-    an API key, a dead letter."""
+    e-mail settings, an API key, a dead letter."""
     label = uuid.uuid4().hex[:12]
     now = datetime.now(UTC)
     created = await gql(
@@ -122,6 +122,13 @@ async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seed
         {"input": settings},
     )
     assert configured["configureWeCom"]["__typename"] == "WeComSettings", configured
+    email = await gql(
+        api,
+        tenant,
+        "mutation($input: ConfigureEmailInput!) { configureEmail(input: $input) { __typename } }",
+        {"input": {"host": f"smtp-{label}.example", "port": 587, "fromAddress": "n@b.example"}},
+    )
+    assert email["configureEmail"]["__typename"] == "EmailSettings", email
     api_key, _ = await store.tenants.create_api_key(tenant.tenant_id, f"key-{label}", "viewer", now)
     parked = Event(
         id=f"parked-{label}",
@@ -144,7 +151,13 @@ async def seed(api: httpx.AsyncClient, store: Store, tenant: TenantKeys) -> Seed
         "operation": operation.id,
         "phone": phone,
     }
-    markers = (f"journey-{label}", f"hook-{label}", f"corp-{label}", f"key-{label}")
+    markers = (
+        f"journey-{label}",
+        f"hook-{label}",
+        f"corp-{label}",
+        f"key-{label}",
+        f"smtp-{label}.example",
+    )
     return Seeded(tenant, refs, markers)
 
 

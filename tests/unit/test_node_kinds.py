@@ -24,6 +24,8 @@ from api.graphql.journeys.inputs import (
     GoalNodeInput,
     LocalTimeInput,
     NodeInput,
+    SplitNodeInput,
+    SplitVariantInput,
     TagConditionInput,
     UpdateProfileNodeInput,
     WaitForEventNodeInput,
@@ -58,6 +60,8 @@ from domain.journey import (
     JourneyDefinition,
     LocalTime,
     Node,
+    SplitNode,
+    SplitVariant,
     UpdateProfileNode,
     WaitForEventNode,
     WaitNode,
@@ -87,6 +91,9 @@ EXAMPLES: dict[str, Node] = {
     ),
     "branch": BranchNode(
         id="vip_or_not", rules=[BranchRule(id="vip", conditions=[TagCondition(tag="vip")])]
+    ),
+    "split": SplitNode(
+        id="ab", variants=[SplitVariant(id="a", weight=50), SplitVariant(id="b", weight=50)]
     ),
     "action": ActionNode(
         id="welcome", channel="sandbox", action="send_message", params={"text": "hi"}
@@ -118,6 +125,12 @@ TYPED_EXAMPLES: dict[str, NodeInput] = {
                     id="vip", conditions=[FactConditionInput(tag=TagConditionInput(tag="vip"))]
                 )
             ],
+        )
+    ),
+    "split": NodeInput(
+        split=SplitNodeInput(
+            id="ab",
+            variants=[SplitVariantInput(id="a", weight=50), SplitVariantInput(id="b", weight=50)],
         )
     ),
     "action": NodeInput(

@@ -79,6 +79,8 @@ def test_env_names_are_the_documented_ones() -> None:
         "SECRETS_KEYS",
         "SECRETS_PRIMARY_KEY_ID",
         "WEBHOOK_ALLOWED_NETWORKS",
+        "EMAIL_ALLOWED_NETWORKS",
+        "EMAIL_SINK",
         "CHANNEL_RATE_LIMITS",
         "TEMPORAL_UI_URL",
         "LOG_LEVEL",
@@ -195,4 +197,14 @@ def test_bad_values_are_rejected_with_a_clear_error(
 ) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises((ValidationError, ValueError), match=message):
+        Settings()
+
+
+def test_email_allowed_networks_read_like_the_webhook_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EMAIL_ALLOWED_NETWORKS", "10.20.0.0/16, relay")
+    assert Settings().email_allowed_networks == ["10.20.0.0/16", "relay"]
+    monkeypatch.setenv("EMAIL_ALLOWED_NETWORKS", "10.20.0.0/33")
+    with pytest.raises(ValidationError, match="email_allowed_networks"):
         Settings()

@@ -41,10 +41,13 @@ from api.graphql.journeys.node_inputs import (
     LocalTimeInput,
     NodeInput,
     NodeUiInput,
+    SplitNodeInput,
+    SplitVariantInput,
     UpdateProfileNodeInput,
     WaitForEventNodeInput,
     WaitNodeInput,
     WaitUntilDateNodeInput,
+    WinnerRuleInput,
 )
 
 __all__ = [
@@ -71,12 +74,15 @@ __all__ = [
     "QuietHoursInput",
     "ReentryMode",
     "ReentryPolicyInput",
+    "SplitNodeInput",
+    "SplitVariantInput",
     "TagConditionInput",
     "TriggerInput",
     "UpdateProfileNodeInput",
     "WaitForEventNodeInput",
     "WaitNodeInput",
     "WaitUntilDateNodeInput",
+    "WinnerRuleInput",
     "one_of_value",
     "to_raw",
 ]

@@ -124,6 +124,39 @@ class WaitUntilDateNodeInput:
     )
 
 
+@strawberry.input(description="One path of an experiment; its id is the label of its edge.")
+class SplitVariantInput:
+    id: str = strawberry.field(description="The variant id, used as the label of its edge.")
+    weight: int = strawberry.field(default=1, description="Relative share of entrants, 0 to 10000.")
+    holdout: bool = strawberry.field(
+        default=False,
+        description="The control group (usually straight to an exit); compared with, never wins.",
+    )
+
+
+@strawberry.input(
+    description="When an experiment picks its winner (the variant converting best): once "
+    "`after` has passed since publishing, or once every competing variant has `minSample` "
+    "enrollments, whichever comes first."
+)
+class WinnerRuleInput:
+    after: str | None = strawberry.field(default=None, description=f"{DURATION} At most 400 days.")
+    min_sample: int | None = strawberry.field(
+        default=None, description="Enrollments each competing variant needs."
+    )
+
+
+@strawberry.input(description=_summary("split"))
+class SplitNodeInput:
+    id: str = strawberry.field(description=NODE_ID)
+    name: str | None = strawberry.field(default=None, description=NODE_NAME)
+    ui: NodeUiInput | None = strawberry.field(default=None, description=UI)
+    variants: list[SplitVariantInput] = strawberry.field(description="2 to 10 variants.")
+    winner: WinnerRuleInput | None = strawberry.field(
+        default=None, description="Pick a winner automatically; none: split for ever."
+    )
+
+
 @strawberry.input(description="One ordered rule of a branch; its id is its outgoing edge label.")
 class BranchRuleInput:
     id: str = strawberry.field(description="The rule id, used as the label of its edge.")
@@ -224,6 +257,9 @@ class NodeInput:
     )
     branch: BranchNodeInput | None = strawberry.field(
         default=strawberry.UNSET, description=_kind("branch")
+    )
+    split: SplitNodeInput | None = strawberry.field(
+        default=strawberry.UNSET, description=_kind("split")
     )
     action: ActionNodeInput | None = strawberry.field(
         default=strawberry.UNSET, description=_kind("action")

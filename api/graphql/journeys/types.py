@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from api.graphql.common import NotFound, Problem, described_field
 from api.graphql.context import Info
+from api.graphql.metrics.experiments import ExperimentDecision
 from domain import diff as domain_diff
 from domain.diagram import mermaid
 from domain.errors import NotFoundError
@@ -167,6 +168,9 @@ class JourneyVersion:
     listened_event_types: list[str] = strawberry.field(
         description="Event types its enrollments react to (waits, goals, exit triggers)."
     )
+    experiment_decisions: list[ExperimentDecision] = strawberry.field(
+        description="Winners picked for its splits (by their winner rules), oldest first."
+    )
     model: strawberry.Private[JourneyVersionModel]
 
     @classmethod
@@ -178,6 +182,12 @@ class JourneyVersion:
             node_count=len(model.definition.nodes),
             definition=JSON(model.definition.model_dump(mode="json")),
             listened_event_types=list(model.listened_event_types),
+            experiment_decisions=[
+                ExperimentDecision.of(decision)
+                for decision in sorted(
+                    model.experiment_decisions.values(), key=lambda item: item.decided_at
+                )
+            ],
             model=model,
         )
 

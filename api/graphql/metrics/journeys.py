@@ -7,6 +7,8 @@ from datetime import datetime
 import strawberry
 
 from api.graphql.common import described_field
+from api.graphql.context import Info
+from api.graphql.metrics.experiments import Experiment
 from api.graphql.metrics.fields import cohort_entered, defined_field
 from api.graphql.metrics.levers import Levers, Retention
 from api.services.metrics import MetricsScope, MetricsService
@@ -132,6 +134,15 @@ class JourneyMetrics:
     async def funnel(self) -> list[FunnelNode]:
         funnel = await self.service.funnel(self.scope, self.cut, self.definition)
         return [FunnelNode.of(funnel, node) for node in funnel.nodes]
+
+    @described_field(
+        "Each split node's experiment: its variants' enrollments, conversions and revenue, "
+        "compared with the control (lift, p-value), and the winner once picked."
+    )
+    async def experiments(self, info: Info) -> list[Experiment]:
+        service = info.context.services.experiments
+        summaries = await service.summaries(self.scope, self.cut, self.definition)
+        return [Experiment.of(summary) for summary in summaries]
 
     @described_field(cohort_entered(d.JOURNEY_COHORT))
     async def levers(self) -> Levers:
