@@ -7,7 +7,9 @@
 2. Unless the customer opted out of the channel (their consent under the channel's name): then
    the delivery is marked `skipped` with the reason, the connector is never called, and the
    activity ends with a non-retryable `PermanentChannelError` (code `consent_opted_out`), so the
-   journey takes the action's `failed` edge when it has one.
+   journey takes the action's `failed` edge when it has one. Then the tenant's quiet hours and
+   frequency caps (`activities.gates`) may hold the send (the workflow tries again later) or
+   skip it the same way.
 3. The connector runs with the same key, which it passes on to the channel wherever the channel
    can de-duplicate (a crash between the channel call and step 4 is covered by that).
 4. The outcome is recorded. A success is recorded patiently: while MongoDB is unreachable the
@@ -21,12 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import models as act
+from activities.gates import Gates
 from connectors.base import ActionOutcome, ActionRequest, CustomerContact
 from connectors.errors import PermanentChannelError, TransientChannelError
 from connectors.registry import ConnectorRegistry
@@ -36,6 +40,11 @@ from store.mongo import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 RECORD_RETRY_SECONDS = 1.0
 RECORD_MARGIN = timedelta(seconds=5)
 """Recording a success stops trying this long before the attempt's start-to-close timeout."""
@@ -44,9 +53,13 @@ RECORD_MARGIN = timedelta(seconds=5)
 class ChannelActivities:
     """Runs connector actions; built once per worker with the registry and the store."""
 
-    def __init__(self, registry: ConnectorRegistry, store: Store) -> None:
+    def __init__(
+        self, registry: ConnectorRegistry, store: Store, clock: Callable[[], datetime] = _utc_now
+    ) -> None:
         self.registry = registry
         self.store = store
+        self.gates = Gates(store)
+        self._clock = clock
 
     @activity.defn(name=act.RUN_ACTION)
     async def run_action(self, input: act.RunActionInput) -> act.RunActionResult:
@@ -83,6 +96,7 @@ class ChannelActivities:
             raise ApplicationError(
                 reason, SKIPPED_OPTED_OUT, type="PermanentChannelError", non_retryable=True
             )
+        places = await self.gates.admit(input, self._clock())
         contact = CustomerContact(
             customer_id=customer.id,
             identities={i.kind: i.value for i in customer.identities},
@@ -118,6 +132,7 @@ class ChannelActivities:
                 ref.tenant_id, input.idempotency_key, datetime.now(UTC), error=err.message
             )
             if final:
+                await self.gates.release(input, places)
                 raise ApplicationError(
                     f"gave up after {act.MAX_ACTION_ATTEMPTS} attempts: {err.message}",
                     type="PermanentChannelError",
@@ -128,6 +143,7 @@ class ChannelActivities:
                 err.message, type="TransientChannelError", next_retry_delay=delay
             ) from err
         except PermanentChannelError as err:
+            await self.gates.release(input, places)
             await self.store.deliveries.mark_failed(
                 ref.tenant_id, input.idempotency_key, datetime.now(UTC), error=err.message
             )

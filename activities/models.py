@@ -87,6 +87,11 @@ class UpdateProfileResult(BaseModel):
     applied: bool = True
 
 
+HELD_ERROR = "HeldError"
+"""The error type of an action held by the tenant's quiet hours or a full cap
+(`activities.gates`); its details carry `delay_seconds`, after which the workflow runs it again."""
+
+
 class RunActionInput(BaseModel):
     enrollment: EnrollmentRef
     node_id: str
@@ -97,6 +102,8 @@ class RunActionInput(BaseModel):
     trigger_event_id: str | None = Field(
         default=None, description="The last event the enrollment matched, passed to the channel."
     )
+    respect_quiet_hours: bool = True
+    when_capped: Literal["skip", "wait"] = "skip"
 
 
 class RunActionResult(BaseModel):

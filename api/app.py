@@ -8,6 +8,7 @@ of wiring.
 |-------------------|------|
 | `POST /v1/events` | ingest a batch of events (`api.rest.events`) |
 | `GET/POST /v1/callbacks/wecom/{callback_id}` | WeCom URL verification and callbacks (`api.rest.wecom`) |
+| `GET/POST /v1/callbacks/{oa,miniprogram}/{callback_id}` | WeChat message push (`api.rest.wechat`) |
 | `GET/POST /v1/unsubscribe/{token}` | e-mail one-click unsubscribe (`api.rest.email`) |
 | `POST /v1/webhooks/email/{tenant_id}/bounces` | signed e-mail bounce reports (`api.rest.email`) |
 | `POST /v1/sources/{douyin,xiaohongshu,orders,youzan}/{callback_id}` | lead and order pushes (`api.rest.sources`) |
@@ -33,6 +34,7 @@ from api.rest.events import EventsEndpoint, IngestLimits
 from api.rest.health import HealthEndpoint, live
 from api.rest.sms import SmsCallbackEndpoint
 from api.rest.sources import SourceEndpoints
+from api.rest.wechat import WeChatCallbackEndpoint
 from api.rest.wecom import WeComCallbackEndpoint
 from api.services.container import Services
 from api.services.email_settings import HostPolicy
@@ -42,9 +44,11 @@ from api.services.ports import (
     Clock,
     CodeProvisioner,
     GroupDirectory,
+    WeChatPushCodec,
     utc_now,
 )
 from api.unavailable import EXCEPTION_HANDLERS
+from domain.wechat import APP_KINDS
 from store.database import Store
 
 
@@ -65,6 +69,8 @@ def create_app(
     wecom_base_urls: Collection[str] = (),
     sms_base_urls: Collection[str] = (),
     abuse: AbuseLimits | None = None,
+    wechat_codec: WeChatPushCodec | None = None,
+    wechat_base_urls: Collection[str] = (),
     email_hosts: HostPolicy | None = None,
 ) -> Starlette:
     """The API over the given resources. `channels` is the connector registry (its catalog).
@@ -78,6 +84,8 @@ def create_app(
     `sms_base_urls`: API roots `configureSms` accepts besides the providers' own (a simulator's).
     `abuse`: per-key rate limit, subscriptions per websocket, key re-check interval
     (`api.rate_limit.AbuseLimits`; default: its defaults, which set no rate limit).
+    `wechat_codec` opens WeChat message pushes (without it their URLs answer 503);
+    `wechat_base_urls`: API roots `configureWeChatApp` accepts besides WeChat's own.
     `email_hosts`: the SMTP hosts `configureEmail` accepts (the e-mail channel's destination
     guard); None: any, left to the connector's check at send time.
     """
@@ -92,6 +100,8 @@ def create_app(
         temporal_ui_url=temporal_ui_url,
         wecom_base_urls=wecom_base_urls,
         sms_base_urls=sms_base_urls,
+        wechat_codec=wechat_codec,
+        wechat_base_urls=wechat_base_urls,
         email_hosts=email_hosts,
     )
     abuse = abuse or AbuseLimits()
@@ -109,6 +119,14 @@ def create_app(
             "/v1/callbacks/wecom/{callback_id}",
             WeComCallbackEndpoint(services.wecom_callbacks).handle,
             methods=["GET", "POST"],
+        ),
+        *(
+            Route(
+                f"/v1/callbacks/{kind}/{{callback_id}}",
+                WeChatCallbackEndpoint(services.wechat_callbacks, kind).handle,
+                methods=["GET", "POST"],
+            )
+            for kind in APP_KINDS
         ),
         Route(
             "/v1/callbacks/sms/{provider}/{callback_id}",

@@ -8,6 +8,8 @@ the well-known kinds are:
 | `wecom_external_userid`  | WeCom external contact id (per corp)                  |
 | `unionid`                | WeChat UnionID (same person across the brand's apps)  |
 | `openid`                 | WeChat OpenID (per official account / mini-program)   |
+| `wechat_openid`          | OpenID for the tenant's WeChat Official Account       |
+| `miniprogram_openid`     | OpenID for the tenant's WeChat mini-program           |
 | `phone`                  | mobile number; ASCII digits only (full-width ones too), `+86`/`86` dropped |
 | `email`                  | e-mail address, lower-cased                           |
 | `external_id`            | the brand's own id (CRM, member number)               |
@@ -35,7 +37,12 @@ lowercase name."""
 EXTERNAL_USERID = "wecom_external_userid"
 """The identity kind of a WeCom external contact."""
 UNIONID = "unionid"
+"""The identity kind of a WeChat UnionID (one person across a brand's OA and mini-program)."""
 OPENID = "openid"
+WECHAT_OPENID = "wechat_openid"
+"""The identity kind of an OpenID under the tenant's Official Account (`oa` channel)."""
+MINIPROGRAM_OPENID = "miniprogram_openid"
+"""The identity kind of an OpenID under the tenant's mini-program (`miniprogram` channel)."""
 PHONE = "phone"
 EMAIL = "email"
 EXTERNAL_ID = "external_id"
@@ -46,6 +53,8 @@ WELL_KNOWN_IDENTITY_KINDS: tuple[str, ...] = (
     EXTERNAL_USERID,
     UNIONID,
     OPENID,
+    WECHAT_OPENID,
+    MINIPROGRAM_OPENID,
     PHONE,
     EMAIL,
     EXTERNAL_ID,

@@ -254,6 +254,12 @@ class ActionNode(_Model):
         description="Hold the action until the journey's quiet hours end. Turn off for replies "
         "that cannot wait, such as WeCom's welcome message (valid 20 seconds).",
     )
+    when_capped: Literal["skip", "wait"] = Field(
+        default="skip",
+        exclude_if=lambda value: value == "skip",
+        description="When the tenant's frequency caps leave no room: `skip` (take the `failed` "
+        "edge, or move on, with the reason recorded) or `wait` until the cap frees.",
+    )
 
 
 class UpdateProfileNode(_Model):

@@ -45,6 +45,7 @@ from runtime.serve import serve
 from runtime.settings import Settings
 from runtime.simulated_email import SimulatedMailbox, simulated_email, with_sink_allowed
 from runtime.simulated_sms import SimulatedSmsAccount, simulated_sms
+from runtime.simulated_wechat import SimulatedWeChat, simulated_wechat
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
 from store.secretbox import SecretError
 
@@ -67,6 +68,7 @@ def _banner(
     corp: SimulatedCorp | None,
     demo: bool,
     sms: SimulatedSmsAccount | None = None,
+    wechat: SimulatedWeChat | None = None,
     mailbox: SimulatedMailbox | None = None,
 ) -> str:
     base = settings.base_url
@@ -94,6 +96,12 @@ def _banner(
         )
     else:
         wecom.append("  SMS          not simulated (SMS_SIMULATOR=off): set one with configureSms")
+    if wechat is not None:
+        wecom += [
+            f"  WeChat       simulated OA {wechat.oa.sim.appid} and mini-program "
+            f"{wechat.miniprogram.sim.appid}; pushes to {wechat.oa.callback_url}, "
+            f"{wechat.miniprogram.callback_url}",
+        ]
     if mailbox is not None:
         wecom.append(f"  E-mail       local SMTP sink at {mailbox.url} (messages logged)")
     if demo:
@@ -150,6 +158,13 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
                     settings.sms_simulator,
                 )
             )
+        wechat: SimulatedWeChat | None = None
+        if settings.wechat_simulator:
+            wechat = await scope.enter_async_context(
+                simulated_wechat(
+                    resources.store, resources.http, settings.local_base_url, seed.tenant_id
+                )
+            )
         mailbox: SimulatedMailbox | None = None
         if settings.email_sink:
             mailbox = await scope.enter_async_context(
@@ -166,6 +181,7 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
                 corp,
                 demo is not None,
                 sms=sms,
+                wechat=wechat,
                 mailbox=mailbox,
             )
             print(banner, flush=True)

@@ -17,6 +17,7 @@ from connectors import DestinationGuard, WebhookConnector, default_registry
 from connectors.email import EmailConnector
 from connectors.registry import ConnectorRegistry
 from connectors.sms import SmsConnector
+from connectors.wechat import MiniProgramConnector, OfficialAccountConnector, WeChatClient
 from connectors.wecom import WeComClient, WeComConnector
 from domain.sms import SETTINGS_KIND as SMS_SETTINGS
 from domain.sms import SmsSettings
@@ -53,10 +54,10 @@ class Resources:
     """One MongoDB client, one Temporal client, one HTTP client, and what is built on them.
 
     `wecom` is both the `wecom` channel of the registry and the API's code provisioner;
-    `wecom_client` (its client) is shared with the mass-message result poller. `email` is the
-    `email` channel; its guard (EMAIL_ALLOWED_NETWORKS) also decides the SMTP hosts admins may
-    configure. The registry also holds the `sms` channel, sending through each tenant's
-    configured provider.
+    `wecom_client` (its client) is shared with the mass-message result poller. The `oa` and
+    `miniprogram` channels share `wechat_client`. `email` is the `email` channel; its guard
+    (EMAIL_ALLOWED_NETWORKS) also decides the SMTP hosts admins may configure. The registry also
+    holds the `sms` channel, sending through each tenant's configured provider.
     """
 
     settings: Settings
@@ -67,6 +68,7 @@ class Resources:
     registry: ConnectorRegistry
     wecom_client: WeComClient
     wecom: WeComConnector
+    wechat_client: WeChatClient
     email: EmailConnector
 
 
@@ -110,6 +112,9 @@ async def open_resources(
                 return await store.channel_settings.get(tenant_id, SMS_SETTINGS, SmsSettings)
 
             registry.register(SmsConnector(http, sms_settings, store.sms_messages))
+            wechat_client = WeChatClient(http, store.wechat_apps)
+            registry.register(OfficialAccountConnector(wechat_client))
+            registry.register(MiniProgramConnector(wechat_client, store.miniprogram_authorizations))
             email = EmailConnector(
                 store.email, settings.base_url, DestinationGuard(settings.email_allowed_networks)
             )
@@ -123,6 +128,7 @@ async def open_resources(
                 registry=registry,
                 wecom_client=wecom_client,
                 wecom=wecom,
+                wechat_client=wechat_client,
                 email=email,
             )
     finally:

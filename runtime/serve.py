@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from api.app import create_app
 from api.rate_limit import AbuseLimits
+from connectors.wechat import WeChatCodec
 from connectors.wecom.envelope import CallbackCodec
 from ingestion.service import IngestService
 from runtime.resources import Resources
@@ -48,7 +49,8 @@ def stop_on_signals() -> asyncio.Event:
 
 
 def api_app(resources: Resources, temporal_ui_url: str | None = None) -> Starlette:
-    """The API over the process's resources, WeCom callbacks and code provisioning included."""
+    """The API over the process's resources, WeCom callbacks and code provisioning and WeChat
+    message pushes included."""
     return create_app(
         resources.store,
         resources.temporal,
@@ -58,6 +60,7 @@ def api_app(resources: Resources, temporal_ui_url: str | None = None) -> Starlet
         wecom_groups=resources.wecom,
         temporal_ui_url=temporal_ui_url,
         abuse=abuse_limits(resources.settings),
+        wechat_codec=WeChatCodec(),
         email_hosts=resources.email.guard,
     )
 

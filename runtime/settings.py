@@ -150,6 +150,12 @@ class Settings(BaseSettings):
         "to it and have it push a delivery report for each message; `off`: none. `api` and "
         "`worker` never start it.",
     )
+    wechat_simulator: bool = Field(
+        default=True,
+        description="`omnijourney run` only: start an in-process WeChat Official Account and "
+        "mini-program simulator and connect the demo tenant to them (the `oa` and `miniprogram` "
+        "channels). `api` and `worker` never start them.",
+    )
     wecom_result_poll_interval: float | None = Field(
         default=None,
         gt=0,

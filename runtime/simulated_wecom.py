@@ -52,7 +52,7 @@ class SimulatedCorp:
     callback_url: str
 
 
-class _WithoutSimulatorRequests(logging.Filter):
+class WithoutSimulatorRequests(logging.Filter):
     """Drops access-log lines of the simulator's API: their URLs carry access tokens."""
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -79,7 +79,7 @@ async def simulated_wecom(
     `STAFF`, a new one opened when full). `api_base_url` is where the API is reachable."""
     secret, token, aes_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24), _aes_key()
     sim = WeComSimulator(corp_id=CORP_ID, secret=secret)
-    access_log, quiet = logging.getLogger("uvicorn.access"), _WithoutSimulatorRequests()
+    access_log, quiet = logging.getLogger("uvicorn.access"), WithoutSimulatorRequests()
     access_log.addFilter(quiet)
     async with contextlib.AsyncExitStack() as scope:
         scope.callback(access_log.removeFilter, quiet)

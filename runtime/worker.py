@@ -6,7 +6,8 @@ Temporal enforces the channel's API rate limit across every worker process.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -24,10 +25,16 @@ def build_workers(
     store: Store,
     registry: ConnectorRegistry,
     rate_limits: Mapping[str, float] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> list[Worker]:
-    """The workers one process runs: `journeys` plus `channel.<name>` for every connector."""
+    """The workers one process runs: `journeys` plus `channel.<name>` for every connector.
+    `clock` is what the channel activities judge quiet hours and cap periods by (tests)."""
     journey_activities = JourneyActivities(store)
-    channel_activities = ChannelActivities(registry, store)
+    channel_activities = (
+        ChannelActivities(registry, store)
+        if clock is None
+        else ChannelActivities(registry, store, clock)
+    )
     workers = [
         Worker(
             client,

@@ -1,6 +1,7 @@
 """Channel callbacks already handled, so a retried callback changes nothing.
 
-WeCom resends a callback it got no timely `success` for (up to three times). Each handled
+WeCom resends a callback it got no timely `success` for (up to three times), and WeChat a push
+(its keys start with `app=`, so they never meet WeCom's). Each handled
 callback is recorded once per `(tenant_id, key)` (unique index) with what became of it; records
 expire after `RETENTION` (a TTL index), long after WeCom stops retrying.
 """

@@ -26,6 +26,7 @@ from store.hooks import HookRepository
 from store.journeys import JourneyRepository
 from store.live import LiveFeedRepository
 from store.metrics import MetricsRepository
+from store.miniprogram_authorizations import AuthorizationLedger
 from store.mongo import (
     API_KEYS,
     CHANNEL_CREDENTIALS,
@@ -39,8 +40,10 @@ from store.mongo import (
     HOOKS,
     JOURNEY_VERSIONS,
     JOURNEYS,
+    MINIPROGRAM_AUTHORIZATIONS,
     OPERATIONS,
     SMS_MESSAGES,
+    TOUCH_COUNTERS,
     TRANSITIONS,
     WEBHOOK_SECRETS,
     WECOM_ALLOWANCES,
@@ -53,7 +56,9 @@ from store.secretbox import SecretBox, SecretError
 from store.sms_messages import SmsMessageRepository
 from store.tenants import TenantRepository
 from store.timeline import TimelineRepository
+from store.touch_counters import TouchCounters
 from store.webhook_secrets import WebhookSecretRepository
+from store.wechat_apps import WeChatApps
 from store.wecom_ledgers import AllowanceLedger, TransferLedger
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -289,6 +294,19 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("tenant_id", ASCENDING)], unique=True, name="tenant_unique"),
         IndexModel([("callback_id", ASCENDING)], unique=True, name="callback_id_unique"),
     ],
+    TOUCH_COUNTERS: [
+        IndexModel(
+            [
+                ("tenant_id", ASCENDING),
+                ("customer_id", ASCENDING),
+                ("cap", ASCENDING),
+                ("period", ASCENDING),
+            ],
+            unique=True,
+            name="counter_unique",
+        ),
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expires"),
+    ],
     CHANNEL_SETTINGS: [
         IndexModel(
             [("tenant_id", ASCENDING), ("kind", ASCENDING)], unique=True, name="tenant_kind"
@@ -335,6 +353,9 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="by_tenant",
         ),
     ],
+    MINIPROGRAM_AUTHORIZATIONS: [
+        IndexModel([("tenant_id", ASCENDING), ("openid", ASCENDING)], name="by_tenant_openid"),
+    ],
     WECOM_CALLBACKS: [
         IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING)], unique=True, name="key_unique"),
         IndexModel(
@@ -372,6 +393,7 @@ class Store:
         self.tenants = TenantRepository(db)
         self.journeys = JourneyRepository(db, max_time_ms)
         self.experiments = ExperimentRepository(db)
+        self.touch_counters = TouchCounters(db)
         self.customers = CustomerRepository(db, max_time_ms)
         self.events = EventRepository(db)
         self.dead_letters = DeadLetterRepository(db, max_time_ms)
@@ -390,6 +412,8 @@ class Store:
         self.wecom_callbacks = CallbackRepository(db)
         self.webhook_secrets = WebhookSecretRepository(db, secrets)
         self.sms_messages = SmsMessageRepository(db)
+        self.miniprogram_authorizations = AuthorizationLedger(db)
+        self.wechat_apps = WeChatApps(self.channel_settings)
 
     async def ping(self) -> bool:
         """Whether the server answers a `ping` (raises on connection errors)."""

@@ -32,12 +32,14 @@ DELIVERIES = "deliveries"
 OPERATIONS = "operations"
 CHANNEL_CREDENTIALS = "channel_credentials"
 CHANNEL_SETTINGS = "channel_settings"
+TOUCH_COUNTERS = "touch_counters"
 WECOM_ALLOWANCES = "wecom_allowances"
 WECOM_TRANSFERS = "wecom_transfers"
 HOOKS = "hooks"
 WECOM_CALLBACKS = "wecom_callbacks"
 WEBHOOK_SECRETS = "webhook_secrets"
 SMS_MESSAGES = "sms_messages"
+MINIPROGRAM_AUTHORIZATIONS = "miniprogram_authorizations"
 
 DUPLICATE_KEY = 11000
 DEFAULT_MAX_TIME_MS = 15_000

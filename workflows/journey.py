@@ -16,7 +16,7 @@ from typing import TypeVar, assert_never
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import models as act
@@ -61,6 +61,7 @@ ENTRY_EVENT_GRACE = timedelta(seconds=30)
 PROFILE_BEFORE_PROGRESS = "profile-before-progress"
 RUN_SCOPED_DELIVERY_KEYS = "run-scoped-delivery-keys"
 LOCAL_STORE_CALLS = "local-store-calls"
+HELD_ACTIONS = "held-actions"
 _R = TypeVar("_R")
 
 # the store must eventually take our writes: keep retrying, slowly
@@ -100,6 +101,15 @@ async def _store_call(name: str, arg: BaseModel, result_type: type[_R]) -> _R:
         retry_policy=_STORE_RETRY,
     )
     return result
+
+
+def _held_for(cause: BaseException) -> timedelta | None:
+    """How long a held action waits (`activities.gates.held`), or None for any other failure."""
+    if not isinstance(cause, ApplicationError) or cause.type != act.HELD_ERROR or not cause.details:
+        return None
+    details = cause.details[0]
+    seconds = details.get("delay_seconds") if isinstance(details, dict) else None
+    return timedelta(seconds=float(seconds)) if isinstance(seconds, int | float) else None
 
 
 @workflow.defn(name="JourneyWorkflow")
@@ -286,30 +296,43 @@ class JourneyWorkflow:
                 assert_never(command)
 
     async def _run_action(self, command: RunAction) -> Stimulus:
-        try:
-            result = await workflow.execute_activity(
-                act.RUN_ACTION,
-                act.RunActionInput(
-                    enrollment=self._ref,
-                    node_id=command.node_id,
-                    channel=command.channel,
-                    action=command.action,
-                    params=command.params,
-                    idempotency_key=command.idempotency_key,
-                    trigger_event_id=command.last_event_id,
-                ),
-                result_type=act.RunActionResult,
-                task_queue=act.channel_task_queue(command.channel),
-                start_to_close_timeout=timedelta(seconds=60),
-                schedule_to_close_timeout=timedelta(days=1),
-                retry_policy=_ACTION_RETRY,
+        while True:
+            try:
+                result = await workflow.execute_activity(
+                    act.RUN_ACTION,
+                    act.RunActionInput(
+                        enrollment=self._ref,
+                        node_id=command.node_id,
+                        channel=command.channel,
+                        action=command.action,
+                        params=command.params,
+                        idempotency_key=command.idempotency_key,
+                        trigger_event_id=command.last_event_id,
+                        respect_quiet_hours=command.respect_quiet_hours,
+                        when_capped=command.when_capped,
+                    ),
+                    result_type=act.RunActionResult,
+                    task_queue=act.channel_task_queue(command.channel),
+                    start_to_close_timeout=timedelta(seconds=60),
+                    schedule_to_close_timeout=timedelta(days=1),
+                    retry_policy=_ACTION_RETRY,
+                )
+            except ActivityError as err:
+                cause = err.cause if err.cause is not None else err
+                delay = _held_for(cause)
+                if delay is not None and workflow.patched(HELD_ACTIONS):
+                    # The tenant's quiet hours or a full frequency cap (`activities.gates`):
+                    # wait, then run the action again under the same key; a cancel ends it.
+                    try:
+                        await workflow.wait_condition(
+                            lambda: self._cancel is not None, timeout=delay
+                        )
+                    except TimeoutError:
+                        continue
+                return ActionFinished(node_id=command.node_id, succeeded=False, error=str(cause))
+            return ActionFinished(
+                node_id=command.node_id, succeeded=result.status == "succeeded", error=result.error
             )
-        except ActivityError as err:
-            cause = err.cause if err.cause is not None else err
-            return ActionFinished(node_id=command.node_id, succeeded=False, error=str(cause))
-        return ActionFinished(
-            node_id=command.node_id, succeeded=result.status == "succeeded", error=result.error
-        )
 
     async def _load_facts(self, command: LoadFacts) -> Stimulus:
         facts = await _store_call(

@@ -22,6 +22,8 @@ from api.graphql.journeys.mutations import JourneyMutations
 from api.graphql.journeys.queries import JourneyQueries
 from api.graphql.limits import LIMITS
 from api.graphql.live.subscriptions import LiveSubscriptions
+from api.graphql.messaging.mutations import MessagingMutations
+from api.graphql.messaging.queries import MessagingQueries
 from api.graphql.metrics.queries import MetricsQueries
 from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
@@ -31,6 +33,8 @@ from api.graphql.sources.mutations import SourceMutations
 from api.graphql.sources.queries import SourceQueries
 from api.graphql.webhooks.mutations import WebhookMutations
 from api.graphql.webhooks.queries import WebhookQueries
+from api.graphql.wechat.mutations import WeChatMutations
+from api.graphql.wechat.queries import WeChatQueries
 
 
 @strawberry.type(
@@ -44,12 +48,14 @@ class Query(
     HookQueries,
     SmsQueries,
     WebhookQueries,
+    MessagingQueries,
     EmailQueries,
     SourceQueries,
     OperationQueries,
     MetricsQueries,
     ApiKeyQueries,
     DeadLetterQueries,
+    WeChatQueries,
 ):
     """Reads, all scoped to the caller's tenant."""
 
@@ -67,11 +73,13 @@ class Mutation(
     HookMutations,
     SmsMutations,
     WebhookMutations,
+    MessagingMutations,
     EmailMutations,
     SourceMutations,
     OperationMutations,
     ApiKeyMutations,
     DeadLetterMutations,
+    WeChatMutations,
 ):
     """Writes; each answers a union of its result and the expected failures."""
 

@@ -16,6 +16,7 @@ from api.services.enrollments import EnrollmentService
 from api.services.experiments import ExperimentService
 from api.services.journeys import JourneyService
 from api.services.live import LiveService
+from api.services.messaging import MessagingPolicyService
 from api.services.metrics import MetricsService
 from api.services.operations import OperationService
 from api.services.ports import (
@@ -24,6 +25,7 @@ from api.services.ports import (
     Clock,
     CodeProvisioner,
     GroupDirectory,
+    WeChatPushCodec,
     utc_now,
 )
 from api.services.sms_callbacks import SmsCallbackService
@@ -31,6 +33,8 @@ from api.services.sms_settings import SmsSettingsService
 from api.services.source_settings import SourceSettingsService
 from api.services.sources import SourceService
 from api.services.webhooks import WebhookSecretService
+from api.services.wechat_callbacks import WeChatCallbackService
+from api.services.wechat_settings import WeChatSettingsService
 from api.services.wecom import HookService, WeComCallbackService, WeComSettingsService
 from ingestion.merges import MergeService
 from ingestion.service import IngestService
@@ -54,6 +58,8 @@ class Services:
     wecom_settings: WeComSettingsService
     sms_settings: SmsSettingsService
     sms_callbacks: SmsCallbackService
+    wechat_callbacks: WeChatCallbackService
+    wechat_settings: WeChatSettingsService
     sources: SourceService
     source_settings: SourceSettingsService
     webhooks: WebhookSecretService
@@ -63,6 +69,7 @@ class Services:
     live: LiveService
     metrics: MetricsService
     experiments: ExperimentService
+    messaging: MessagingPolicyService
     api_keys: ApiKeyService
     merges: MergeService
     sweeps: Sweeps
@@ -86,11 +93,15 @@ class Services:
         sms_base_urls: Collection[str] = (),
         email_hosts: HostPolicy | None = None,
         operation_lease: timedelta = timedelta(seconds=60),
+        wechat_codec: WeChatPushCodec | None = None,
+        wechat_base_urls: Collection[str] = (),
     ) -> Services:
         """Wire the services over the given resources (WeCom parts only when given).
 
         `wecom_base_urls`: API roots admins may connect WeCom to besides WeCom's own.
         `sms_base_urls`: API roots admins may point SMS at besides the providers' own.
+        `wecom_base_urls`: API roots admins may connect WeCom to besides WeCom's own;
+        `wechat_base_urls` the same for WeChat apps. `wechat_codec` opens WeChat pushes.
         `email_hosts`: which SMTP hosts admins may configure (the e-mail channel's guard).
         `operation_lease`: how long a bulk operation stays with the process running it without
         progress before another process may take it over.
@@ -114,6 +125,8 @@ class Services:
             wecom_settings=WeComSettingsService(store, wecom_base_urls),
             sms_settings=SmsSettingsService(store, sms_base_urls, clock),
             sms_callbacks=SmsCallbackService(store, ingest, clock),
+            wechat_callbacks=WeChatCallbackService(store, ingest, wechat_codec, clock),
+            wechat_settings=WeChatSettingsService(store, wechat_base_urls, clock),
             sources=SourceService(store, ingest, clock),
             source_settings=SourceSettingsService(store, clock),
             webhooks=WebhookSecretService(store, clock),
@@ -123,6 +136,7 @@ class Services:
             live=LiveService(store, clock),
             metrics=MetricsService(store, clock),
             experiments=experiments,
+            messaging=MessagingPolicyService(store, clock),
             api_keys=ApiKeyService(store.tenants, clock),
             merges=merges,
             sweeps=Sweeps(

@@ -8,6 +8,8 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from domain.channels import ProvisionedCode, WeComCredentials
+from domain.wechat import WeChatAppSettings
+from domain.wechat_events import WeChatMessage
 from domain.wecom_events import GroupMember
 
 # One clock for every service: ingestion (a layer below) defines it, the API's services share it.
@@ -118,4 +120,29 @@ class GroupDirectory(Protocol):
 
     async def group_members(self, tenant_id: str, chat_id: str) -> list[GroupMember]:
         """The group's members, each with the `state` of the join way it came through."""
+        ...
+
+
+class WeChatPushCodec(Protocol):
+    """Verifies and opens WeChat message pushes (`connectors.wechat.WeChatCodec`).
+
+    Both methods check the signature before anything else and raise `ValueError` (with a short
+    reason, never key material) when the request does not check out.
+    """
+
+    def verify_url(
+        self, settings: WeChatAppSettings, sig: str, timestamp: str, nonce: str, echostr: str
+    ) -> str:
+        """The echostr a URL-verification GET is answered with."""
+        ...
+
+    def open(
+        self,
+        settings: WeChatAppSettings,
+        msg_signature: str,
+        timestamp: str,
+        nonce: str,
+        body: bytes,
+    ) -> WeChatMessage:
+        """The decrypted inner message of a safe-mode push."""
         ...

@@ -18,17 +18,16 @@ is scrubbed of both before it is.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from connectors.errors import PermanentChannelError, TransientChannelError
+from connectors.tokens import TokenCache
 from connectors.wecom.ports import CredentialsProvider
 from connectors.wecom.ratelimit import RateLimiter
 from domain.channels import WeComCredentials
@@ -49,13 +48,8 @@ class WeComApiError(PermanentChannelError):
         self.errcode = errcode
 
 
-@dataclass
-class _Token:
-    value: str
-    expires_at: float
-
-
-def _scrub(text: str, secrets: list[str]) -> str:
+def scrub(text: str, secrets: list[str]) -> str:
+    """`text` with each of `secrets` masked, cut to a loggable length (errmsgs, transport errors)."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
@@ -80,13 +74,10 @@ class WeComClient:
         self._http = http
         self._credentials = credentials
         self._timeout = timeout
-        self._margin = token_margin
-        self._clock = clock
         self._limiter = RateLimiter(
             per_minute=per_minute, per_hour=per_hour, max_wait=max_rate_wait, clock=clock
         )
-        self._tokens: dict[tuple[str, str, str], _Token] = {}
-        self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self._tokens = TokenCache(clock, token_margin)
 
     async def credentials(self, tenant_id: str) -> WeComCredentials:
         """The tenant's credentials; permanent `wecom.not_configured` when it has none."""
@@ -162,7 +153,7 @@ class WeComClient:
             ) from None
         except httpx.TransportError as exc:
             raise TransientChannelError(
-                f"wecom {path} failed: {type(exc).__name__}: {_scrub(str(exc), secrets)}"
+                f"wecom {path} failed: {type(exc).__name__}: {scrub(str(exc), secrets)}"
             ) from None
         status = response.status_code
         if status == 429 or status >= 500:
@@ -194,7 +185,7 @@ class WeComClient:
             raise TransientChannelError(f"wecom {path} answered a malformed errcode")
         if errcode == 0:
             return answer
-        errmsg = _scrub(str(answer.get("errmsg", "")), secrets)
+        errmsg = scrub(str(answer.get("errmsg", "")), secrets)
         message = f"wecom {path} answered errcode {errcode}: {errmsg}"
         if errcode in TRANSIENT_ERRCODES:
             retry_after = TRANSIENT_ERRCODES[errcode]
@@ -211,25 +202,13 @@ class WeComClient:
             credentials.corp_id,
             hashlib.sha256(secret.encode()).hexdigest(),
         )
-        cached = self._tokens.get(key)
-        if self._usable(cached, stale):
-            assert cached is not None
-            return cached.value
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        # Whoever holds the lock refreshes; the callers queued behind it find its token cached.
-        async with lock:
-            cached = self._tokens.get(key)
-            if self._usable(cached, stale):
-                assert cached is not None
-                return cached.value
-            token = await self._fetch_token(credentials, secret)
-            self._tokens[key] = token
-            return token.value
 
-    def _usable(self, token: _Token | None, stale: str | None) -> bool:
-        return token is not None and token.value != stale and token.expires_at > self._clock()
+        async def fetch(force: bool) -> tuple[str, float]:
+            return await self._fetch_token(credentials, secret)
 
-    async def _fetch_token(self, credentials: WeComCredentials, secret: str) -> _Token:
+        return await self._tokens.get(key, fetch, stale)
+
+    async def _fetch_token(self, credentials: WeComCredentials, secret: str) -> tuple[str, float]:
         answer = await self._request(
             credentials,
             "gettoken",
@@ -243,10 +222,8 @@ class WeComClient:
         expires_in = answer.get("expires_in", 7200)
         if not isinstance(value, str) or not value or not isinstance(expires_in, int | float):
             raise TransientChannelError("wecom gettoken answered without a usable access_token")
-        lifetime = float(expires_in)
-        margin = min(self._margin, lifetime / 2)
         log.info("wecom access token refreshed for corp %s", credentials.corp_id)
-        return _Token(value, self._clock() + lifetime - margin)
+        return value, float(expires_in)
 
 
 class CachedCredentials:

@@ -7,6 +7,10 @@ The scheme, as published:
 - The plaintext is `random(16) + len(msg) as 4-byte big-endian + msg + receiveid` (the CorpID).
 - `msg_signature = sha1("".join(sorted([token, timestamp, nonce, encrypt])))` in hex.
 
+WeChat Official Accounts and mini-programs use the same scheme in their safe mode (安全模式),
+with the appid as the receive id; their plain URL verification signs `[token, timestamp, nonce]`
+alone (`signature(token, timestamp, nonce)`).
+
 Everything that does not check out raises `CallbackVerificationError`, whose message is a short reason
 that never contains key material or plaintext.
 """
@@ -47,14 +51,16 @@ def _aes_key(encoding_aes_key: str) -> bytes:
     return key
 
 
-def signature(token: str, timestamp: str, nonce: str, encrypted: str) -> str:
-    """`msg_signature`: SHA1 (hex) of the sorted concatenation of the four strings."""
-    joined = "".join(sorted([token, timestamp, nonce, encrypted]))
+def signature(*parts: str) -> str:
+    """SHA1 (hex) of the sorted concatenation of `parts`: `msg_signature` over (token, timestamp,
+    nonce, encrypt); WeChat's plain `signature` over (token, timestamp, nonce)."""
+    joined = "".join(sorted(parts))
     return hashlib.sha1(joined.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 class WeComCrypto:
-    """Signs, encrypts and decrypts callback payloads for one (token, EncodingAESKey, CorpID)."""
+    """Signs, encrypts and decrypts callback payloads for one (token, EncodingAESKey, receive id:
+    the CorpID, or a WeChat appid)."""
 
     def __init__(self, token: str, encoding_aes_key: str, receive_id: str) -> None:
         self._token = token

@@ -36,6 +36,10 @@ class RunAction(Frozen):
     params: dict[str, Any]
     idempotency_key: str
     last_event_id: str | None = None
+    respect_quiet_hours: bool = True
+    """Whether the tenant's quiet hours hold it too (the journey's are the engine's)."""
+    when_capped: Literal["skip", "wait"] = "skip"
+    """What it does when the tenant's frequency caps leave no room (`domain.messaging`)."""
 
 
 class LoadFacts(Frozen):

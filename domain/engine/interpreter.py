@@ -283,6 +283,8 @@ class _Advance(Moves):
                 params=dict(node.params),
                 idempotency_key=key,
                 last_event_id=self.state.last_event_id,
+                respect_quiet_hours=node.respect_quiet_hours,
+                when_capped=node.when_capped,
             )
         )
 

@@ -90,9 +90,12 @@ QUERIES: dict[str, Read | Elsewhere] = {
     "wecomSettings": Read(admin_only=True),
     # The seed configures no SMS account; tests/api/test_sms_settings.py shows one stays put.
     "smsSettings": Read(admin_only=True, sees_seed=False),
+    "wechatApps": Read(admin_only=True, foreign="empty", sees_seed=False),
     # Metadata only (no ids, no secret); neither seeded nor probing tenant has rotated, so both
     # answer "not set". tests/api/test_webhook_secrets.py shows a rotation stays in its tenant.
     "webhookSettings": Read(admin_only=True, foreign="same", sees_seed=False),
+    # The seeded tenant sets no policy: every tenant reads the empty one.
+    "messagingPolicy": Read(foreign="same", sees_seed=False),
     "emailSettings": Read(admin_only=True),
     # The seeded tenant connects no source; tests/api/test_source_settings.py shows another
     # tenant never sees one that is connected.
@@ -168,8 +171,27 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
         },
         "own_tenant",
     ),
+    "configureWeChatApp": Write(
+        Permission.MANAGE_CHANNELS,
+        {
+            "input": {
+                "kind": "OA",
+                "appid": "wxprobe00000000001",
+                "appsecret": "probe-secret",
+                "callbackToken": "probe-token",
+                "encodingAesKey": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            }
+        },
+        "own_tenant",
+    ),
     "clearSmsSettings": Write(Permission.MANAGE_CHANNELS, {}, "own_tenant"),
+    "clearWeChatApp": Write(Permission.MANAGE_CHANNELS, {"kind": "MINIPROGRAM"}, "own_tenant"),
     "rotateWebhookSecret": Write(Permission.MANAGE_CHANNELS, {"overlapHours": 1}, "own_tenant"),
+    "setMessagingPolicy": Write(
+        Permission.MANAGE_CHANNELS,
+        {"input": {"caps": [{"id": "daily", "limit": 2, "period": "DAY"}]}},
+        "own_tenant",
+    ),
     "configureEmail": Write(
         Permission.MANAGE_CHANNELS,
         {"input": {"host": "smtp.probe.example", "port": 587, "fromAddress": "p@probe.example"}},

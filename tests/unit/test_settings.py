@@ -87,6 +87,7 @@ def test_env_names_are_the_documented_ones() -> None:
         "PUBLIC_BASE_URL",
         "WECOM_SIMULATOR",
         "SMS_SIMULATOR",
+        "WECHAT_SIMULATOR",
         "WECOM_RESULT_POLL_INTERVAL",
         "API_RATE_LIMIT",
         "API_RATE_LIMIT_BURST",

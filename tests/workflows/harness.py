@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,7 +190,10 @@ async def running(workers: list[Worker]) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def bench(
-    db: AsyncDatabase[Any], client: Client, extra_connectors: Sequence[Connector] = ()
+    db: AsyncDatabase[Any],
+    client: Client,
+    extra_connectors: Sequence[Connector] = (),
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Bench]:
     """Store with indexes, a registry (the shipped connectors and `extra_connectors`), and
     running workers; leftover enrollments terminated."""
@@ -218,7 +221,7 @@ async def bench(
                 callback_id=new_callback_id(),
             )
         )
-        async with running(build_workers(client, store, registry)):
+        async with running(build_workers(client, store, registry, clock=clock)):
             try:
                 yield result
             finally:

@@ -36,6 +36,8 @@ IDENTITY_CHANNELS: dict[str, str] = {
     kinds.EXTERNAL_USERID: "wecom",
     kinds.UNIONID: "wechat",
     kinds.OPENID: "wechat",
+    kinds.WECHAT_OPENID: "oa",
+    kinds.MINIPROGRAM_OPENID: "miniprogram",
     kinds.PHONE: "sms",
     kinds.EMAIL: "email",
     kinds.EXTERNAL_ID: "crm",
@@ -47,13 +49,13 @@ IDENTITY_CHANNELS: dict[str, str] = {
 @strawberry.type(description="One way a channel knows the customer.")
 class Identity:
     kind: str = strawberry.field(
-        description="`wecom_external_userid`, `unionid`, `openid`, `phone`, `email`, "
-        "`external_id`, `douyin_openid`, `taobao_nick`, or another lowercase kind."
+        description="`wecom_external_userid`, `unionid`, `openid`, `wechat_openid`, "
+        "`miniprogram_openid`, `phone`, `email`, `external_id`, `douyin_openid`, `taobao_nick`, or another lowercase kind."
     )
     value: str = strawberry.field(description="Normalized (phones: digits; e-mails: lowercase).")
     channel: str | None = strawberry.field(
-        description="The channel family the kind belongs to (`wecom`, `wechat`, `sms`, `email`, "
-        "`crm`, `douyin`, `taobao`); null for kinds the platform does not know."
+        description="The channel family the kind belongs to (`wecom`, `wechat`, `oa`, "
+        "`miniprogram`, `sms`, `email`, `crm`, `douyin`, `taobao`); null for kinds the platform does not know."
     )
 
     @classmethod

@@ -3,6 +3,7 @@ descriptions of the kinds come from the node kind registry (`domain.node_kinds`)
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -40,6 +41,14 @@ class NodeUiInput:
     data: JSON | None = strawberry.field(
         default=None, description="Anything else the canvas keeps, a JSON object of at most 8 KiB."
     )
+
+
+@strawberry.enum(description="What an action does when the tenant's frequency caps leave no room.")
+class WhenCapped(Enum):
+    SKIP = strawberry.enum_value(
+        "skip", description="Take the `failed` edge (or move on), the reason recorded."
+    )
+    WAIT = strawberry.enum_value("wait", description="Wait until the cap frees, then send.")
 
 
 UI = "Canvas metadata (position, colour, notes); never affects execution."
@@ -194,6 +203,11 @@ class ActionNodeInput:
         default=True,
         description="Hold the action until the journey's quiet hours end; turn off for replies "
         "that cannot wait (WeCom's welcome message is valid 20 seconds).",
+    )
+    when_capped: WhenCapped = strawberry.field(
+        default=WhenCapped.SKIP,
+        description="When the tenant's frequency caps leave no room: `skip` (its `failed` edge, "
+        "the reason recorded) or `wait` until the cap frees.",
     )
 
 

@@ -1,0 +1,1 @@
+"""The tenant's WeChat apps (Official Account, mini-program): admin settings."""
