@@ -32,6 +32,7 @@ from api.rate_limit import AbuseLimits
 from api.rest.email import BounceEndpoint, UnsubscribeEndpoint
 from api.rest.events import EventsEndpoint, IngestLimits
 from api.rest.health import HealthEndpoint, live
+from api.rest.sms import SmsCallbackEndpoint
 from api.rest.sources import SourceEndpoints
 from api.rest.wechat import WeChatCallbackEndpoint
 from api.rest.wecom import WeComCallbackEndpoint
@@ -66,6 +67,7 @@ def create_app(
     wecom_groups: GroupDirectory | None = None,
     temporal_ui_url: str | None = None,
     wecom_base_urls: Collection[str] = (),
+    sms_base_urls: Collection[str] = (),
     abuse: AbuseLimits | None = None,
     wechat_codec: WeChatPushCodec | None = None,
     wechat_base_urls: Collection[str] = (),
@@ -79,6 +81,7 @@ def create_app(
     callbacks leave out. Background routing of callbacks: `app.state.services.drain()` at shutdown.
     `temporal_ui_url` (the Temporal Web UI's base URL) turns on links to workflow histories.
     `wecom_base_urls`: API roots `configureWeCom` accepts besides WeCom's own (a simulator's).
+    `sms_base_urls`: API roots `configureSms` accepts besides the providers' own (a simulator's).
     `abuse`: per-key rate limit, subscriptions per websocket, key re-check interval
     (`api.rate_limit.AbuseLimits`; default: its defaults, which set no rate limit).
     `wechat_codec` opens WeChat message pushes (without it their URLs answer 503);
@@ -96,6 +99,7 @@ def create_app(
         wecom_groups=wecom_groups,
         temporal_ui_url=temporal_ui_url,
         wecom_base_urls=wecom_base_urls,
+        sms_base_urls=sms_base_urls,
         wechat_codec=wechat_codec,
         wechat_base_urls=wechat_base_urls,
         email_hosts=email_hosts,
@@ -123,6 +127,11 @@ def create_app(
                 methods=["GET", "POST"],
             )
             for kind in APP_KINDS
+        ),
+        Route(
+            "/v1/callbacks/sms/{provider}/{callback_id}",
+            SmsCallbackEndpoint(services.sms_callbacks).handle,
+            methods=["POST"],
         ),
         Route(
             "/v1/unsubscribe/{token}",

@@ -2,6 +2,7 @@
 
     omnijourney run            the whole stack on embedded defaults (or the servers configured),
                                with a simulated WeCom corp for the demo tenant (WECOM_SIMULATOR)
+                               and a simulated SMS provider (SMS_SIMULATOR)
     omnijourney run --demo     the same, and customers and staff play the demo journey on it
     omnijourney demo           = run --demo
     omnijourney api            the API only, against configured servers
@@ -43,6 +44,7 @@ from runtime.seed import seed_demo
 from runtime.serve import serve
 from runtime.settings import Settings
 from runtime.simulated_email import SimulatedMailbox, simulated_email, with_sink_allowed
+from runtime.simulated_sms import SimulatedSmsAccount, simulated_sms
 from runtime.simulated_wechat import SimulatedWeChat, simulated_wechat
 from runtime.simulated_wecom import SimulatedCorp, simulated_wecom
 from store.secretbox import SecretError
@@ -65,6 +67,7 @@ def _banner(
     tenant_id: str,
     corp: SimulatedCorp | None,
     demo: bool,
+    sms: SimulatedSmsAccount | None = None,
     wechat: SimulatedWeChat | None = None,
     mailbox: SimulatedMailbox | None = None,
 ) -> str:
@@ -86,6 +89,13 @@ def _banner(
         wecom = [
             "  WeCom        not simulated (WECOM_SIMULATOR=false): connect with configureWeCom"
         ]
+    if sms is not None:
+        wecom.append(
+            f"  SMS          simulated {sms.provider} account at "
+            f"{sms.sim.base_url(sms.provider)}; reports to {sms.callback_url}"
+        )
+    else:
+        wecom.append("  SMS          not simulated (SMS_SIMULATOR=off): set one with configureSms")
     if wechat is not None:
         wecom += [
             f"  WeChat       simulated OA {wechat.oa.sim.appid} and mini-program "
@@ -137,6 +147,17 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
                     seed.tenant_id,
                 )
             )
+        sms: SimulatedSmsAccount | None = None
+        if settings.sms_simulator != "off":
+            sms = await scope.enter_async_context(
+                simulated_sms(
+                    resources.store,
+                    resources.http,
+                    settings.local_base_url,
+                    seed.tenant_id,
+                    settings.sms_simulator,
+                )
+            )
         wechat: SimulatedWeChat | None = None
         if settings.wechat_simulator:
             wechat = await scope.enter_async_context(
@@ -159,6 +180,7 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
                 seed.tenant_id,
                 corp,
                 demo is not None,
+                sms=sms,
                 wechat=wechat,
                 mailbox=mailbox,
             )

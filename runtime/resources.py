@@ -16,8 +16,11 @@ from temporalio.client import Client
 from connectors import DestinationGuard, WebhookConnector, default_registry
 from connectors.email import EmailConnector
 from connectors.registry import ConnectorRegistry
+from connectors.sms import SmsConnector
 from connectors.wechat import MiniProgramConnector, OfficialAccountConnector, WeChatClient
 from connectors.wecom import WeComClient, WeComConnector
+from domain.sms import SETTINGS_KIND as SMS_SETTINGS
+from domain.sms import SmsSettings
 from runtime.secrets import secret_box
 from runtime.settings import Settings, mongo_client_options
 from store.database import Store
@@ -53,7 +56,8 @@ class Resources:
     `wecom` is both the `wecom` channel of the registry and the API's code provisioner;
     `wecom_client` (its client) is shared with the mass-message result poller. The `oa` and
     `miniprogram` channels share `wechat_client`. `email` is the `email` channel; its guard
-    (EMAIL_ALLOWED_NETWORKS) also decides the SMTP hosts admins may configure.
+    (EMAIL_ALLOWED_NETWORKS) also decides the SMTP hosts admins may configure. The registry also
+    holds the `sms` channel, sending through each tenant's configured provider.
     """
 
     settings: Settings
@@ -103,6 +107,11 @@ async def open_resources(
             wecom_client = WeComClient(http, store.wecom_credentials)
             wecom = WeComConnector(wecom_client, store.wecom_allowances, store.wecom_transfers)
             registry.register(wecom)
+
+            async def sms_settings(tenant_id: str) -> SmsSettings | None:
+                return await store.channel_settings.get(tenant_id, SMS_SETTINGS, SmsSettings)
+
+            registry.register(SmsConnector(http, sms_settings, store.sms_messages))
             wechat_client = WeChatClient(http, store.wechat_apps)
             registry.register(OfficialAccountConnector(wechat_client))
             registry.register(MiniProgramConnector(wechat_client, store.miniprogram_authorizations))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -142,6 +142,13 @@ class Settings(BaseSettings):
         description="`omnijourney run` only: start an in-process WeCom simulator and connect the "
         "demo tenant to it (its channel code `douyin-ad-spring` and group live code are made "
         "there), so the demo runs without a real corp. `api` and `worker` never start it.",
+    )
+    sms_simulator: Literal["aliyun", "tencent", "off"] = Field(
+        default="aliyun",
+        description="`omnijourney run` only: serve an in-process SMS simulator speaking this "
+        "provider's protocol (`aliyun` or `tencent`), connect the demo tenant's `sms` channel "
+        "to it and have it push a delivery report for each message; `off`: none. `api` and "
+        "`worker` never start it.",
     )
     wechat_simulator: bool = Field(
         default=True,

@@ -42,6 +42,7 @@ from store.mongo import (
     JOURNEYS,
     MINIPROGRAM_AUTHORIZATIONS,
     OPERATIONS,
+    SMS_MESSAGES,
     TOUCH_COUNTERS,
     TRANSITIONS,
     WEBHOOK_SECRETS,
@@ -52,6 +53,7 @@ from store.mongo import (
 )
 from store.operations import OperationRepository
 from store.secretbox import SecretBox, SecretError
+from store.sms_messages import SmsMessageRepository
 from store.tenants import TenantRepository
 from store.timeline import TimelineRepository
 from store.touch_counters import TouchCounters
@@ -319,6 +321,9 @@ INDEXES: dict[str, list[IndexModel]] = {
     WEBHOOK_SECRETS: [
         IndexModel([("tenant_id", ASCENDING)], unique=True, name="tenant_unique"),
     ],
+    SMS_MESSAGES: [
+        IndexModel([("tenant_id", ASCENDING), ("phone", ASCENDING)], name="tenant_phone"),
+    ],
     WECOM_ALLOWANCES: [
         IndexModel(
             [
@@ -406,6 +411,7 @@ class Store:
         self.metrics = MetricsRepository(db, max_time_ms)
         self.wecom_callbacks = CallbackRepository(db)
         self.webhook_secrets = WebhookSecretRepository(db, secrets)
+        self.sms_messages = SmsMessageRepository(db)
         self.miniprogram_authorizations = AuthorizationLedger(db)
         self.wechat_apps = WeChatApps(self.channel_settings)
 

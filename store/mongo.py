@@ -38,6 +38,7 @@ WECOM_TRANSFERS = "wecom_transfers"
 HOOKS = "hooks"
 WECOM_CALLBACKS = "wecom_callbacks"
 WEBHOOK_SECRETS = "webhook_secrets"
+SMS_MESSAGES = "sms_messages"
 MINIPROGRAM_AUTHORIZATIONS = "miniprogram_authorizations"
 
 DUPLICATE_KEY = 11000

@@ -27,6 +27,8 @@ from api.graphql.messaging.queries import MessagingQueries
 from api.graphql.metrics.queries import MetricsQueries
 from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
+from api.graphql.sms.mutations import SmsMutations
+from api.graphql.sms.queries import SmsQueries
 from api.graphql.sources.mutations import SourceMutations
 from api.graphql.sources.queries import SourceQueries
 from api.graphql.webhooks.mutations import WebhookMutations
@@ -44,6 +46,7 @@ class Query(
     CustomerQueries,
     EnrollmentQueries,
     HookQueries,
+    SmsQueries,
     WebhookQueries,
     MessagingQueries,
     EmailQueries,
@@ -68,6 +71,7 @@ class Mutation(
     CustomerMutations,
     EventMutations,
     HookMutations,
+    SmsMutations,
     WebhookMutations,
     MessagingMutations,
     EmailMutations,

@@ -28,6 +28,8 @@ from api.services.ports import (
     WeChatPushCodec,
     utc_now,
 )
+from api.services.sms_callbacks import SmsCallbackService
+from api.services.sms_settings import SmsSettingsService
 from api.services.source_settings import SourceSettingsService
 from api.services.sources import SourceService
 from api.services.webhooks import WebhookSecretService
@@ -54,6 +56,8 @@ class Services:
     wecom_callbacks: WeComCallbackService
     hooks: HookService
     wecom_settings: WeComSettingsService
+    sms_settings: SmsSettingsService
+    sms_callbacks: SmsCallbackService
     wechat_callbacks: WeChatCallbackService
     wechat_settings: WeChatSettingsService
     sources: SourceService
@@ -86,6 +90,7 @@ class Services:
         wecom_groups: GroupDirectory | None = None,
         temporal_ui_url: str | None = None,
         wecom_base_urls: Collection[str] = (),
+        sms_base_urls: Collection[str] = (),
         email_hosts: HostPolicy | None = None,
         operation_lease: timedelta = timedelta(seconds=60),
         wechat_codec: WeChatPushCodec | None = None,
@@ -93,6 +98,8 @@ class Services:
     ) -> Services:
         """Wire the services over the given resources (WeCom parts only when given).
 
+        `wecom_base_urls`: API roots admins may connect WeCom to besides WeCom's own.
+        `sms_base_urls`: API roots admins may point SMS at besides the providers' own.
         `wecom_base_urls`: API roots admins may connect WeCom to besides WeCom's own;
         `wechat_base_urls` the same for WeChat apps. `wechat_codec` opens WeChat pushes.
         `email_hosts`: which SMTP hosts admins may configure (the e-mail channel's guard).
@@ -116,6 +123,8 @@ class Services:
             ),
             hooks=HookService(store, provisioner, clock),
             wecom_settings=WeComSettingsService(store, wecom_base_urls),
+            sms_settings=SmsSettingsService(store, sms_base_urls, clock),
+            sms_callbacks=SmsCallbackService(store, ingest, clock),
             wechat_callbacks=WeChatCallbackService(store, ingest, wechat_codec, clock),
             wechat_settings=WeChatSettingsService(store, wechat_base_urls, clock),
             sources=SourceService(store, ingest, clock),

@@ -88,6 +88,8 @@ QUERIES: dict[str, Read | Elsewhere] = {
     "hooks": Read(args={"includeArchived": True}, foreign="empty"),
     "hook": Read(args={"id": "$hook"}),
     "wecomSettings": Read(admin_only=True),
+    # The seed configures no SMS account; tests/api/test_sms_settings.py shows one stays put.
+    "smsSettings": Read(admin_only=True, sees_seed=False),
     "wechatApps": Read(admin_only=True, foreign="empty", sees_seed=False),
     # Metadata only (no ids, no secret); neither seeded nor probing tenant has rotated, so both
     # answer "not set". tests/api/test_webhook_secrets.py shows a rotation stays in its tenant.
@@ -157,6 +159,18 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
         },
         "own_tenant",
     ),
+    "configureSms": Write(
+        Permission.MANAGE_CHANNELS,
+        {
+            "input": {
+                "provider": "ALIYUN",
+                "accessKeyId": "probe-key",
+                "signName": "probe",
+                "secret": "probe-secret",
+            }
+        },
+        "own_tenant",
+    ),
     "configureWeChatApp": Write(
         Permission.MANAGE_CHANNELS,
         {
@@ -170,6 +184,7 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
         },
         "own_tenant",
     ),
+    "clearSmsSettings": Write(Permission.MANAGE_CHANNELS, {}, "own_tenant"),
     "clearWeChatApp": Write(Permission.MANAGE_CHANNELS, {"kind": "MINIPROGRAM"}, "own_tenant"),
     "rotateWebhookSecret": Write(Permission.MANAGE_CHANNELS, {"overlapHours": 1}, "own_tenant"),
     "setMessagingPolicy": Write(

@@ -86,6 +86,7 @@ def test_env_names_are_the_documented_ones() -> None:
         "LOG_LEVEL",
         "PUBLIC_BASE_URL",
         "WECOM_SIMULATOR",
+        "SMS_SIMULATOR",
         "WECHAT_SIMULATOR",
         "WECOM_RESULT_POLL_INTERVAL",
         "API_RATE_LIMIT",

@@ -1,0 +1,1 @@
+"""GraphQL of the `sms` channel: the tenant's provider settings (admins only)."""
