@@ -17,8 +17,12 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from connectors.registry import ConnectorRegistry
 from connectors.sandbox import SandboxConnector
+from connectors.sms import SmsConnector
+from connectors.wechat import OfficialAccountConnector, WeChatClient
 from connectors.wecom import WeComClient, WeComConnector
 from connectors.wecom.envelope import CallbackCodec
+from domain.sms import SETTINGS_KIND as SMS_SETTINGS
+from domain.sms import SmsSettings
 from runtime.worker import build_workers
 from store.database import Store
 from tests.api.support import TenantKeys, make_tenant
@@ -34,11 +38,18 @@ async def store(mongo_db: AsyncDatabase[dict[str, Any]]) -> Store:
 
 @pytest.fixture
 async def registry(store: Store) -> AsyncIterator[ConnectorRegistry]:
-    """Sandbox and WeCom (WeCom answers only for tenants whose credentials are stored)."""
+    """Sandbox, WeCom, SMS and the Official Account (the real channels answer only for tenants
+    whose settings are stored)."""
     async with httpx.AsyncClient() as http:
         client = WeComClient(http, store.wecom_credentials)
         wecom = WeComConnector(client, store.wecom_allowances, store.wecom_transfers)
-        yield ConnectorRegistry([SandboxConnector(), wecom])
+
+        async def sms_settings(tenant_id: str) -> SmsSettings | None:
+            return await store.channel_settings.get(tenant_id, SMS_SETTINGS, SmsSettings)
+
+        sms = SmsConnector(http, sms_settings, store.sms_messages)
+        oa = OfficialAccountConnector(WeChatClient(http, store.wechat_apps))
+        yield ConnectorRegistry([SandboxConnector(), wecom, sms, oa])
 
 
 @pytest.fixture

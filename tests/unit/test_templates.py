@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.clock import next_local_time
-from domain.conditions import LastEventCondition, PropertyCondition
+from domain.conditions import IdentityCondition, LastEventCondition, PropertyCondition
 from domain.journey import (
     ActionNode,
     BranchNode,
@@ -23,6 +23,7 @@ from domain.templates import (
     RESULT_WAIT,
     TEMPLATES,
     canonical_journey,
+    lead_journey,
 )
 
 REAL = canonical_journey("real")
@@ -161,11 +162,12 @@ def test_the_repurchase_loop_returns_to_the_21_day_wait_and_lapses_by_sms() -> N
     assert REAL.target("tag_repeat", "next") == "wait_21d"
     assert REAL.target("wait_repurchase", "timed_out") == "winback_sms"
     winback = REAL.node("winback_sms")
-    assert isinstance(winback, ActionNode) and winback.params["to"] == "sms"
+    assert isinstance(winback, ActionNode) and (winback.channel, winback.action) == ("sms", "send")
+    assert winback.params == {"template": "SMS_WINBACK", "template_params": {"code": "BACK20"}}
     assert REAL.target("winback_sms", "next") == "exit_lapsed"
 
 
-def test_wecom_steps_do_the_touches_and_sandbox_keeps_oa_and_sms() -> None:
+def test_every_step_is_a_real_channel_action() -> None:
     actions = {node.id: node for node in REAL.nodes if isinstance(node, ActionNode)}
     assert {node_id: (a.channel, a.action) for node_id, a in actions.items()} == {
         "welcome": ("wecom", "welcome"),
@@ -173,19 +175,30 @@ def test_wecom_steps_do_the_touches_and_sandbox_keeps_oa_and_sms() -> None:
         "remind_group_join": ("wecom", "mass_message"),
         "group_day1": ("wecom", "group_message"),
         "coupon_day3": ("wecom", "mass_message"),
-        "coupon_day3_sms": ("sandbox", "send_message"),
-        "member_day_day7": ("sandbox", "send_message"),
+        "coupon_day3_sms": ("sms", "send"),
+        "member_day_day7": ("oa", "template_message"),
         "replenish": ("wecom", "mass_message"),
-        "winback_sms": ("sandbox", "send_message"),
+        "winback_sms": ("sms", "send"),
     }
     for action in actions.values():
-        assert 1 <= len(action.params["text"]) <= 2000
-        if action.channel == "sandbox":
-            assert action.params["to"] in {"oa", "sms"}
+        if action.channel == "wecom":
+            assert 1 <= len(action.params["text"]) <= 2000
     assert [a.id for a in actions.values() if not a.respect_quiet_hours] == ["welcome"]
     for node_id in ("welcome", "send_group_code", "remind_group_join"):
         link = actions[node_id].params["attachments"][0]
         assert link["msgtype"] == "link" and link["url"].startswith("https://")
+
+
+def test_only_official_account_followers_get_the_member_day_reminder() -> None:
+    branch = REAL.node("follows_oa")
+    assert isinstance(branch, BranchNode)
+    assert branch.rules[0].conditions == [IdentityCondition(identity="wechat_openid")]
+    assert REAL.target("wait_day7", "next") == "follows_oa"
+    assert REAL.target("follows_oa", "follower") == "member_day_day7"
+    assert REAL.target("follows_oa", "else") == "exit_not_converted"
+    reminder = REAL.node("member_day_day7")
+    assert isinstance(reminder, ActionNode) and reminder.params["template_id"] == "member-day"
+    assert set(reminder.params["data"]) == {"thing1", "time2"}
 
 
 def test_the_coupon_follows_its_task_result_and_falls_back_to_sms() -> None:
@@ -207,8 +220,46 @@ def test_the_coupon_follows_its_task_result_and_falls_back_to_sms() -> None:
 
 
 def test_the_template_registry_builds_both_scales() -> None:
-    assert list(TEMPLATES) == ["douyin-wecom-repurchase", "douyin-wecom-repurchase-demo"]
+    assert list(TEMPLATES) == [
+        "douyin-wecom-repurchase",
+        "douyin-wecom-repurchase-demo",
+        "douyin-lead-wecom",
+        "douyin-lead-wecom-demo",
+    ]
     assert TEMPLATES["douyin-wecom-repurchase"].build() == REAL
     assert TEMPLATES["douyin-wecom-repurchase-demo"].build() == DEMO
+    assert TEMPLATES["douyin-lead-wecom"].build() == lead_journey("real")
+    assert TEMPLATES["douyin-lead-wecom-demo"].build() == lead_journey("demo")
     for key, template in TEMPLATES.items():
         assert template.key == key and template.title and template.description
+
+
+LEAD = lead_journey("real")
+
+
+def test_the_lead_journey_invites_by_sms_and_waits_for_the_wecom_add() -> None:
+    assert LEAD.entry.trigger.model_dump() == {
+        "type": "event",
+        "event_type": "lead.created",
+        "where": [],
+    }
+    invite = LEAD.node("sms_invite")
+    assert isinstance(invite, ActionNode) and (invite.channel, invite.action) == ("sms", "send")
+    assert invite.params["template_params"]["link"].startswith("https://work.weixin.qq.com/")
+    assert "event.properties.name" in invite.params["template_params"]["name"]
+    assert LEAD.target("sms_invite", "next") == "wait_add"
+    wait = LEAD.node("wait_add")
+    assert isinstance(wait, WaitForEventNode) and wait.event_type == "wecom.contact_added"
+    assert LEAD.target("wait_add", "matched") == "welcome"
+    assert LEAD.target("wait_add", "timed_out") == "sms_reminder"
+    assert LEAD.target("wait_add_again", "matched") == "welcome"
+    assert LEAD.target("wait_add_again", "timed_out") == "exit_never_added"
+    welcome = LEAD.node("welcome")
+    assert isinstance(welcome, ActionNode) and welcome.channel == "wecom"
+    assert not welcome.respect_quiet_hours  # the welcome code lives 20 seconds
+    assert {node.id for node in LEAD.goals} == {"first_order"}
+    assert LEAD.target("wait_repurchase", "timed_out") == "winback_sms"
+
+
+def test_the_lead_journey_has_the_same_shape_in_both_scales() -> None:
+    assert _shape(lead_journey("demo")) == _shape(LEAD)

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field, SecretStr
 
 from connectors.netguard import DestinationGuard
+from connectors.sms import SmsConnector
 from connectors.webhook import FixedSigningSecrets, PostParams, WebhookConnector
+from connectors.wechat import OfficialAccountConnector
 from connectors.wecom import WeComConnector
 from domain.conditions import TagCondition
 from domain.journey import (
@@ -47,8 +49,10 @@ class Noop(BaseModel):
 
 CATALOG: ActionCatalog = {
     "sandbox": {"send_message": SendMessage, "noop": Noop},
-    # The real WeCom params models: the canonical journey's WeCom steps are checked against them.
+    # The real params models: the templates' WeCom, SMS and OA steps are checked against them.
     "wecom": {name: spec.params_model for name, spec in WeComConnector.actions.items()},
+    "sms": {name: spec.params_model for name, spec in SmsConnector.actions.items()},
+    "oa": {name: spec.params_model for name, spec in OfficialAccountConnector.actions.items()},
 }
 
 

@@ -1,7 +1,9 @@
 """A journey test bench: real store, real Temporal server, real workers, the shipped connectors.
 
 The `wecom` channel is registered against a `WeComSimulator` served over real HTTP; the bench's
-tenant is connected to it (`Bench.sim`, `Bench.wecom_customer`). The `webhook` channel allows
+tenant is connected to it (`Bench.sim`, `Bench.wecom_customer`), and its `sms` channel to an
+Alibaba Cloud account on an `SmsSimulator` (`Bench.sms`). The `oa` channel is registered with no
+app connected (its sends fail, as they do for a tenant without an Official Account). The `webhook` channel allows
 loopback receivers through its allow-list, as a deployment allows an on-premise one.
 """
 
@@ -25,6 +27,9 @@ from temporalio.worker import Worker
 from connectors import DestinationGuard, FixedSigningSecrets, WebhookConnector, default_registry
 from connectors.base import Connector
 from connectors.registry import ConnectorRegistry
+from connectors.sms import SmsConnector
+from connectors.sms.simulator import SmsSimulator
+from connectors.wechat import OfficialAccountConnector, WeChatClient
 from connectors.wecom import WeComClient, WeComConnector
 from connectors.wecom.simulator import WeComSimulator
 from domain.channels import WeComCredentials, new_callback_id
@@ -33,6 +38,8 @@ from domain.engine import EventRef
 from domain.enrollments import Enrollment, Transition
 from domain.events import Event
 from domain.journey import JourneyDefinition
+from domain.sms import SETTINGS_KIND as SMS_SETTINGS
+from domain.sms import SmsSettings
 from store.database import Store
 from tests.fixtures.secrets import TEST_SECRET_BOX
 from workflows import client as journeys
@@ -44,6 +51,7 @@ WEBHOOK_ALLOWED = DestinationGuard(["127.0.0.1/32"])
 WECOM_SECRET = "bench-app-secret"
 WECOM_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 WECOM_STAFF = "zhangsan"
+SMS_KEY_ID, SMS_SECRET = "LTAI-bench", "bench-sms-secret"
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class Bench:
     client: Client
     registry: ConnectorRegistry
     sim: WeComSimulator
+    sms: SmsSimulator
     tenant_id: str = "acme"
     started: list[str] = field(default_factory=list)
 
@@ -202,14 +211,34 @@ async def bench(
     store = Store(db, TEST_SECRET_BOX)
     await store.ensure_indexes()
     sim = WeComSimulator(corp_id="ww-bench", secret=WECOM_SECRET)
+    sms = SmsSimulator(SMS_KEY_ID, SMS_SECRET, per_phone_interval=0.0)
     webhook = WebhookConnector(FixedSigningSecrets(WEBHOOK_SECRET), WEBHOOK_ALLOWED)
-    async with httpx.AsyncClient() as http, webhook, sim.serve() as base_url:
+    async with httpx.AsyncClient() as http, webhook, sim.serve() as base_url, sms.serve():
         registry = default_registry(webhook)
         wecom = WeComClient(http, store.wecom_credentials)
         registry.register(WeComConnector(wecom, store.wecom_allowances, store.wecom_transfers))
+
+        async def sms_settings(tenant_id: str) -> SmsSettings | None:
+            return await store.channel_settings.get(tenant_id, SMS_SETTINGS, SmsSettings)
+
+        registry.register(SmsConnector(http, sms_settings, store.sms_messages))
+        registry.register(OfficialAccountConnector(WeChatClient(http, store.wechat_apps)))
         for connector in extra_connectors:
             registry.register(connector)
-        result = Bench(store=store, client=client, registry=registry, sim=sim)
+        result = Bench(store=store, client=client, registry=registry, sim=sim, sms=sms)
+        await store.channel_settings.put(
+            result.tenant_id,
+            SMS_SETTINGS,
+            SmsSettings(
+                provider="aliyun",
+                access_key_id=SMS_KEY_ID,
+                secret=SecretStr(SMS_SECRET),
+                sign_name="Bench",
+                base_url=sms.base_url("aliyun"),
+                callback_id="bench-sms-callback-0001",
+            ),
+            datetime.now(UTC),
+        )
         await store.wecom_credentials.put(
             WeComCredentials(
                 tenant_id=result.tenant_id,

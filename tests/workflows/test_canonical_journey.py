@@ -1,7 +1,7 @@
 """The canonical journey with its real durations (days, weeks) on the time-skipping test server.
 
 One long-timer workflow at a time: the time-skipping server is reliable that way. The WeCom steps
-run against the simulator: the welcome uses the welcome code it minted for the add event, and the
+run against the simulators: the welcome uses the welcome code it minted for the add event, and the
 touches become mass-message tasks nobody confirms, so the coupon's result wait times out into
 the SMS fallback.
 """
@@ -20,6 +20,7 @@ from domain.templates import canonical_journey
 from tests.workflows.harness import WECOM_STAFF, bench
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+PHONE = "13800138000"
 
 
 def event(type_: str, event_id: str, **properties: Any) -> EventRef:
@@ -45,6 +46,12 @@ async def test_canonical_journey_runs_for_months_from_hook_to_lapsed_repeat_buye
         await env.sleep(until_local_noon(await env.get_current_time()))
         arrival = await jb.wecom_customer("douyin-ad-spring", "add-1")
         customer_id, external_userid = arrival.customer_id, arrival.external_userid
+        # The phone the staff member recorded on the contact: where the SMS steps go.
+        await jb.store.customers.resolve(
+            jb.tenant_id,
+            {"wecom_external_userid": external_userid, "phone": PHONE},
+            datetime.now(UTC),
+        )
         enrollment_id = await jb.enroll(
             journey_id, version, customer_id, entry_event=arrival.event, reentry="after_exit"
         )
@@ -94,10 +101,14 @@ async def test_canonical_journey_runs_for_months_from_hook_to_lapsed_repeat_buye
         ("send_group_code", "wecom", "mass_message", "succeeded"),
         ("group_day1", "wecom", "group_message", "succeeded"),
         ("coupon_day3", "wecom", "mass_message", "succeeded"),
-        ("coupon_day3_sms", "sandbox", "send_message", "succeeded"),
+        ("coupon_day3_sms", "sms", "send", "succeeded"),
         ("replenish", "wecom", "mass_message", "succeeded"),
         ("replenish", "wecom", "mass_message", "succeeded"),
-        ("winback_sms", "sandbox", "send_message", "succeeded"),
+        ("winback_sms", "sms", "send", "succeeded"),
+    ]
+    assert [(m.phone, m.template, m.params) for m in jb.sms.sent] == [
+        (PHONE, "SMS_COUPON_DAY3", {"url": "https://shop.example/c/day3"}),
+        (PHONE, "SMS_WINBACK", {"code": "BACK20"}),
     ]
     assert [(w["external_userid"], w["userid"]) for w in sim.welcomes] == [
         (external_userid, WECOM_STAFF)

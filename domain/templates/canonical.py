@@ -1,7 +1,5 @@
-"""Journey templates designers start from, led by the canonical private-domain journey.
-
-"Douyin ad → WeCom → group → repurchase" (ARCHITECTURE.md, "The canonical journey, concretely"):
-a customer scans the ad's WeCom channel code, is welcomed and tagged, gets the group live code,
+"""The canonical private-domain journey, "Douyin ad → WeCom → group → repurchase"
+(ARCHITECTURE.md, "The canonical journey, concretely"): a customer scans the ad's WeCom channel code, is welcomed and tagged, gets the group live code,
 is reminded once if they do not join, is onboarded in the group on days 1, 3 and 7, and once they
 buy enters a repurchase loop that lasts as long as they keep buying. Deleting the staff contact
 ends the enrollment anywhere.
@@ -10,8 +8,12 @@ The steps are real WeCom actions: the welcome is `wecom.welcome` (inside the 20-
 the add event's WelcomeCode), 1:1 touches are `wecom.mass_message` tasks the staff member
 confirms, the day-1 touch is a `wecom.group_message`. The day-3 coupon shows how a touch follows
 its task's outcome: it waits for the `wecom.mass_message.result` event and, unless WeCom reports
-it `sent`, sends the coupon by SMS instead. The member-day reminder (Official Account) and the
-win-back SMS stay on the `sandbox` channel until those connectors exist.
+it `sent`, sends the coupon by SMS instead (`sms.send`, to the phone the staff member recorded on
+the contact, which WeCom tells through `externalcontact/get`). The day-7 member-day reminder is an
+Official Account template message (`oa.template_message`) for customers who follow the account
+(a `wechat_openid`, linked through their unionid); the win-back offer is an SMS. A customer with
+no phone or not following the account is not sent those (the action fails and the journey moves
+on).
 
 The template exists in two time scales with the same node ids, kinds and edges: `real`
 (minutes and days, waits landing at 10:00 local, quiet hours 21:00-09:00) and `demo` (each real
@@ -21,16 +23,12 @@ The one exception to "two seconds a day" is the wait for a task's result (`DEMO_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
-from types import MappingProxyType
-from typing import Any, Literal
 
-from domain.conditions import LastEventCondition, PropertyCondition
+from domain.conditions import IdentityCondition, LastEventCondition, PropertyCondition
+from domain.customers import WECHAT_OPENID
 from domain.events import ORDER_PAID
 from domain.journey import (
-    ActionNode,
     BranchNode,
     BranchRule,
     Edge,
@@ -49,21 +47,24 @@ from domain.journey import (
     WaitForEventNode,
     WaitNode,
 )
+from domain.templates.parts import (
+    SEND_HOUR,
+    Scale,
+    duration,
+    oa_action,
+    sms_action,
+    wecom_action,
+)
 from domain.wecom_events import CONTACT_DELETED_BY_CUSTOMER, GROUP_JOINED, MASS_MESSAGE_RESULT
-
-Scale = Literal["real", "demo"]
-
-DEMO_SECONDS_PER_DAY = 2
-"""In the demo scale one real day lasts two seconds (never less than one second per wait)."""
-
-SEND_HOUR = 10
-"""Onboarding touches land at 10:00 local time, well outside the 21:00-09:00 quiet hours."""
 
 DEFAULT_HOOK = "douyin-ad-spring"
 """The `state` of the Douyin ad's channel code (渠道活码) the canonical journey starts from."""
 
 DEFAULT_GROUP_CODE_URL = "https://shop.example/g/live-code"
 """Where the member group's live code (群活码) is shown; the brand's own page in practice."""
+
+MEMBER_DAY_TEMPLATE = "member-day"
+"""The Official Account template of the member-day reminder (keywords `thing1`, `time2`)."""
 
 DEFAULT_GROUP_OWNER = "zhangsan"
 """The staff userid owning the member groups, who sends the group messages."""
@@ -77,50 +78,6 @@ hours is treated as not delivered. Short enough that the day-7 touch still lands
 DEMO_RESULT_WAIT = timedelta(seconds=10)
 """The demo's result wait: its staff confirm tasks every few seconds and results are polled
 every second or two, so the scaled 4 hours (one second) would always time out."""
-
-
-def _duration(real: timedelta, scale: Scale) -> timedelta:
-    if scale == "real":
-        return real
-    seconds = real / timedelta(days=1) * DEMO_SECONDS_PER_DAY
-    return timedelta(seconds=max(1, round(seconds)))
-
-
-def _link(title: str, url: str) -> dict[str, Any]:
-    return {"msgtype": "link", "title": title, "url": url}
-
-
-def _wecom(
-    node_id: str,
-    action: str,
-    name: str,
-    text: str,
-    *,
-    link: tuple[str, str] | None = None,
-    urgent: bool = False,
-    **extra: Any,
-) -> ActionNode:
-    params: dict[str, Any] = {"text": text, **extra}
-    if link is not None:
-        params["attachments"] = [_link(*link)]
-    return ActionNode(
-        id=node_id,
-        name=name,
-        channel="wecom",
-        action=action,
-        params=params,
-        respect_quiet_hours=not urgent,
-    )
-
-
-def _sandbox(node_id: str, text: str, to: str, name: str) -> ActionNode:
-    return ActionNode(
-        id=node_id,
-        name=name,
-        channel="sandbox",
-        action="send_message",
-        params={"text": text, "to": to},
-    )
 
 
 def canonical_journey(
@@ -140,11 +97,11 @@ def canonical_journey(
 
     def wait(node_id: str, real: timedelta, name: str, *, at_send_hour: bool = False) -> WaitNode:
         until = LocalTime(hour=SEND_HOUR) if at_send_hour and scale == "real" else None
-        return WaitNode(id=node_id, name=name, duration=_duration(real, scale), until=until)
+        return WaitNode(id=node_id, name=name, duration=duration(real, scale), until=until)
 
     def wait_for(node_id: str, event_type: str, real: timedelta, name: str) -> WaitForEventNode:
         return WaitForEventNode(
-            id=node_id, name=name, event_type=event_type, timeout=_duration(real, scale)
+            id=node_id, name=name, event_type=event_type, timeout=duration(real, scale)
         )
 
     def wait_for_result(node_id: str, touch: str, name: str) -> WaitForEventNode:
@@ -168,37 +125,37 @@ def canonical_journey(
             trigger=HookTrigger(hook=hook),
             reentry=ReentryPolicy(mode="after_exit"),
         ),
-        _wecom(
+        wecom_action(
             "welcome",
             "welcome",
             "Welcome with first-order coupon",
             "Welcome! Here is your first-order coupon: https://shop.example/c/first-order",
-            link=group_link,
+            attach=group_link,
             urgent=True,  # the welcome must go out inside WeCom's 20-second window
         ),
         UpdateProfileNode(
             id="tag_lead", name="Tag as Douyin lead", add_tags=["source:douyin", "stage:lead"]
         ),
         wait("wait_30m", timedelta(minutes=30), "Wait 30 minutes"),
-        _wecom(
+        wecom_action(
             "send_group_code",
             "mass_message",
             "Send the group live code (mass-message task)",
             "Join our member group for daily deals.",
-            link=group_link,
+            attach=group_link,
         ),
         wait_for("wait_group_join", GROUP_JOINED, 2 * day, "Joined the group? (2 days)"),
-        _wecom(
+        wecom_action(
             "remind_group_join",
             "mass_message",
             "Group reminder (mass-message task)",
             "Members get a coupon every week - tap to join the group.",
-            link=group_link,
+            attach=group_link,
         ),
         wait_for("wait_group_join_again", GROUP_JOINED, 3 * day, "Joined the group? (3 days)"),
         ExitNode(id="exit_not_onboarded", name="Never joined the group", reason="not_onboarded"),
         wait("wait_day1", day / 2, "Until 10:00 on day 1", at_send_hour=True),
-        _wecom(
+        wecom_action(
             "group_day1",
             "group_message",
             "Group message, day 1",
@@ -206,7 +163,7 @@ def canonical_journey(
             sender=group_owner,
         ),
         wait("wait_day3", 1.5 * day, "Until 10:00 on day 3", at_send_hour=True),
-        _wecom(
+        wecom_action(
             "coupon_day3",
             "mass_message",
             "Coupon, day 3 (mass-message task)",
@@ -225,18 +182,27 @@ def canonical_journey(
                 )
             ],
         ),
-        _sandbox(
+        sms_action(
             "coupon_day3_sms",
-            "Your 3-day member coupon is ready: https://shop.example/c/day3",
-            "sms",
             "Coupon by SMS (not sent on WeCom)",
+            "SMS_COUPON_DAY3",
+            {"url": "https://shop.example/c/day3"},
         ),
         wait("wait_day7", 3.5 * day, "Until 10:00 on day 7", at_send_hour=True),
-        _sandbox(
+        BranchNode(
+            id="follows_oa",
+            name="Follows the Official Account?",
+            rules=[
+                BranchRule(id="follower", conditions=[IdentityCondition(identity=WECHAT_OPENID)])
+            ],
+        ),
+        oa_action(
             "member_day_day7",
-            "Member day is tomorrow: double points on every order.",
-            "oa",
-            "Member-day reminder, day 7",
+            "Member-day reminder, day 7 (Official Account)",
+            MEMBER_DAY_TEMPLATE,
+            "https://shop.example/member-day",
+            thing1="Member day is tomorrow: double points on every order",
+            time2="Tomorrow 10:00",
         ),
         ExitNode(id="exit_not_converted", name="Onboarded, no order", reason="not_converted"),
         GoalNode(id="first_order", name="First order paid", event_type=ORDER_PAID),
@@ -247,7 +213,7 @@ def canonical_journey(
             remove_tags=["stage:lead"],
         ),
         wait("wait_21d", 21 * day, "Wait 21 days"),
-        _wecom(
+        wecom_action(
             "replenish",
             "mass_message",
             "Replenishment touch (mass-message task)",
@@ -260,12 +226,7 @@ def canonical_journey(
             add_tags=["stage:repeat"],
             remove_tags=["stage:customer"],
         ),
-        _sandbox(
-            "winback_sms",
-            "We miss you: 20% off your next order with code BACK20.",
-            "sms",
-            "Win-back offer by SMS",
-        ),
+        sms_action("winback_sms", "Win-back offer by SMS", "SMS_WINBACK", {"code": "BACK20"}),
         ExitNode(id="exit_lapsed", name="Stopped buying", reason="lapsed"),
     ]
     edges = [
@@ -290,7 +251,9 @@ def canonical_journey(
             ("coupon_delivered", "sent", "wait_day7"),
             ("coupon_delivered", "else", "coupon_day3_sms"),
             ("coupon_day3_sms", "next", "wait_day7"),
-            ("wait_day7", "next", "member_day_day7"),
+            ("wait_day7", "next", "follows_oa"),
+            ("follows_oa", "follower", "member_day_day7"),
+            ("follows_oa", "else", "exit_not_converted"),
             ("member_day_day7", "next", "exit_not_converted"),
             ("first_order", "next", "tag_customer"),
             ("tag_customer", "next", "wait_21d"),
@@ -308,54 +271,3 @@ def canonical_journey(
         exit_triggers=[ExitTrigger(event_type=CONTACT_DELETED_BY_CUSTOMER, reason="deleted")],
     )
     return JourneyDefinition(nodes=nodes, edges=edges, settings=settings)
-
-
-@dataclass(frozen=True)
-class JourneyTemplate:
-    """A journey designers can start from: listed by the API, built on demand."""
-
-    key: str
-    title: str
-    description: str
-    build: Callable[[], JourneyDefinition]
-
-
-def _canonical_real() -> JourneyDefinition:
-    return canonical_journey("real")
-
-
-def _canonical_demo() -> JourneyDefinition:
-    return canonical_journey("demo")
-
-
-_DESCRIPTION = (
-    "Customers who add a WeCom contact through the Douyin ad's channel code are welcomed within "
-    "WeCom's 20-second window with a first-order coupon and the member group's live code, "
-    "invited to the group by a mass-message task (one reminder, then they leave), onboarded on "
-    "days 1, 3 and 7 (a group message, a coupon task that falls back to SMS unless WeCom reports "
-    "it sent, a member-day reminder), and after their first order enter a repurchase loop: a "
-    "replenishment task every 21 days while they keep buying, an SMS win-back after 14 quiet "
-    "days. Deleting the contact ends the journey."
-)
-
-TEMPLATES: Mapping[str, JourneyTemplate] = MappingProxyType(
-    {
-        template.key: template
-        for template in (
-            JourneyTemplate(
-                key="douyin-wecom-repurchase",
-                title="Douyin ad → WeCom → group → repurchase",
-                description=_DESCRIPTION,
-                build=_canonical_real,
-            ),
-            JourneyTemplate(
-                key="douyin-wecom-repurchase-demo",
-                title="Douyin ad → WeCom → group → repurchase (demo timing)",
-                description=_DESCRIPTION
-                + " Demo timing: each day lasts two seconds, with no quiet hours.",
-                build=_canonical_demo,
-            ),
-        )
-    }
-)
-"""Templates by key, in display order."""
