@@ -38,6 +38,7 @@ from domain.webhooks import DEFAULT_OVERLAP
 from runtime.admin import admin, aware_time
 from runtime.demo import play
 from runtime.embedded import EmbeddedStack
+from runtime.lead_demo import play_leads
 from runtime.resources import open_resources
 from runtime.secrets import SecretsNotConfiguredError
 from runtime.seed import seed_demo
@@ -194,6 +195,19 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
                             seed.api_key,
                             seed.journey_id,
                             customers=demo.customers,
+                            seconds=demo.seconds,
+                        )
+                    )
+                )
+            if demo is not None and corp is not None and sms is not None:
+                playing.append(
+                    asyncio.create_task(
+                        play_leads(
+                            corp,
+                            sms,
+                            settings.local_base_url,
+                            seed.api_key,
+                            seed.lead_journey_id,
                             seconds=demo.seconds,
                         )
                     )

@@ -63,6 +63,7 @@ class Actor:
 
     name: str
     script: list[tuple[float, Step]]
+    phone: str = ""
     external_userid: str = ""
     scanned_at: float = 0.0
     welcomed: bool = False
@@ -84,8 +85,9 @@ class DemoPlayer:
 
     async def scan(self, actor: Actor) -> None:
         """The customer scans the channel code (WeCom sends the encrypted add callback)."""
+        # The staff member notes the customer's phone on the contact: the SMS steps go there.
         added = await self.corp.driver.add_customer(
-            state=self.corp.channel_code.state, name=actor.name
+            state=self.corp.channel_code.state, name=actor.name, mobile=actor.phone
         )
         actor.external_userid, actor.scanned_at = added.external_userid, time.time()
         self._line(
@@ -169,7 +171,10 @@ class DemoPlayer:
 
     async def play(self, customers: int, seconds: float) -> None:
         """Scan a customer a second, run their scripts, confirm tasks and report, for `seconds`."""
-        self.cast = [Actor(_name(n), SCRIPTS[n % len(SCRIPTS)]) for n in range(customers)]
+        self.cast = [
+            Actor(_name(n), SCRIPTS[n % len(SCRIPTS)], phone=f"1380000{n:04d}")
+            for n in range(customers)
+        ]
         self.started = time.monotonic()
         agenda: list[tuple[float, int, Step | None]] = [
             (float(n), n, None) for n in range(len(self.cast))

@@ -19,6 +19,7 @@ import httpx
 
 from api.services.wechat_settings import WeChatAppInput, WeChatSettingsService, callback_path
 from connectors.wechat.simulator import WeChatDriver, WeChatSimulator
+from domain.templates import MEMBER_DAY_TEMPLATE
 from domain.wechat import MINIPROGRAM, OA
 from runtime.simulated_wecom import WithoutSimulatorRequests
 from store.database import Store
@@ -28,6 +29,7 @@ MINIPROGRAM_APPID = "wxsimulatedmp00001"
 TEMPLATES = {
     "order-shipped": ["thing1", "character_string2", "time3"],
     "coupon-ready": ["thing1", "time2"],
+    MEMBER_DAY_TEMPLATE: ["thing1", "time2"],
 }
 """Template id → keywords, in both simulated apps."""
 
