@@ -33,7 +33,7 @@ from store.mongo import (
 )
 from store.pagination import Page, after, collect, decode_cursor, page_size
 
-OperationKind = Literal["pause", "resume", "cancel"]
+OperationKind = Literal["pause", "resume", "cancel", "enroll"]
 OperationStatus = Literal["pending", "running", "succeeded", "failed"]
 FINAL_STATUSES: tuple[OperationStatus, ...] = ("succeeded", "failed")
 MAX_ERRORS = 20
@@ -60,6 +60,15 @@ class BulkOperation(BaseModel):
     journey_id: str
     version: int | None = Field(default=None, description="Only enrollments on this version.")
     reason: str | None = None
+    segment: dict[str, Any] | None = Field(
+        default=None, description="`enroll`: the customer search whose customers it enrolls."
+    )
+    per_second: float | None = Field(
+        default=None, gt=0, description="`enroll`: enrollments started per second, at most."
+    )
+    cursor: str | None = Field(
+        default=None, description="`enroll`: where the scan of the segment resumes."
+    )
     status: OperationStatus = "pending"
     total: int = Field(default=0, ge=0, description="Enrollments selected.")
     done: int = Field(default=0, ge=0, description="Enrollments signalled.")
@@ -202,11 +211,12 @@ class OperationRepository:
         failed: int,
         errors: Sequence[OperationError],
         lease_until: datetime,
+        cursor: str | None = None,
     ) -> None:
-        """Add one batch's outcome and extend the lease."""
+        """Add one batch's outcome and extend the lease (and, for a segment, move its cursor)."""
         update: Document = {
             "$inc": {"done": done, "skipped": skipped, "failed": failed},
-            "$set": {"lease_until": lease_until},
+            "$set": {"lease_until": lease_until, **({"cursor": cursor} if cursor else {})},
         }
         if errors:
             update["$push"] = {

@@ -28,6 +28,7 @@ from api.services.ports import (
     WeChatPushCodec,
     utc_now,
 )
+from api.services.segments import SegmentEntry
 from api.services.sms_callbacks import SmsCallbackService
 from api.services.sms_settings import SmsSettingsService
 from api.services.source_settings import SourceSettingsService
@@ -109,7 +110,11 @@ class Services:
         merges = MergeService(store, temporal, clock)
         experiments = ExperimentService(store, clock)
         ingest = IngestService(store, temporal, clock, merges=merges)
-        operations = OperationService(store, temporal, ingest, clock, lease=operation_lease)
+        enrollments = EnrollmentService(store, temporal, merges)
+        segments = SegmentEntry(store, enrollments.enroll, clock, lease=operation_lease)
+        operations = OperationService(
+            store, temporal, ingest, clock, lease=operation_lease, segments=segments
+        )
         return cls(
             store=store,
             temporal=temporal,
@@ -117,7 +122,7 @@ class Services:
             ingest=ingest,
             dead_letters=DeadLetterService(store, ingest),
             journeys=JourneyService(store, channels, clock),
-            enrollments=EnrollmentService(store, temporal, merges),
+            enrollments=enrollments,
             wecom_callbacks=WeComCallbackService(
                 store, ingest, wecom_codec, clock, groups=wecom_groups
             ),

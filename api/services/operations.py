@@ -1,4 +1,5 @@
-"""Bulk operations over a journey's enrollments, and test events.
+"""Bulk operations over a journey's enrollments, segment entry (`api.services.segments`), and
+test events.
 
 `start` records an operation and runs it in the background (an asyncio task this service owns):
 it selects the journey's enrollments the projection shows in the right state (`active` to pause,
@@ -27,6 +28,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.services.ports import Clock, utc_now
+from api.services.segments import SegmentEntry
 from domain.enrollments import EnrollmentStatus
 from domain.errors import ConflictError, NotFoundError, error_kind
 from ingestion.results import IngestResult
@@ -39,6 +41,7 @@ from workflows import client as journeys_client
 logger = logging.getLogger(__name__)
 
 TARGETS: dict[OperationKind, tuple[EnrollmentStatus, ...]] = {
+    "enroll": (),  # customers of a segment, not enrollments: `api.services.segments`
     "pause": ("active",),
     "resume": ("paused",),
     "cancel": ("active", "paused"),
@@ -63,8 +66,10 @@ class OperationService:
         batch: int = 50,
         lease: timedelta = timedelta(seconds=60),
         poll_interval: float = 0.5,
+        segments: SegmentEntry | None = None,
     ) -> None:
         self._store = store
+        self._segments = segments
         self._temporal = temporal
         self._ingest = ingest
         self._clock = clock
@@ -84,9 +89,14 @@ class OperationService:
         created_by: str,
         version: int | None = None,
         reason: str | None = None,
+        segment: dict[str, Any] | None = None,
+        per_second: float | None = None,
     ) -> BulkOperation:
-        """Record the operation and start running it; `NotFoundError` when there is no such journey."""
-        await self._store.journeys.get(tenant_id, journey_id)
+        """Record the operation and start running it; `NotFoundError` when there is no such
+        journey, `ConflictError` when an `enroll` names a journey that is not published."""
+        journey = await self._store.journeys.get(tenant_id, journey_id)
+        if kind == "enroll" and (journey.status != "published" or self._segments is None):
+            raise ConflictError(f"journey {journey_id!r} is {journey.status}; publish it first")
         operation = BulkOperation(
             id=new_id("op"),
             tenant_id=tenant_id,
@@ -94,6 +104,8 @@ class OperationService:
             journey_id=journey_id,
             version=version,
             reason=reason,
+            segment=segment,
+            per_second=per_second,
             created_by=created_by,
             created_at=self._clock(),
         )
@@ -236,6 +248,11 @@ class OperationService:
         )
 
     async def _work(self, operation: BulkOperation) -> None:
+        if operation.kind == "enroll":
+            if self._segments is None:
+                raise ConflictError("segment entry is not available in this process")
+            await self._segments.work(operation)
+            return
         repo = self._store.operations
         tenant_id, statuses = operation.tenant_id, TARGETS[operation.kind]
         selected = await repo.count_targets(

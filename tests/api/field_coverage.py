@@ -135,6 +135,7 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
     "pauseJourneyEnrollments": Write(MANAGE),
     "resumeJourneyEnrollments": Write(MANAGE),
     "cancelJourneyEnrollments": Write(MANAGE, {"reason": "taken over"}),
+    "enrollSegment": Write(MANAGE, {"filter": {"tags": {"all": ["nobody-has-this"]}}}),
     "setCustomerConsent": Write(
         Permission.MANAGE_CUSTOMERS,
         {"input": {"customerId": "$customer", "channel": "sms", "status": "OPTED_OUT"}},

@@ -87,7 +87,8 @@ class CustomerFilter:
     )
 
 
-def _search(filter: CustomerFilter | None) -> CustomerSearch:
+def customer_search(filter: CustomerFilter | None) -> CustomerSearch:
+    """The store's search for a GraphQL customer filter (none: every customer)."""
     wanted = filter or CustomerFilter()
     tags_all = list(wanted.tags.all or []) if wanted.tags else []
     journey = wanted.journey
@@ -152,7 +153,7 @@ class CustomerQueries:
         first: First = None,
         after: After = None,
     ) -> Connection[Customer]:
-        search = _search(filter)
+        search = customer_search(filter)
         repository = info.context.services.store.customers
         tenant_id = info.context.tenant_id
         page = await repository.search(tenant_id, search, cursor=after, limit=page_limit(first))

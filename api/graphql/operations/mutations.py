@@ -1,7 +1,8 @@
-"""Bulk pause/resume/cancel of a journey's enrollments, and test events."""
+"""Bulk pause/resume/cancel of a journey's enrollments, segment entry, and test events."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 import strawberry
@@ -16,10 +17,13 @@ from api.graphql.common import (
     described_mutation,
 )
 from api.graphql.context import Info
+from api.graphql.customers.queries import CustomerFilter, customer_search
 from api.graphql.events.types import EventIngestResult
 from api.graphql.operations.types import BulkOperation
 from domain.errors import ConflictError, InvalidInputError, NotFoundError
 from store.operations import OperationKind
+
+MAX_PER_SECOND = 1000.0
 
 JourneyArg = Annotated[
     strawberry.ID, strawberry.argument(description="The journey whose enrollments to operate on.")
@@ -35,6 +39,15 @@ StartOperationResult = Annotated[
         "StartOperationResult",
         description="`BulkOperation`, started (`PENDING`); `NotFound` for an unknown journey; "
         "`Forbidden` without the `manage_enrollments` permission (operator or admin).",
+    ),
+]
+EnrollSegmentResult = Annotated[
+    BulkOperation | NotFound | Conflict | InvalidInput | Forbidden,
+    strawberry.union(
+        "EnrollSegmentResult",
+        description="`BulkOperation` (kind `ENROLL`), started; `NotFound` for an unknown "
+        "journey; `Conflict` when it is not published; `InvalidInput` for a bad filter or pace; "
+        "`Forbidden` without `manage_enrollments` (operator or admin).",
     ),
 ]
 SendTestEventResult = Annotated[
@@ -114,6 +127,53 @@ class OperationMutations:
         version: VersionArg = None,
     ) -> StartOperationResult:
         return await _start(info, "cancel", journey_id, version, reason)
+
+    @described_mutation(
+        "Segment entry: enroll every customer matching `filter` (the `customers` filter) in the "
+        "journey, on its live version and as its re-entry policy allows, as a tracked operation "
+        "running in the background, at most `perSecond` enrollments a second; follow it with "
+        "`operation(id)` or `operationProgress(id)`. The segment is read as the operation goes. "
+        "Needs an operator or admin key (`manage_enrollments`)."
+    )
+    async def enroll_segment(
+        self,
+        info: Info,
+        journey_id: Annotated[strawberry.ID, strawberry.argument(description="The journey.")],
+        filter: Annotated[
+            CustomerFilter | None,
+            strawberry.argument(description="Who to enroll; every customer when omitted."),
+        ] = None,
+        per_second: Annotated[
+            float | None,
+            strawberry.argument(
+                description=f"Enrollments started per second, up to {MAX_PER_SECOND:g}; "
+                "default: as fast as it goes."
+            ),
+        ] = None,
+    ) -> EnrollSegmentResult:
+        if not info.context.can(Permission.MANAGE_ENROLLMENTS):
+            return Forbidden.of(Permission.MANAGE_ENROLLMENTS)
+        if per_second is not None and not 0 < per_second <= MAX_PER_SECOND:
+            return InvalidInput.of(
+                InvalidInputError.single(
+                    "perSecond", f"must be above 0 and at most {MAX_PER_SECOND:g}"
+                )
+            )
+        search = customer_search(filter)
+        try:
+            model = await info.context.services.operations.start(
+                info.context.tenant_id,
+                "enroll",
+                journey_id,
+                created_by=info.context.principal.key_id,
+                segment=dataclasses.asdict(search),
+                per_second=per_second,
+            )
+        except NotFoundError as exc:
+            return NotFound.of(exc)
+        except ConflictError as exc:
+            return Conflict.of(exc)
+        return BulkOperation.of(model)
 
     @described_mutation(
         "Send an event for a customer, through ingestion like any event (stored, routed to "

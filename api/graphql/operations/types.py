@@ -27,6 +27,12 @@ class OperationKind(Enum):
         description="Cancel every `ACTIVE` or `PAUSED` enrollment; each ends `CANCELLED` with "
         "the operation's reason.",
     )
+    ENROLL = strawberry.enum_value(
+        "enroll",
+        description="Segment entry (`enrollSegment`): enroll every customer matching a customer "
+        "filter on the journey's live version, paced; its counts are customers (done: enrolled, "
+        "skipped: the re-entry policy kept them out).",
+    )
 
 
 @strawberry.enum(
@@ -85,6 +91,9 @@ class BulkOperation:
     reason: str | None = strawberry.field(
         description="Why, as given (a cancelled enrollment exits with it)."
     )
+    per_second: float | None = strawberry.field(
+        description="`ENROLL`: enrollments started per second, at most; null: as fast as it goes."
+    )
     status: OperationStatus = strawberry.field(description="Where it stands.")
     total: int = strawberry.field(description="Enrollments selected.")
     done: int = strawberry.field(description="Enrollments signalled.")
@@ -120,6 +129,7 @@ class BulkOperation:
             journey_id=strawberry.ID(model.journey_id),
             version=model.version,
             reason=model.reason,
+            per_second=model.per_second,
             status=OperationStatus(model.status),
             total=model.total,
             done=model.done,
