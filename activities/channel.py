@@ -160,6 +160,44 @@ class ChannelActivities:
         )
         return act.RunActionResult(status="succeeded", external_id=outcome.external_id)
 
+    @activity.defn(name=act.CANCEL_PENDING_TASKS)
+    async def cancel_pending_tasks(self, input: act.CancelPendingInput) -> act.CancelPendingResult:
+        """Cancel the enrollment's WeCom mass-message tasks whose results are still awaited, so
+        staff are not asked to send what its ended journey no longer wants (best effort: a task
+        WeCom will not cancel, e.g. one sent meanwhile, is left as it is)."""
+        ref = input.enrollment
+        connector = self.registry.get("wecom")
+        cancel = getattr(connector, "cancel_mass_message", None)
+        if cancel is None:
+            return act.CancelPendingResult()
+        page = await self.store.deliveries.list_for_enrollment(
+            ref.tenant_id, ref.enrollment_id, limit=100
+        )
+        cancelled = 0
+        for delivery in page.items:
+            poll = (delivery.detail or {}).get("result_poll") or {}
+            if (
+                delivery.channel != "wecom"
+                or delivery.action != "mass_message"
+                or delivery.status != "succeeded"
+                or not delivery.external_id
+                or poll.get("state") in ("done", "failed")
+                or (delivery.detail or {}).get("cancelled_at")
+            ):
+                continue
+            try:
+                await cancel(ref.tenant_id, delivery.external_id)
+            except (PermanentChannelError, TransientChannelError) as err:
+                log.info(
+                    "task %s of %s not cancelled: %s", delivery.external_id, ref.enrollment_id, err
+                )
+                continue
+            await self.store.deliveries.mark_task_cancelled(
+                ref.tenant_id, delivery.idempotency_key, self._clock()
+            )
+            cancelled += 1
+        return act.CancelPendingResult(cancelled=cancelled)
+
     async def _record_success(self, tenant_id: str, key: str, outcome: ActionOutcome) -> None:
         """Mark the delivery succeeded, retrying while the store is unreachable (module doc)."""
         info = activity.info()

@@ -19,6 +19,7 @@ RECORD_PROGRESS = "journey.record_progress"
 LOAD_FACTS = "journey.load_facts"
 UPDATE_PROFILE = "journey.update_profile"
 RUN_ACTION = "channel.run_action"
+CANCEL_PENDING_TASKS = "channel.wecom.cancel_pending_tasks"
 
 JOURNEYS_TASK_QUEUE = "journeys"
 MAX_ACTION_ATTEMPTS = 8
@@ -85,6 +86,16 @@ class UpdateProfileInput(BaseModel):
 
 class UpdateProfileResult(BaseModel):
     applied: bool = True
+
+
+class CancelPendingInput(BaseModel):
+    """An ended enrollment whose unconfirmed WeCom mass-message tasks are to be cancelled."""
+
+    enrollment: EnrollmentRef
+
+
+class CancelPendingResult(BaseModel):
+    cancelled: int = 0
 
 
 HELD_ERROR = "HeldError"

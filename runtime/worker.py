@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -49,11 +50,14 @@ def build_workers(
         )
     ]
     for name in registry.names():
+        activities: list[Callable[..., Any]] = [channel_activities.run_action]
+        if name == "wecom":
+            activities.append(channel_activities.cancel_pending_tasks)
         workers.append(
             Worker(
                 client,
                 task_queue=channel_task_queue(name),
-                activities=[channel_activities.run_action],
+                activities=activities,
                 max_task_queue_activities_per_second=(rate_limits or {}).get(name),
             )
         )

@@ -167,6 +167,14 @@ class DeliveryRepository:
             max_time_ms=self._max_time_ms,
         )
 
+    async def mark_task_cancelled(self, tenant_id: str, idempotency_key: str, at: datetime) -> None:
+        """Note that the channel task behind a succeeded delivery was cancelled (its
+        enrollment ended before anyone confirmed it): `detail.cancelled_at`."""
+        await self._deliveries.update_one(
+            {"tenant_id": tenant_id, "idempotency_key": idempotency_key},
+            {"$set": {"detail.cancelled_at": at.isoformat()}},
+        )
+
     # --- result polling (runtime.wecom_results) ----------------------------------------------
     # A task's polling state lives in the delivery's `detail.result_poll`, written only here:
     # {"state": "polling" | "done" | "failed", "polled_at", "next_at" (fixed-width UTC strings,

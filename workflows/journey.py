@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         next_wake,
         run_key,
     )
+    from domain.journey import ActionNode, JourneyDefinition
     from workflows import search_attributes as sa
     from workflows.models import (
         SEEN_EVENT_IDS,
@@ -62,6 +63,7 @@ PROFILE_BEFORE_PROGRESS = "profile-before-progress"
 RUN_SCOPED_DELIVERY_KEYS = "run-scoped-delivery-keys"
 LOCAL_STORE_CALLS = "local-store-calls"
 HELD_ACTIONS = "held-actions"
+CANCEL_PENDING_TASKS = "cancel-pending-tasks"
 _R = TypeVar("_R")
 
 # the store must eventually take our writes: keep retrying, slowly
@@ -101,6 +103,13 @@ async def _store_call(name: str, arg: BaseModel, result_type: type[_R]) -> _R:
         retry_policy=_STORE_RETRY,
     )
     return result
+
+
+def _issues_mass_messages(definition: JourneyDefinition) -> bool:
+    return any(
+        isinstance(node, ActionNode) and node.channel == "wecom" and node.action == "mass_message"
+        for node in definition.nodes
+    )
 
 
 def _held_for(cause: BaseException) -> timedelta | None:
@@ -200,6 +209,7 @@ class JourneyWorkflow:
                 workflow.continue_as_new(self._next_input(input))
             else:
                 await self._wait_for_something()
+        await self._cancel_pending_tasks()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return JourneyResult(
             status=self._state.status,
@@ -207,6 +217,27 @@ class JourneyWorkflow:
             converted=self._state.converted_at is not None,
             transitions=self._state.seq,
         )
+
+    async def _cancel_pending_tasks(self) -> None:
+        """An enrollment that exits (not one that converted) cancels the WeCom mass-message
+        tasks it issued that nobody has confirmed yet, so staff are not asked to send them."""
+        if self._state.status == "converted" or not _issues_mass_messages(self._engine.definition):
+            return
+        if not workflow.patched(CANCEL_PENDING_TASKS):
+            return
+        try:
+            await workflow.execute_activity(
+                act.CANCEL_PENDING_TASKS,
+                act.CancelPendingInput(enrollment=self._ref),
+                result_type=act.CancelPendingResult,
+                task_queue=act.channel_task_queue("wecom"),
+                start_to_close_timeout=timedelta(seconds=60),
+                schedule_to_close_timeout=timedelta(minutes=10),
+            )
+        except ActivityError:
+            workflow.logger.warning(
+                "pending WeCom tasks of %s not cancelled", self._ref.enrollment_id
+            )
 
     async def _entry_event(self, entry_event_id: str | None) -> EventRef | None:
         if entry_event_id is None:

@@ -134,6 +134,11 @@ class WeComCodes:
             raise TransientChannelError("wecom groupchat/get answered without member_list")
         return [member for item in listed if (member := _group_member(item)) is not None]
 
+    async def cancel_mass_message(self, tenant_id: str, msgid: str) -> None:
+        """Stop a mass-message task (`cancel_groupmsg_send`): staff who have not sent it yet
+        no longer can."""
+        await self.client.call(tenant_id, "externalcontact/cancel_groupmsg_send", {"msgid": msgid})
+
     async def contact_identities(self, tenant_id: str, external_userid: str) -> dict[str, str]:
         """`unionid` and a staff-recorded `phone` (the first of `remark_mobiles`) of a contact,
         from `externalcontact/get`; the kinds WeCom does not tell are left out."""

@@ -108,6 +108,7 @@ class WeComSimulator(CorpStaffTasks):
             ec + "groupchat/del_join_way": (POST, self.del_join_way),
             ec + "groupchat/get": (POST, self.groupchat_get),
             ec + "add_msg_template": (POST, self.add_msg_template),
+            ec + "cancel_groupmsg_send": (POST, self.cancel_groupmsg_send),
             ec + "get_groupmsg_list_v2": (POST, self.get_groupmsg_list_v2),
             ec + "get_groupmsg_task": (POST, self.get_groupmsg_task),
             ec + "get_groupmsg_send_result": (POST, self.get_groupmsg_send_result),

@@ -42,6 +42,10 @@ def page(items: list[Body], body: Body) -> tuple[list[Body], str]:
     return items[start:end], (str(end) if end < len(items) else "")
 
 
+CANCELLED_PART = -1
+"""A staff member's part of a task that was cancelled before they sent it."""
+
+
 class CorpTasks(CorpWays):
     """Mass-message tasks and corp tags."""
 
@@ -101,11 +105,25 @@ class CorpTasks(CorpWays):
         period, cap = allowance_for(self.mass_limit, datetime.fromtimestamp(at, UTC))
         return period, (self.monthly_limit if self.monthly_limit is not None else cap)
 
+    def cancel_groupmsg_send(self, body: Body) -> Body:
+        """`cancel_groupmsg_send`: stop a task; staff who have not sent their part cannot any
+        more (their part shows status `CANCELLED_PART`, their customers stay not sent)."""
+        task = self.msg_tasks.get(str(body.get("msgid")))
+        require(task is not None, "invalid msgid")
+        assert task is not None
+        task["cancelled"] = True
+        for part in task["tasks"].values():
+            if part["status"] == 0:
+                part["status"] = CANCELLED_PART
+        return {}
+
     def confirm(self, msgid: str, userid: str) -> list[Body]:
         """Staff `userid` confirms (sends) their part of task `msgid`; their result rows."""
         task = self.msg_tasks.get(msgid)
         if task is None or userid not in task["tasks"]:
             raise LookupError(f"no mass-message task {msgid!r} for staff {userid!r}")
+        if task.get("cancelled"):
+            raise LookupError(f"mass-message task {msgid!r} was cancelled")
         now = int(self.now())
         task["tasks"][userid].update(status=2, send_time=now)
         period, cap = self.allowance(now)
