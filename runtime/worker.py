@@ -17,8 +17,10 @@ from activities.channel import ChannelActivities
 from activities.journey import JourneyActivities
 from activities.models import JOURNEYS_TASK_QUEUE, channel_task_queue
 from connectors.registry import ConnectorRegistry
+from runtime.segment_entry import SegmentActivities
 from store.database import Store
 from workflows.journey import JourneyWorkflow
+from workflows.segment_entry import SegmentEntryWorkflow
 
 
 def build_workers(
@@ -36,16 +38,18 @@ def build_workers(
         if clock is None
         else ChannelActivities(registry, store, clock)
     )
+    segments = SegmentActivities(store, client)
     workers = [
         Worker(
             client,
             task_queue=JOURNEYS_TASK_QUEUE,
-            workflows=[JourneyWorkflow],
+            workflows=[JourneyWorkflow, SegmentEntryWorkflow],
             activities=[
                 journey_activities.load_version,
                 journey_activities.record_progress,
                 journey_activities.load_facts,
                 journey_activities.update_profile,
+                segments.enroll_segment,
             ],
         )
     ]

@@ -19,6 +19,7 @@ from store.dead_letters import DeadLetterRepository
 from store.deliveries import DeliveryRepository
 from store.email import EmailRecords
 from store.enrollments import EnrollmentRepository
+from store.entry_schedules import EntryScheduleRepository
 from store.events import EventRepository
 from store.experiments import ExperimentRepository
 from store.hooks import HookRepository
@@ -60,6 +61,7 @@ class Store:
         self.journeys = JourneyRepository(db, max_time_ms)
         self.experiments = ExperimentRepository(db)
         self.touch_counters = TouchCounters(db)
+        self.entry_schedules = EntryScheduleRepository(db)
         self.customers = CustomerRepository(db, max_time_ms)
         self.events = EventRepository(db)
         self.dead_letters = DeadLetterRepository(db, max_time_ms)

@@ -14,6 +14,7 @@ from store.mongo import (
     DELIVERIES,
     ENROLLMENT_RUNS,
     ENROLLMENTS,
+    ENTRY_SCHEDULES,
     EVENTS,
     HOOKS,
     JOURNEY_VERSIONS,
@@ -261,6 +262,12 @@ INDEXES: dict[str, list[IndexModel]] = {
     CHANNEL_CREDENTIALS: [
         IndexModel([("tenant_id", ASCENDING)], unique=True, name="tenant_unique"),
         IndexModel([("callback_id", ASCENDING)], unique=True, name="callback_id_unique"),
+    ],
+    ENTRY_SCHEDULES: [
+        IndexModel(
+            [("tenant_id", ASCENDING), ("journey_id", ASCENDING), ("created_at", ASCENDING)],
+            name="by_journey",
+        ),
     ],
     TOUCH_COUNTERS: [
         IndexModel(

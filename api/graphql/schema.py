@@ -27,6 +27,8 @@ from api.graphql.messaging.queries import MessagingQueries
 from api.graphql.metrics.queries import MetricsQueries
 from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
+from api.graphql.schedules.mutations import ScheduleMutations
+from api.graphql.schedules.queries import ScheduleQueries
 from api.graphql.sms.mutations import SmsMutations
 from api.graphql.sms.queries import SmsQueries
 from api.graphql.sources.mutations import SourceMutations
@@ -49,6 +51,7 @@ class Query(
     SmsQueries,
     WebhookQueries,
     MessagingQueries,
+    ScheduleQueries,
     EmailQueries,
     SourceQueries,
     OperationQueries,
@@ -74,6 +77,7 @@ class Mutation(
     SmsMutations,
     WebhookMutations,
     MessagingMutations,
+    ScheduleMutations,
     EmailMutations,
     SourceMutations,
     OperationMutations,

@@ -28,6 +28,7 @@ from api.services.ports import (
     WeChatPushCodec,
     utc_now,
 )
+from api.services.schedules import ScheduleService
 from api.services.segments import SegmentEntry
 from api.services.sms_callbacks import SmsCallbackService
 from api.services.sms_settings import SmsSettingsService
@@ -71,6 +72,7 @@ class Services:
     metrics: MetricsService
     experiments: ExperimentService
     messaging: MessagingPolicyService
+    schedules: ScheduleService
     api_keys: ApiKeyService
     merges: MergeService
     sweeps: Sweeps
@@ -142,6 +144,7 @@ class Services:
             metrics=MetricsService(store, clock),
             experiments=experiments,
             messaging=MessagingPolicyService(store, clock),
+            schedules=ScheduleService(store, temporal, clock),
             api_keys=ApiKeyService(store.tenants, clock),
             merges=merges,
             sweeps=Sweeps(

@@ -96,6 +96,9 @@ QUERIES: dict[str, Read | Elsewhere] = {
     "webhookSettings": Read(admin_only=True, foreign="same", sees_seed=False),
     # The seeded tenant sets no policy: every tenant reads the empty one.
     "messagingPolicy": Read(foreign="same", sees_seed=False),
+    # The seeded tenant schedules nothing; tests/api/test_scheduled_entry.py shows another
+    # tenant never sees one that exists.
+    "scheduledEntries": Read(foreign="empty", sees_seed=False),
     "emailSettings": Read(admin_only=True),
     # The seeded tenant connects no source; tests/api/test_source_settings.py shows another
     # tenant never sees one that is connected.
@@ -136,6 +139,10 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
     "resumeJourneyEnrollments": Write(MANAGE),
     "cancelJourneyEnrollments": Write(MANAGE, {"reason": "taken over"}),
     "enrollSegment": Write(MANAGE, {"filter": {"tags": {"all": ["nobody-has-this"]}}}),
+    "scheduleSegmentEntry": Write(
+        MANAGE, {"input": {"journeyId": "$journey", "cron": "0 10 * * *"}}, "not_found"
+    ),
+    "deleteScheduledEntry": Write(MANAGE, {"id": "nothing-scheduled"}, "not_found"),
     "setCustomerConsent": Write(
         Permission.MANAGE_CUSTOMERS,
         {"input": {"customerId": "$customer", "channel": "sms", "status": "OPTED_OUT"}},

@@ -1,0 +1,1 @@
+"""Scheduled and recurring segment entry (Temporal Schedules)."""
