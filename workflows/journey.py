@@ -11,12 +11,10 @@ state when the server suggests it.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TypeVar, assert_never
+from typing import assert_never
 
-from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities import models as act
@@ -45,8 +43,17 @@ with workflow.unsafe.imports_passed_through():
         next_wake,
         run_key,
     )
-    from domain.journey import ActionNode, JourneyDefinition
     from workflows import search_attributes as sa
+    from workflows.calls import (
+        ACTION_RETRY,
+        CANCEL_PENDING_TASKS,
+        HELD_ACTIONS,
+        PROFILE_BEFORE_PROGRESS,
+        RUN_SCOPED_DELIVERY_KEYS,
+        held_for,
+        issues_mass_messages,
+        store_call,
+    )
     from workflows.models import (
         SEEN_EVENT_IDS,
         CancelInput,
@@ -58,67 +65,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 ENTRY_EVENT_GRACE = timedelta(seconds=30)
-# patches: each names a change to workflow logic that running enrollments must replay around
-PROFILE_BEFORE_PROGRESS = "profile-before-progress"
-RUN_SCOPED_DELIVERY_KEYS = "run-scoped-delivery-keys"
-LOCAL_STORE_CALLS = "local-store-calls"
-HELD_ACTIONS = "held-actions"
-CANCEL_PENDING_TASKS = "cancel-pending-tasks"
-_R = TypeVar("_R")
-
-# the store must eventually take our writes: keep retrying, slowly
-_STORE_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
-_ACTION_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=10),
-    maximum_attempts=act.MAX_ACTION_ATTEMPTS,
-    non_retryable_error_types=["PermanentChannelError"],
-)
-
-
-async def _store_call(name: str, arg: BaseModel, result_type: type[_R]) -> _R:
-    """Run a store activity (a few MongoDB round trips, idempotent).
-
-    Patched to run as a local activity: it executes inside the workflow task on the worker that
-    runs the workflow, without the server's schedule/start/complete round trips and the extra
-    workflow task each of those costs. Store calls are short and safe to repeat, which is what
-    local activities are for; channel actions stay regular activities on their own queues (rate
-    limits, long retries, other workers).
-    """
-    if workflow.patched(LOCAL_STORE_CALLS):
-        local: _R = await workflow.execute_local_activity(
-            name,
-            arg,
-            result_type=result_type,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=_STORE_RETRY,
-        )
-        return local
-    result: _R = await workflow.execute_activity(
-        name,
-        arg,
-        result_type=result_type,
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=_STORE_RETRY,
-    )
-    return result
-
-
-def _issues_mass_messages(definition: JourneyDefinition) -> bool:
-    return any(
-        isinstance(node, ActionNode) and node.channel == "wecom" and node.action == "mass_message"
-        for node in definition.nodes
-    )
-
-
-def _held_for(cause: BaseException) -> timedelta | None:
-    """How long a held action waits (`activities.gates.held`), or None for any other failure."""
-    if not isinstance(cause, ApplicationError) or cause.type != act.HELD_ERROR or not cause.details:
-        return None
-    details = cause.details[0]
-    seconds = details.get("delay_seconds") if isinstance(details, dict) else None
-    return timedelta(seconds=float(seconds)) if isinstance(seconds, int | float) else None
 
 
 @workflow.defn(name="JourneyWorkflow")
@@ -174,7 +120,7 @@ class JourneyWorkflow:
     @workflow.run
     async def run(self, input: JourneyInput) -> JourneyResult:
         self._started_at = input.started_at or workflow.now()
-        loaded = await _store_call(
+        loaded = await store_call(
             act.LOAD_VERSION,
             act.LoadVersionInput(
                 tenant_id=self._ref.tenant_id,
@@ -221,7 +167,7 @@ class JourneyWorkflow:
     async def _cancel_pending_tasks(self) -> None:
         """An enrollment that exits (not one that converted) cancels the WeCom mass-message
         tasks it issued that nobody has confirmed yet, so staff are not asked to send them."""
-        if self._state.status == "converted" or not _issues_mass_messages(self._engine.definition):
+        if self._state.status == "converted" or not issues_mass_messages(self._engine.definition):
             return
         if not workflow.patched(CANCEL_PENDING_TASKS):
             return
@@ -346,11 +292,11 @@ class JourneyWorkflow:
                     task_queue=act.channel_task_queue(command.channel),
                     start_to_close_timeout=timedelta(seconds=60),
                     schedule_to_close_timeout=timedelta(days=1),
-                    retry_policy=_ACTION_RETRY,
+                    retry_policy=ACTION_RETRY,
                 )
             except ActivityError as err:
                 cause = err.cause if err.cause is not None else err
-                delay = _held_for(cause)
+                delay = held_for(cause)
                 if delay is not None and workflow.patched(HELD_ACTIONS):
                     # The tenant's quiet hours or a full frequency cap (`activities.gates`):
                     # wait, then run the action again under the same key; a cancel ends it.
@@ -366,7 +312,7 @@ class JourneyWorkflow:
             )
 
     async def _load_facts(self, command: LoadFacts) -> Stimulus:
-        facts = await _store_call(
+        facts = await store_call(
             act.LOAD_FACTS,
             act.LoadFactsInput(
                 tenant_id=self._ref.tenant_id,
@@ -378,7 +324,7 @@ class JourneyWorkflow:
         return FactsLoaded(node_id=command.node_id, facts=facts)
 
     async def _update_profile(self, command: UpdateProfile) -> None:
-        await _store_call(
+        await store_call(
             act.UPDATE_PROFILE,
             act.UpdateProfileInput(enrollment=self._ref, update=command, at=workflow.now()),
             act.UpdateProfileResult,
@@ -386,7 +332,7 @@ class JourneyWorkflow:
 
     async def _progress(self, transitions: list[RecordTransition]) -> None:
         self._revision += 1
-        await _store_call(
+        await store_call(
             act.RECORD_PROGRESS,
             act.RecordProgressInput(
                 enrollment=self._ref,
