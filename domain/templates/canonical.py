@@ -27,7 +27,6 @@ from datetime import timedelta
 
 from domain.conditions import IdentityCondition, LastEventCondition, PropertyCondition
 from domain.customers import WECHAT_OPENID
-from domain.events import ORDER_PAID
 from domain.journey import (
     BranchNode,
     BranchRule,
@@ -35,7 +34,6 @@ from domain.journey import (
     EntryNode,
     ExitNode,
     ExitTrigger,
-    GoalNode,
     HookTrigger,
     JourneyDefinition,
     JourneySettings,
@@ -48,10 +46,12 @@ from domain.journey import (
     WaitNode,
 )
 from domain.templates.parts import (
+    REPURCHASE_EDGES,
     SEND_HOUR,
     Scale,
     duration,
     oa_action,
+    repurchase_loop,
     sms_action,
     wecom_action,
 )
@@ -205,29 +205,7 @@ def canonical_journey(
             time2="Tomorrow 10:00",
         ),
         ExitNode(id="exit_not_converted", name="Onboarded, no order", reason="not_converted"),
-        GoalNode(id="first_order", name="First order paid", event_type=ORDER_PAID),
-        UpdateProfileNode(
-            id="tag_customer",
-            name="Tag as customer",
-            add_tags=["stage:customer"],
-            remove_tags=["stage:lead"],
-        ),
-        wait("wait_21d", 21 * day, "Wait 21 days"),
-        wecom_action(
-            "replenish",
-            "mass_message",
-            "Replenishment touch (mass-message task)",
-            "Running low? Restock today with free delivery: https://shop.example/c/restock",
-        ),
-        wait_for("wait_repurchase", ORDER_PAID, 14 * day, "Bought again? (14 days)"),
-        UpdateProfileNode(
-            id="tag_repeat",
-            name="Tag as repeat buyer",
-            add_tags=["stage:repeat"],
-            remove_tags=["stage:customer"],
-        ),
-        sms_action("winback_sms", "Win-back offer by SMS", "SMS_WINBACK", {"code": "BACK20"}),
-        ExitNode(id="exit_lapsed", name="Stopped buying", reason="lapsed"),
+        *repurchase_loop(scale),
     ]
     edges = [
         Edge(source=source, target=target, label=label)
@@ -255,14 +233,7 @@ def canonical_journey(
             ("follows_oa", "follower", "member_day_day7"),
             ("follows_oa", "else", "exit_not_converted"),
             ("member_day_day7", "next", "exit_not_converted"),
-            ("first_order", "next", "tag_customer"),
-            ("tag_customer", "next", "wait_21d"),
-            ("wait_21d", "next", "replenish"),
-            ("replenish", "next", "wait_repurchase"),
-            ("wait_repurchase", "matched", "tag_repeat"),
-            ("wait_repurchase", "timed_out", "winback_sms"),
-            ("tag_repeat", "next", "wait_21d"),
-            ("winback_sms", "next", "exit_lapsed"),
+            *REPURCHASE_EDGES,
         )
     ]
     settings = JourneySettings(

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.events import ORDER_PAID
 from domain.journey import (
     Edge,
     EntryNode,
     EventTrigger,
     ExitNode,
     ExitTrigger,
-    GoalNode,
     JourneyDefinition,
     JourneySettings,
     LocalTime,
@@ -34,7 +32,15 @@ from domain.journey import (
     WaitNode,
 )
 from domain.sources.leads import LEAD_CREATED
-from domain.templates.parts import SEND_HOUR, Scale, duration, sms_action, wecom_action
+from domain.templates.parts import (
+    REPURCHASE_EDGES,
+    SEND_HOUR,
+    Scale,
+    duration,
+    repurchase_loop,
+    sms_action,
+    wecom_action,
+)
 from domain.wecom_events import CONTACT_ADDED, CONTACT_DELETED_BY_CUSTOMER, GROUP_JOINED
 
 DEFAULT_WECOM_LINK = "https://work.weixin.qq.com/ca/cawcde-lead-spring"
@@ -110,29 +116,7 @@ def lead_journey(
         ),
         wait("wait_week", 7 * day, "A week to buy"),
         ExitNode(id="exit_not_converted", name="Onboarded, no order", reason="not_converted"),
-        GoalNode(id="first_order", name="First order paid", event_type=ORDER_PAID),
-        UpdateProfileNode(
-            id="tag_customer",
-            name="Tag as customer",
-            add_tags=["stage:customer"],
-            remove_tags=["stage:lead"],
-        ),
-        wait("wait_21d", 21 * day, "Wait 21 days"),
-        wecom_action(
-            "replenish",
-            "mass_message",
-            "Replenishment touch (mass-message task)",
-            "Running low? Restock today with free delivery: https://shop.example/c/restock",
-        ),
-        wait_for("wait_repurchase", ORDER_PAID, 14 * day, "Bought again? (14 days)"),
-        UpdateProfileNode(
-            id="tag_repeat",
-            name="Tag as repeat buyer",
-            add_tags=["stage:repeat"],
-            remove_tags=["stage:customer"],
-        ),
-        sms_action("winback_sms", "Win-back offer by SMS", "SMS_WINBACK", {"code": "BACK20"}),
-        ExitNode(id="exit_lapsed", name="Stopped buying", reason="lapsed"),
+        *repurchase_loop(scale),
     ]
     edges = [
         Edge(source=source, target=target, label=label)
@@ -152,14 +136,7 @@ def lead_journey(
             ("wait_day1", "next", "group_day1"),
             ("group_day1", "next", "wait_week"),
             ("wait_week", "next", "exit_not_converted"),
-            ("first_order", "next", "tag_customer"),
-            ("tag_customer", "next", "wait_21d"),
-            ("wait_21d", "next", "replenish"),
-            ("replenish", "next", "wait_repurchase"),
-            ("wait_repurchase", "matched", "tag_repeat"),
-            ("wait_repurchase", "timed_out", "winback_sms"),
-            ("tag_repeat", "next", "wait_21d"),
-            ("winback_sms", "next", "exit_lapsed"),
+            *REPURCHASE_EDGES,
         )
     ]
     settings = JourneySettings(

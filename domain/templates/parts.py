@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
-from domain.journey import ActionNode
+from domain.events import ORDER_PAID
+from domain.journey import (
+    ActionNode,
+    ExitNode,
+    GoalNode,
+    Node,
+    UpdateProfileNode,
+    WaitForEventNode,
+    WaitNode,
+)
 
 Scale = Literal["real", "demo"]
 
@@ -74,3 +83,53 @@ def oa_action(node_id: str, name: str, template_id: str, url: str, **data: str) 
         action="template_message",
         params={"template_id": template_id, "data": dict(data), "url": url},
     )
+
+
+REPURCHASE_EDGES: tuple[tuple[str, str, str], ...] = (
+    ("first_order", "next", "tag_customer"),
+    ("tag_customer", "next", "wait_21d"),
+    ("wait_21d", "next", "replenish"),
+    ("replenish", "next", "wait_repurchase"),
+    ("wait_repurchase", "matched", "tag_repeat"),
+    ("wait_repurchase", "timed_out", "winback_sms"),
+    ("tag_repeat", "next", "wait_21d"),
+    ("winback_sms", "next", "exit_lapsed"),
+)
+"""The repurchase loop's edges (source, label, target), from the first order to the lapse."""
+
+
+def repurchase_loop(scale: Scale) -> list[Node]:
+    """The repurchase loop both templates end in: the first order (a goal, from anywhere) tags
+    the customer, a replenishment task every 21 days while they keep buying (within 14 days),
+    an SMS win-back once they stop."""
+    day = timedelta(days=1)
+    return [
+        GoalNode(id="first_order", name="First order paid", event_type=ORDER_PAID),
+        UpdateProfileNode(
+            id="tag_customer",
+            name="Tag as customer",
+            add_tags=["stage:customer"],
+            remove_tags=["stage:lead"],
+        ),
+        WaitNode(id="wait_21d", name="Wait 21 days", duration=duration(21 * day, scale)),
+        wecom_action(
+            "replenish",
+            "mass_message",
+            "Replenishment touch (mass-message task)",
+            "Running low? Restock today with free delivery: https://shop.example/c/restock",
+        ),
+        WaitForEventNode(
+            id="wait_repurchase",
+            name="Bought again? (14 days)",
+            event_type=ORDER_PAID,
+            timeout=duration(14 * day, scale),
+        ),
+        UpdateProfileNode(
+            id="tag_repeat",
+            name="Tag as repeat buyer",
+            add_tags=["stage:repeat"],
+            remove_tags=["stage:customer"],
+        ),
+        sms_action("winback_sms", "Win-back offer by SMS", "SMS_WINBACK", {"code": "BACK20"}),
+        ExitNode(id="exit_lapsed", name="Stopped buying", reason="lapsed"),
+    ]
