@@ -8,6 +8,7 @@ Every template string of the node's params (the fields marked with `template_fie
 | `template_syntax_error` | the text does not parse as a template (unclosed `{{`, an unknown tag) |
 | `unknown_template_variable` | a variable whose root is not in the context (`{{ custmer.id }}`), or a member the root does not have (`{{ customer.attribtues.x }}`) |
 | `unknown_template_filter` | a filter the engine does not have (`{{ x | upcasse }}`) |
+| `template_range_too_large` | a range (`(1..n)`) whose bounds are not number literals, or that spans more than `MAX_RANGE` numbers: a range is built whole before any output limit applies, so an unbounded one could exhaust the worker's memory |
 
 Attribute names, identity kinds and event properties cannot be known before run time; a missing
 one fails that customer's send (see `domain.templating`).
@@ -15,6 +16,7 @@ one fails that customer's send (see `domain.templating`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -48,8 +50,36 @@ def check_params(node_label: str, model: type[BaseModel], params: Any) -> list[T
     return problems
 
 
+MAX_RANGE = 1000
+"""The most numbers a template's range may span."""
+
+_RANGE = re.compile(r"\(\s*([^()]*?)\s*\.\.\s*([^()]*?)\s*\)")
+_INTEGER = re.compile(r"^-?\d{1,9}$")
+
+
+def _range_problems(node_label: str, path: str, source: str) -> list[TemplateProblem]:
+    problems = []
+    for match in _RANGE.finditer(source):
+        low, high = match.group(1), match.group(2)
+        literal = bool(_INTEGER.match(low) and _INTEGER.match(high))
+        if literal and int(high) - int(low) < MAX_RANGE:
+            continue
+        problems.append(
+            TemplateProblem(
+                "template_range_too_large",
+                f"{node_label}: {path}: range `{match.group(0)}` must have number bounds "
+                f"spanning at most {MAX_RANGE}",
+                path,
+            )
+        )
+    return problems
+
+
 def check_template(node_label: str, path: str, source: str) -> list[TemplateProblem]:
     """The problems of one template at `path`."""
+    ranges = _range_problems(node_label, path, source)
+    if ranges:
+        return ranges
     try:
         template = parse(source)
     except TemplateSyntaxError as exc:

@@ -56,8 +56,10 @@ class SegmentActivities:
         assert claimed is not None
         try:
             await self._segments.work(claimed)
-        except Exception as exc:
-            await repo.finish(input.tenant_id, operation.id, "failed", _now(), error=str(exc)[:300])
+        except BaseException as exc:  # cancelled (timed out) included: never left `running`
+            await repo.finish(
+                input.tenant_id, operation.id, "failed", _now(), error=type(exc).__name__
+            )
             raise
         final = await repo.get(input.tenant_id, operation.id)
         failed = final is not None and final.failed > 0

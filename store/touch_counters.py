@@ -55,7 +55,14 @@ class TouchCounters:
                 upsert=True,
             )
         except DuplicateKeyError:
-            # Full, or this key took its place already (a retry): only the latter is admitted.
+            # Full, this key's place taken already (a retry), or another send created the
+            # period's counter first: try once more against the counter that now exists.
+            again = await self._counters.update_one(
+                {**where, "count": {"$lt": limit}, "keys": {"$ne": key}},
+                {"$inc": {"count": 1}, "$push": {"keys": key}},
+            )
+            if again.modified_count == 1:
+                return True
             held = await self._counters.find_one({**where, "keys": key}, {"_id": 1})
             return held is not None
         return True

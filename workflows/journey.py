@@ -272,7 +272,7 @@ class JourneyWorkflow:
             case _:
                 assert_never(command)
 
-    async def _run_action(self, command: RunAction) -> Stimulus:
+    async def _run_action(self, command: RunAction) -> Stimulus | None:
         while True:
             try:
                 result = await workflow.execute_activity(
@@ -299,13 +299,20 @@ class JourneyWorkflow:
                 delay = held_for(cause)
                 if delay is not None and workflow.patched(HELD_ACTIONS):
                     # The tenant's quiet hours or a full frequency cap (`activities.gates`):
-                    # wait, then run the action again under the same key; a cancel ends it.
+                    # wait, then run the action again under the same key. A cancel ends the
+                    # wait with no outcome (the main loop then cancels: no `failed` edge is
+                    # taken); a pause holds the retry until it is resumed.
                     try:
                         await workflow.wait_condition(
                             lambda: self._cancel is not None, timeout=delay
                         )
                     except TimeoutError:
-                        continue
+                        await workflow.wait_condition(
+                            lambda: not self._paused or self._cancel is not None
+                        )
+                        if self._cancel is None:
+                            continue
+                    return None
                 return ActionFinished(node_id=command.node_id, succeeded=False, error=str(cause))
             return ActionFinished(
                 node_id=command.node_id, succeeded=result.status == "succeeded", error=result.error

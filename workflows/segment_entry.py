@@ -45,6 +45,7 @@ class SegmentEntryWorkflow:
             input,
             result_type=str,
             start_to_close_timeout=timedelta(hours=2),
-            retry_policy=RetryPolicy(maximum_attempts=3),
+            # Not retried: a retry would start the segment over (the next run re-evaluates it).
+            retry_policy=RetryPolicy(maximum_attempts=1),
         )
         return operation_id

@@ -60,11 +60,14 @@ class SegmentEntry:
         if cursor is None:
             total = await self._store.customers.count(tenant_id, search)
             await repo.set_total(tenant_id, operation.id, operation.handled + (total or 0))
+        # A page is recorded (and the lease extended) within half a lease, however slow the pace.
+        size = self._page
+        if operation.per_second:
+            half_lease = self._lease.total_seconds() / 2
+            size = max(1, min(size, int(operation.per_second * half_lease)))
         while True:
             began = time.monotonic()
-            page = await self._store.customers.search(
-                tenant_id, search, cursor=cursor, limit=self._page
-            )
+            page = await self._store.customers.search(tenant_id, search, cursor=cursor, limit=size)
             outcomes = []
             for customer in page.items:
                 outcomes.append(await self._one(operation, customer.id))
@@ -82,8 +85,8 @@ class SegmentEntry:
                 lease_until=self._clock() + self._lease,
                 cursor=cursor,
             )
-            if cursor is None or not page.items:
-                return
+            if cursor is None:
+                return  # an empty page with a cursor: the scan goes on past a sparse stretch
 
     async def _one(self, operation: BulkOperation, customer_id: str) -> str | OperationError:
         try:

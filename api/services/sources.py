@@ -191,8 +191,7 @@ class SourceService:
     async def _paid_identity(
         self, tenant_id: str, envelope: Mapping[str, Any], event: dict[str, Any]
     ) -> dict[str, str]:
-        shop = str(event["properties"]["kdt_id"])
-        paid_id = orders.youzan_paid_event_id(shop, event["properties"]["order_id"])
+        paid_id = orders.youzan_paid_event_id(event["properties"]["order_id"])
         paid = await self._store.events.find(tenant_id, paid_id)
         if paid is None:
             raise orders.NotAnOrderError("the refund names no buyer and its order is not known")

@@ -43,7 +43,7 @@ from api.services.ports import CallbackCodec, Clock, GroupDirectory, utc_now
 from api.services.wecom_settings import WeComNotConfiguredError
 from domain import wecom_events
 from domain.channels import WeComCredentials
-from domain.customers import EXTERNAL_USERID, Customer
+from domain.customers import EXTERNAL_USERID, PHONE, Customer
 from domain.errors import DomainError, InvalidInputError
 from domain.events import Event, EventIn
 from domain.wecom_events import FOLLOW_USER_ATTRIBUTE, GroupMember
@@ -371,6 +371,14 @@ class WeComCallbackService:
             logger.warning("WeCom contact lookup of tenant %s failed: %s", tenant_id, exc)
             return None
         extra = {kind: value for kind, value in known.items() if customer.identity(kind) is None}
+        phone = extra.get(PHONE)
+        if phone is not None:
+            # A recorded phone is typed by staff: it links a customer who has no WeCom contact
+            # yet (a lead), never one who is another WeCom contact (a typo, a colleague's number).
+            owner = await self._store.customers.get_by_identity(tenant_id, PHONE, phone)
+            other = None if owner is None else owner.identity(EXTERNAL_USERID)
+            if other is not None and other != external_userid:
+                del extra[PHONE]
         if not extra:
             return None
         try:

@@ -145,9 +145,11 @@ def _part(whole: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return part if isinstance(part, Mapping) else {}
 
 
-def youzan_paid_event_id(shop: str, tid: str) -> str:
-    """The id of the `order.paid` event of Youzan trade `tid` of shop `shop` (its `kdt_id`)."""
-    return f"youzan:{shop}:{tid}:paid"
+def youzan_paid_event_id(tid: str) -> str:
+    """The id of the `order.paid` event of Youzan trade `tid` (unique on Youzan). Only what the
+    signature covers (`msg`) names an event: the envelope's `kdt_id` is not signed, so a
+    replayed `msg` under another `kdt_id` is the same event, stored once."""
+    return f"youzan:{tid}:paid"
 
 
 def youzan_message(msg: str) -> dict[str, Any]:
@@ -174,7 +176,7 @@ def youzan_orders(envelope: Mapping[str, Any], now: datetime) -> list[dict[str, 
         if not isinstance(full, Mapping):
             raise NotAnOrderError("full_order_info must be an object")
         info, pay, buyer = (_part(full, name) for name in ("order_info", "pay_info", "buyer_info"))
-        tid = text(info.get("tid")) or text(envelope.get("id"))
+        tid = text(info.get("tid"))
         if tid is None:
             raise NotAnOrderError("the trade has no tid")
         identity = {
@@ -207,7 +209,7 @@ def youzan_orders(envelope: Mapping[str, Any], now: datetime) -> list[dict[str, 
             "kdt_id": shop,
         }
         at = beijing_time(info.get("pay_time"), now).isoformat()
-        return [_order_event(ORDER_PAID, youzan_paid_event_id(shop, tid), identity, at, properties)]
+        return [_order_event(ORDER_PAID, youzan_paid_event_id(tid), identity, at, properties)]
     tid = text(message.get("tid")) or text(envelope.get("id"))
     refund_id = text(message.get("refund_id"))
     if tid is None or refund_id is None:
@@ -231,5 +233,5 @@ def youzan_orders(envelope: Mapping[str, Any], now: datetime) -> list[dict[str, 
         "kdt_id": shop,
     }
     at = beijing_time(message.get("update_time"), now).isoformat()
-    event_id = f"youzan:{shop}:{tid}:refund:{refund_id}"
+    event_id = f"youzan:{tid}:refund:{refund_id}"
     return [_order_event(ORDER_REFUNDED, event_id, identity, at, properties)]

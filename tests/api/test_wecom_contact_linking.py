@@ -116,3 +116,19 @@ async def test_a_contact_wecom_knows_nothing_more_of_stays_apart(flow: Flow) -> 
     assert contact.id != enrollment.customer_id
     still = await flow.store.enrollments.get(flow.tenant_id, enrollment.id)
     assert still is not None and still.current_node == "await_add"
+
+
+async def test_a_phone_of_another_wecom_contact_is_not_linked(flow: Flow) -> None:
+    journey_id = await _publish_wait_for_add(flow)
+    first = await flow.driver.add_customer(staff=STAFF, mobile="13700137000", has_unionid=False)
+    await flow.drain()
+    owner = await flow.customer(first.external_userid)
+    assert owner.identity("phone") == "13700137000"
+
+    # A second contact on whom staff typed the same number (a typo, a colleague's phone).
+    second = await flow.driver.add_customer(staff=STAFF, mobile="13700137000", has_unionid=False)
+    await flow.drain()
+
+    other = await flow.customer(second.external_userid)
+    assert other.id != owner.id and other.identity("phone") is None
+    assert journey_id

@@ -134,7 +134,7 @@ def test_a_youzan_payment_in_yuan_becomes_fen() -> None:
     }
     [event] = orders.youzan_orders(envelope, NOW)
     assert event["properties"]["amount"] == 10
-    assert event["id"] == orders.youzan_paid_event_id("1", "T1")
+    assert event["id"] == orders.youzan_paid_event_id("T1")
 
 
 def test_a_lead_enters_a_hook_journey_of_its_ad_and_notes_the_hook() -> None:

@@ -100,3 +100,16 @@ def test_templates_are_checked_even_when_other_params_are_invalid() -> None:
     )
     codes = sorted(p.code for p in problems_of(node))
     assert codes == ["invalid_params", "unknown_template_variable"]
+
+
+def test_ranges_need_small_literal_bounds() -> None:
+    fine = sms("fine", "{% for i in (1..3) %}{{ i }}{% endfor %}")
+    huge = sms("huge", '{{ (1..100000000) | join: "," }}')
+    open_ended = sms("open", "{% for i in (1..customer.attributes.n) %}x{% endfor %}")
+
+    problems = problems_of(fine, huge, open_ended)
+
+    assert found(problems) == [
+        ("template_range_too_large", "huge", "params.text"),
+        ("template_range_too_large", "open", "params.text"),
+    ]

@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.journey import ActionNode, Edge, EntryNode, ExitNode, JourneyDefinition
 from domain.messaging import POLICY_KIND, FrequencyCap, MessagingPolicy
 from tests.workflows.harness import Bench, bench
+from workflows import client as journeys_client
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -97,3 +98,35 @@ async def test_a_capped_wait_is_sent_when_the_period_ends(
     assert result.reason == "sent"
     assert delivery.status == "succeeded"
     assert delivery.updated_at + shift >= midnight
+
+
+async def test_a_held_action_cancelled_takes_no_edge_and_sends_nothing(
+    mongo_db: AsyncDatabase[Any], temporal_env: WorkflowEnvironment
+) -> None:
+    # The activity's clock stands an hour before a local midnight: the cap frees in an hour.
+    now = datetime.now(UTC)
+    midnight = datetime.combine(
+        now.astimezone(SHANGHAI).date() + timedelta(days=1), time(0), tzinfo=SHANGHAI
+    )
+    shift = midnight - timedelta(hours=1) - now
+
+    def clock() -> datetime:
+        return datetime.now(UTC) + shift
+
+    async with bench(mongo_db, temporal_env.client, clock=clock) as jb:
+        await _policy(jb, limit=1)
+        customer = await jb.customer(external_id="held")
+        first_id, first_version = await jb.publish(one_touch("skip"), name="first")
+        await jb.result(await jb.enroll(first_id, first_version, customer))
+        definition = one_touch("wait")
+        second_id, second_version = await jb.publish(definition, name="second")
+        second = await jb.enroll(second_id, second_version, customer)
+        await jb.until(second, lambda e: e.current_node == "touch")
+        await journeys_client.cancel(jb.client, second, "campaign stopped")
+        result = await jb.result(second)
+        transitions = await jb.transitions(second)
+        deliveries = await jb.deliveries(second)
+
+    assert (result.status, result.reason) == ("cancelled", "campaign stopped")
+    assert "capped" not in [t.to_node for t in transitions]  # the failed edge was not taken
+    assert [d.status for d in deliveries] == ["pending"]  # never sent
