@@ -170,11 +170,17 @@ class ChannelActivities:
         cancel = getattr(connector, "cancel_mass_message", None)
         if cancel is None:
             return act.CancelPendingResult()
-        page = await self.store.deliveries.list_for_enrollment(
-            ref.tenant_id, ref.enrollment_id, limit=100
-        )
+        deliveries, cursor = [], None
+        while True:  # every page: a months-long enrollment may have many deliveries
+            page = await self.store.deliveries.list_for_enrollment(
+                ref.tenant_id, ref.enrollment_id, cursor=cursor, limit=100
+            )
+            deliveries += page.items
+            cursor = page.next_cursor
+            if cursor is None or not page.items:
+                break
         cancelled = 0
-        for delivery in page.items:
+        for delivery in deliveries:
             poll = (delivery.detail or {}).get("result_poll") or {}
             if (
                 delivery.channel != "wecom"
