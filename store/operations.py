@@ -33,7 +33,7 @@ from store.mongo import (
 )
 from store.pagination import Page, after, collect, decode_cursor, page_size
 
-OperationKind = Literal["pause", "resume", "cancel", "enroll"]
+OperationKind = Literal["pause", "resume", "cancel", "enroll", "migrate"]
 OperationStatus = Literal["pending", "running", "succeeded", "failed"]
 FINAL_STATUSES: tuple[OperationStatus, ...] = ("succeeded", "failed")
 MAX_ERRORS = 20
@@ -68,6 +68,10 @@ class BulkOperation(BaseModel):
     )
     cursor: str | None = Field(
         default=None, description="`enroll`: where the scan of the segment resumes."
+    )
+    to_version: int | None = Field(default=None, description="`migrate`: the version moved to.")
+    mapping: dict[str, str] | None = Field(
+        default=None, description="`migrate`: node of `version` → node of `to_version`."
     )
     status: OperationStatus = "pending"
     total: int = Field(default=0, ge=0, description="Enrollments selected.")

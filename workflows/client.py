@@ -33,7 +33,14 @@ from domain.enrollments import enrollment_id
 from domain.routing import ReentryMode, id_entry_key
 from workflows import search_attributes as sa
 from workflows.journey import JourneyWorkflow
-from workflows.models import CancelInput, EnrollmentView, EventSignal, JourneyInput, PauseInput
+from workflows.models import (
+    CancelInput,
+    EnrollmentView,
+    EventSignal,
+    JourneyInput,
+    MigrateInput,
+    PauseInput,
+)
 
 _REUSE = {
     "never": WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -131,6 +138,13 @@ async def pause(client: Client, workflow_id: str, reason: str | None = None) -> 
 
 async def resume(client: Client, workflow_id: str) -> None:
     await handle_for(client, workflow_id).signal(JourneyWorkflow.resume)
+
+
+async def migrate(client: Client, workflow_id: str, version: int, mapping: dict[str, str]) -> None:
+    """Ask a running enrollment to move to `version` (`JourneyWorkflow.migrate`)."""
+    await handle_for(client, workflow_id).signal(
+        JourneyWorkflow.migrate, MigrateInput(version=version, mapping=mapping)
+    )
 
 
 async def cancel(client: Client, workflow_id: str, reason: str = "cancelled") -> None:

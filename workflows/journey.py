@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         FactsLoaded,
         LoadFacts,
         MarkConverted,
+        Migrated,
         RecordTransition,
         RunAction,
         Start,
@@ -55,12 +56,15 @@ with workflow.unsafe.imports_passed_through():
         store_call,
     )
     from workflows.models import (
+        CANCEL,
+        DRAIN,
         SEEN_EVENT_IDS,
         CancelInput,
         EnrollmentView,
         EventSignal,
         JourneyInput,
         JourneyResult,
+        MigrateInput,
         PauseInput,
     )
 
@@ -79,6 +83,7 @@ class JourneyWorkflow:
         self._seen: list[str] = list(input.seen_event_ids)
         self._paused = input.paused
         self._cancel: str | None = None
+        self._migration: MigrateInput | None = None
         self._applied = 0
         self._revision = input.revision
 
@@ -102,6 +107,11 @@ class JourneyWorkflow:
         self._paused = False
 
     @workflow.signal
+    def migrate(self, signal: MigrateInput) -> None:
+        """Move to another version at the next step (`MigrateInput`); the last one asked wins."""
+        self._migration = signal
+
+    @workflow.signal
     def cancel(self, signal: CancelInput) -> None:
         """End the enrollment as cancelled (wherever it is)."""
         self._cancel = signal.reason
@@ -119,6 +129,7 @@ class JourneyWorkflow:
 
     @workflow.run
     async def run(self, input: JourneyInput) -> JourneyResult:
+        self._last_input = input
         self._started_at = input.started_at or workflow.now()
         loaded = await store_call(
             act.LOAD_VERSION,
@@ -141,6 +152,8 @@ class JourneyWorkflow:
             self._state = self._state.model_copy(update={"run": run_key(self._started_at)})
         if not self._state.started:
             await self._apply(Start(event=await self._entry_event(input.entry_event_id)))
+        if input.migrate_to is not None and input.migrated_from is not None:
+            await self._apply(Migrated(node_id=input.migrate_to, from_version=input.migrated_from))
         while not self._state.ended:
             if self._cancel is not None:
                 await self._apply(Cancel(reason=self._cancel))
@@ -148,6 +161,12 @@ class JourneyWorkflow:
                 await self._progress([])
                 await workflow.wait_condition(lambda: not self._paused or self._cancel is not None)
                 await self._progress([])
+            elif self._migration is not None:
+                moved = self._moved(self._migration)
+                self._migration = None
+                if moved is not None:
+                    await workflow.wait_condition(workflow.all_handlers_finished)
+                    workflow.continue_as_new(moved)
             elif self._inbox:
                 await self._apply(EventReceived(event=self._inbox.pop(0)))
             elif self._should_continue_as_new(input):
@@ -207,7 +226,12 @@ class JourneyWorkflow:
             return
         try:
             await workflow.wait_condition(
-                lambda: bool(self._inbox) or self._paused or self._cancel is not None,
+                lambda: (
+                    bool(self._inbox)
+                    or self._paused
+                    or self._cancel is not None
+                    or self._migration is not None
+                ),
                 timeout=timeout,
             )
         except TimeoutError:
@@ -220,9 +244,33 @@ class JourneyWorkflow:
         limit = input.continue_as_new_after
         return limit is not None and self._applied >= limit
 
-    def _next_input(self, input: JourneyInput) -> JourneyInput:
-        return input.model_copy(
+    def _moved(self, migration: MigrateInput) -> JourneyInput | None:
+        """The input continuing this enrollment on the migration's version, or None when it
+        stays (drained, unmapped, or already there); a `cancel` mapping cancels it."""
+        target = migration.mapping.get(self._state.current or "")
+        if target is None or target == DRAIN or migration.version == self._ref.version:
+            return None
+        if target == CANCEL:
+            self._cancel = f"migration to v{migration.version}"
+            return None
+        current = self._input_for_next_run()
+        return current.model_copy(
             update={
+                "enrollment": self._ref.model_copy(update={"version": migration.version}),
+                "migrated_from": self._ref.version,
+                "migrate_to": target,
+            }
+        )
+
+    def _next_input(self, input: JourneyInput) -> JourneyInput:
+        self._last_input = input
+        return self._input_for_next_run()
+
+    def _input_for_next_run(self) -> JourneyInput:
+        return self._last_input.model_copy(
+            update={
+                "migrated_from": None,
+                "migrate_to": None,
                 "entry_event_id": None,
                 "started_at": self._started_at,
                 "state": self._state,

@@ -28,6 +28,12 @@ class JourneyInput(BaseModel):
     continue_as_new_after: int | None = Field(
         default=None, description="Continue-as-new after this many steps even if not suggested."
     )
+    migrated_from: int | None = Field(
+        default=None, description="Set when this run starts on a new version after a migration."
+    )
+    migrate_to: str | None = Field(
+        default=None, description="The node of the new version the migrated enrollment enters."
+    )
 
 
 class JourneyResult(BaseModel):
@@ -39,6 +45,17 @@ class JourneyResult(BaseModel):
 
 class EventSignal(BaseModel):
     event: EventRef
+
+
+class MigrateInput(BaseModel):
+    """Move a running enrollment to `version` of its journey: `mapping` says, per node of the
+    version it is on, where it goes (a node id of `version`, or `drain` to stay, `cancel`)."""
+
+    version: int = Field(ge=1)
+    mapping: dict[str, str] = Field(default_factory=dict)
+
+
+DRAIN, CANCEL = "drain", "cancel"
 
 
 class CancelInput(BaseModel):

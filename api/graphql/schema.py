@@ -25,6 +25,7 @@ from api.graphql.live.subscriptions import LiveSubscriptions
 from api.graphql.messaging.mutations import MessagingMutations
 from api.graphql.messaging.queries import MessagingQueries
 from api.graphql.metrics.queries import MetricsQueries
+from api.graphql.migrations.schema import MigrationMutations, MigrationQueries
 from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
 from api.graphql.schedules.mutations import ScheduleMutations
@@ -52,6 +53,7 @@ class Query(
     WebhookQueries,
     MessagingQueries,
     ScheduleQueries,
+    MigrationQueries,
     EmailQueries,
     SourceQueries,
     OperationQueries,
@@ -78,6 +80,7 @@ class Mutation(
     WebhookMutations,
     MessagingMutations,
     ScheduleMutations,
+    MigrationMutations,
     EmailMutations,
     SourceMutations,
     OperationMutations,

@@ -18,6 +18,7 @@ from api.services.journeys import JourneyService
 from api.services.live import LiveService
 from api.services.messaging import MessagingPolicyService
 from api.services.metrics import MetricsService
+from api.services.migrations import MigrationService
 from api.services.operations import OperationService
 from api.services.ports import (
     CallbackCodec,
@@ -73,6 +74,7 @@ class Services:
     experiments: ExperimentService
     messaging: MessagingPolicyService
     schedules: ScheduleService
+    migrations: MigrationService
     api_keys: ApiKeyService
     merges: MergeService
     sweeps: Sweeps
@@ -145,6 +147,7 @@ class Services:
             experiments=experiments,
             messaging=MessagingPolicyService(store, clock),
             schedules=ScheduleService(store, temporal, clock),
+            migrations=MigrationService(store, operations),
             api_keys=ApiKeyService(store.tenants, clock),
             merges=merges,
             sweeps=Sweeps(

@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 TARGETS: dict[OperationKind, tuple[EnrollmentStatus, ...]] = {
     "enroll": (),  # customers of a segment, not enrollments: `api.services.segments`
+    "migrate": ("active", "paused"),
     "pause": ("active",),
     "resume": ("paused",),
     "cancel": ("active", "paused"),
@@ -91,6 +92,8 @@ class OperationService:
         reason: str | None = None,
         segment: dict[str, Any] | None = None,
         per_second: float | None = None,
+        to_version: int | None = None,
+        mapping: dict[str, str] | None = None,
     ) -> BulkOperation:
         """Record the operation and start running it; `NotFoundError` when there is no such
         journey, `ConflictError` when an `enroll` names a journey that is not published."""
@@ -106,6 +109,8 @@ class OperationService:
             reason=reason,
             segment=segment,
             per_second=per_second,
+            to_version=to_version,
+            mapping=mapping,
             created_by=created_by,
             created_at=self._clock(),
         )
@@ -285,6 +290,13 @@ class OperationService:
                     await journeys_client.pause(self._temporal, enrollment_id, operation.reason)
                 elif operation.kind == "resume":
                     await journeys_client.resume(self._temporal, enrollment_id)
+                elif operation.kind == "migrate":
+                    await journeys_client.migrate(
+                        self._temporal,
+                        enrollment_id,
+                        operation.to_version or 0,
+                        dict(operation.mapping or {}),
+                    )
                 else:
                     await journeys_client.cancel(
                         self._temporal, enrollment_id, operation.reason or "cancelled"

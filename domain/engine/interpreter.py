@@ -49,6 +49,7 @@ from domain.engine.stimuli import (
     EventReceived,
     EventRef,
     FactsLoaded,
+    Migrated,
     Start,
     Stimulus,
     TimerFired,
@@ -102,9 +103,16 @@ class Engine:
                 step.action_finished(stimulus)
             case FactsLoaded():
                 step.facts_loaded(stimulus)
+            case Migrated():
+                step.migrated(stimulus)
             case _:
                 assert_never(stimulus)
         return step.state, step.commands
+
+    @property
+    def node_ids(self) -> frozenset[str]:
+        """The ids of the version's nodes."""
+        return frozenset(self._nodes)
 
     def node(self, node_id: str) -> Node:
         return self._nodes[node_id]
@@ -190,6 +198,18 @@ class _Advance(Moves):
             self._wait_for_date(node, result.facts)
         elif isinstance(node, ActionNode):
             self._act_unless_quiet(node)
+
+    def migrated(self, moved: Migrated) -> None:
+        # Moving to the node it is at keeps that node's visit count, so an action node gets the
+        # same delivery key and answers its recorded delivery instead of sending again.
+        if not self.state.started or moved.node_id not in self.engine.node_ids:
+            return
+        self.enter(
+            moved.node_id,
+            label=f"migrated:v{moved.from_version}",
+            source=self.state.current,
+            count_visit=moved.node_id != self.state.current,
+        )
 
     # -- one case per node kind --
 

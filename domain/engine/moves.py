@@ -60,13 +60,16 @@ class Moves:
             return
         self.enter(target, label=label, source=source)
 
-    def enter(self, node_id: str, *, label: str, source: str | None) -> None:
+    def enter(
+        self, node_id: str, *, label: str, source: str | None, count_visit: bool = True
+    ) -> None:
         self.steps += 1
         if self.steps > MAX_STEPS:
             self.finish("failed", "loop_without_wait", label=label)
             return
         visits = dict(self.state.visits)
-        visits[node_id] = visits.get(node_id, 0) + 1
+        if count_visit or node_id not in visits:
+            visits[node_id] = visits.get(node_id, 0) + 1
         path = [*self.state.path, node_id][-PATH_LENGTH:]
         seq = self.state.seq + 1
         self._set(current=node_id, waiting=None, seq=seq, visits=visits, path=path)

@@ -68,7 +68,16 @@ class Cancel(Frozen):
     reason: str = "cancelled"
 
 
+class Migrated(Frozen):
+    """The enrollment was moved to another version of its journey: enter `node_id` of the new
+    version (the engine interpreting it is already the new version's)."""
+
+    type: Literal["migrated"] = "migrated"
+    node_id: str
+    from_version: int
+
+
 Stimulus = Annotated[
-    Start | TimerFired | EventReceived | ActionFinished | FactsLoaded | Cancel,
+    Start | TimerFired | EventReceived | ActionFinished | FactsLoaded | Cancel | Migrated,
     Field(discriminator="type"),
 ]

@@ -99,6 +99,10 @@ QUERIES: dict[str, Read | Elsewhere] = {
     # The seeded tenant schedules nothing; tests/api/test_scheduled_entry.py shows another
     # tenant never sees one that exists.
     "scheduledEntries": Read(foreign="empty", sees_seed=False),
+    # The seeded journey has one version: the plan answers NotFound for everyone alike.
+    "migrationPlan": Read(
+        args={"fromVersion": 1, "toVersion": 2, "mapping": []}, foreign="not_found", sees_seed=False
+    ),
     "emailSettings": Read(admin_only=True),
     # The seeded tenant connects no source; tests/api/test_source_settings.py shows another
     # tenant never sees one that is connected.
@@ -143,6 +147,7 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
         MANAGE, {"input": {"journeyId": "$journey", "cron": "0 10 * * *"}}, "not_found"
     ),
     "deleteScheduledEntry": Write(MANAGE, {"id": "nothing-scheduled"}, "not_found"),
+    "migrateEnrollments": Write(MANAGE, {"fromVersion": 1, "toVersion": 2, "mapping": []}),
     "setCustomerConsent": Write(
         Permission.MANAGE_CUSTOMERS,
         {"input": {"customerId": "$customer", "channel": "sms", "status": "OPTED_OUT"}},

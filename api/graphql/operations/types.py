@@ -27,6 +27,11 @@ class OperationKind(Enum):
         description="Cancel every `ACTIVE` or `PAUSED` enrollment; each ends `CANCELLED` with "
         "the operation's reason.",
     )
+    MIGRATE = strawberry.enum_value(
+        "migrate",
+        description="Live migration (`migrateEnrollments`): move every `ACTIVE` or `PAUSED` "
+        "enrollment of `version` to another version at its mapped node.",
+    )
     ENROLL = strawberry.enum_value(
         "enroll",
         description="Segment entry (`enrollSegment`): enroll every customer matching a customer "

@@ -1,0 +1,1 @@
+"""Live-journey migration: the dry run and the move."""
