@@ -45,6 +45,27 @@ def new_callback_id() -> str:
     return secrets.token_urlsafe(24)
 
 
+def not_blank(value: SecretStr) -> SecretStr:
+    """A secret that is not empty or blank (a validator's body, shared by the app settings)."""
+    if not value.get_secret_value().strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def aes_key_shape(value: SecretStr) -> SecretStr:
+    """A 43-character base64 EncodingAESKey; the message names the rule only (it is a secret)."""
+    if not re.fullmatch(r"[A-Za-z0-9+/]{43}", value.get_secret_value()):
+        raise ValueError("must be 43 characters of base64 (A-Z, a-z, 0-9, + and /)")
+    return value
+
+
+def http_root(value: str) -> str:
+    """An http(s) API root without query or fragment, ending in `/`."""
+    if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", value):
+        raise ValueError("must be an http(s) URL without query or fragment")
+    return value if value.endswith("/") else value + "/"
+
+
 class WeComCredentials(BaseModel):
     """One tenant's WeCom corp: who it is, its secrets, where its API lives, its limits."""
 
@@ -69,24 +90,17 @@ class WeComCredentials(BaseModel):
     @field_validator("secret", "callback_token")
     @classmethod
     def _not_blank(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("must not be empty")
-        return value
+        return not_blank(value)
 
     @field_validator("encoding_aes_key")
     @classmethod
     def _aes_key_shape(cls, value: SecretStr) -> SecretStr:
-        # The message names the rule only: the value is a secret.
-        if not re.fullmatch(r"[A-Za-z0-9+/]{43}", value.get_secret_value()):
-            raise ValueError("must be 43 characters of base64 (A-Z, a-z, 0-9, + and /)")
-        return value
+        return aes_key_shape(value)
 
     @field_validator("base_url")
     @classmethod
     def _http_root(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", value):
-            raise ValueError("must be an http(s) URL without query or fragment")
-        return value if value.endswith("/") else value + "/"
+        return http_root(value)
 
     def public(self) -> dict[str, Any]:
         """Everything but the secrets, which show as `"set"`: what the API may return."""

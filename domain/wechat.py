@@ -10,12 +10,11 @@ callback id as their lookup key.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from domain.channels import CALLBACK_ID_PATTERN
+from domain.channels import CALLBACK_ID_PATTERN, aes_key_shape, http_root, not_blank
 
 OA = "oa"
 MINIPROGRAM = "miniprogram"
@@ -50,24 +49,17 @@ class WeChatAppSettings(BaseModel):
     @field_validator("appsecret", "callback_token")
     @classmethod
     def _not_blank(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("must not be empty")
-        return value
+        return not_blank(value)
 
     @field_validator("encoding_aes_key")
     @classmethod
     def _aes_key_shape(cls, value: SecretStr) -> SecretStr:
-        # The message names the rule only: the value is a secret.
-        if not re.fullmatch(r"[A-Za-z0-9+/]{43}", value.get_secret_value()):
-            raise ValueError("must be 43 characters of base64 (A-Z, a-z, 0-9, + and /)")
-        return value
+        return aes_key_shape(value)
 
     @field_validator("base_url")
     @classmethod
     def _http_root(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", value):
-            raise ValueError("must be an http(s) URL without query or fragment")
-        return value if value.endswith("/") else value + "/"
+        return http_root(value)
 
     def public(self) -> dict[str, Any]:
         """Everything but the secrets, which show as `"set"`: what the API may return."""

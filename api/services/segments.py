@@ -101,8 +101,13 @@ class SegmentEntry:
         return "skipped" if outcome.status == "already_enrolled" else "done"
 
 
+def pace_delay(elapsed: float, started: int, per_second: float) -> float:
+    """How long to wait so that `started` enrollments over `elapsed` seconds stay at most
+    `per_second` a second (0 when already slow enough)."""
+    return max(0.0, started / per_second - elapsed)
+
+
 async def _pace(began: float, started: int, per_second: float) -> None:
-    """Sleep so that `started` enrollments since `began` keep under `per_second`."""
-    ahead = started / per_second - (time.monotonic() - began)
-    if ahead > 0:
-        await asyncio.sleep(ahead)
+    delay = pace_delay(time.monotonic() - began, started, per_second)
+    if delay > 0:
+        await asyncio.sleep(delay)

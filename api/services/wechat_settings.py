@@ -6,8 +6,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
+from api.services.app_credentials import allowed_roots, root_and_secrets
 from domain.channels import new_callback_id
 from domain.errors import InvalidInputError
 from domain.wechat import APP_KINDS, DEFAULT_BASE_URL, WeChatAppSettings
@@ -37,10 +38,6 @@ class WeChatAppInput:
 _SECRETS = ("appsecret", "callback_token", "encoding_aes_key")
 
 
-def _root(url: str) -> str:
-    return url if url.endswith("/") else url + "/"
-
-
 class WeChatSettingsService:
     """Stores a tenant's WeChat apps; answers only their public view.
 
@@ -54,9 +51,7 @@ class WeChatSettingsService:
     ) -> None:
         self._store = store
         self._clock = clock
-        self._allowed_base_urls = frozenset(
-            _root(url) for url in (DEFAULT_BASE_URL, *allowed_base_urls)
-        )
+        self._allowed_base_urls = allowed_roots(DEFAULT_BASE_URL, allowed_base_urls)
 
     async def get(self, tenant_id: str, kind: str) -> WeChatAppSettings | None:
         """The tenant's app of `kind`, or None (callers show `public()` only)."""
@@ -71,35 +66,15 @@ class WeChatSettingsService:
             "appid": app.appid.strip(),
             "callback_id": existing.callback_id if existing else new_callback_id(),
         }
-        new_root = _root(app.base_url) if app.base_url is not None else None
-        if existing is None:
-            base_url = new_root or DEFAULT_BASE_URL
-            retyped = "required when the app is configured the first time"
-        else:
-            base_url = new_root or existing.base_url
-            if base_url != existing.base_url:
-                retyped = "required again when the base URL changes"
-            elif data["appid"] != existing.appid:
-                retyped = "required again when the appid changes"
-            else:
-                retyped = ""
-        if (existing is None or base_url != existing.base_url) and (
-            base_url not in self._allowed_base_urls
-        ):
-            allowed = ", ".join(sorted(self._allowed_base_urls))
-            raise InvalidInputError.single("base_url", f"must be one of: {allowed}")
-        data["base_url"] = base_url
-        missing = []
-        for name in _SECRETS:
-            value: str | None = getattr(app, name)
-            if value is not None:
-                data[name] = SecretStr(value)
-            elif existing is not None and not retyped:
-                data[name] = getattr(existing, name)
-            else:
-                missing.append(name)
-        if missing:
-            raise InvalidInputError.single(", ".join(missing), retyped)
+        data |= root_and_secrets(
+            existing=existing,
+            identity=("appid", "appid", data["appid"]),
+            requested_root=app.base_url,
+            default_root=DEFAULT_BASE_URL,
+            allowed=self._allowed_base_urls,
+            secrets={name: getattr(app, name) for name in _SECRETS},
+            first_time="required when the app is configured the first time",
+        )
         try:
             settings = WeChatAppSettings.model_validate(data)
         except ValidationError as exc:

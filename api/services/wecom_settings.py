@@ -6,8 +6,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
+from api.services.app_credentials import allowed_roots, root_and_secrets
 from domain.channels import DEFAULT_BASE_URL, MassMessageLimit, WeComCredentials, new_callback_id
 from domain.errors import DomainError, InvalidInputError
 from store.database import Store
@@ -33,10 +34,6 @@ class WeComSettingsInput:
 _SECRETS = ("secret", "callback_token", "encoding_aes_key")
 
 
-def _root(url: str) -> str:
-    return url if url.endswith("/") else url + "/"
-
-
 class WeComSettingsService:
     """Stores a tenant's WeCom credentials; answers only their public view.
 
@@ -47,9 +44,7 @@ class WeComSettingsService:
 
     def __init__(self, store: Store, allowed_base_urls: Collection[str] = ()) -> None:
         self._store = store
-        self._allowed_base_urls = frozenset(
-            _root(url) for url in (DEFAULT_BASE_URL, *allowed_base_urls)
-        )
+        self._allowed_base_urls = allowed_roots(DEFAULT_BASE_URL, allowed_base_urls)
 
     async def get(self, tenant_id: str) -> WeComCredentials | None:
         """The tenant's credentials, or None (callers show `public()` only)."""
@@ -64,35 +59,15 @@ class WeComSettingsService:
             "agent_id": settings.agent_id,
             "callback_id": existing.callback_id if existing else new_callback_id(),
         }
-        new_root = _root(settings.base_url) if settings.base_url is not None else None
-        if existing is None:
-            base_url = new_root or DEFAULT_BASE_URL
-            retyped = "required when WeCom is configured the first time"
-        else:
-            base_url = new_root or existing.base_url
-            if base_url != existing.base_url:
-                retyped = "required again when the base URL changes"
-            elif data["corp_id"] != existing.corp_id:
-                retyped = "required again when the corp changes"
-            else:
-                retyped = ""
-        if (existing is None or base_url != existing.base_url) and (
-            base_url not in self._allowed_base_urls
-        ):
-            allowed = ", ".join(sorted(self._allowed_base_urls))
-            raise InvalidInputError.single("base_url", f"must be one of: {allowed}")
-        data["base_url"] = base_url
-        missing = []
-        for name in _SECRETS:
-            value: str | None = getattr(settings, name)
-            if value is not None:
-                data[name] = SecretStr(value)
-            elif existing is not None and not retyped:
-                data[name] = getattr(existing, name)
-            else:
-                missing.append(name)
-        if missing:
-            raise InvalidInputError.single(", ".join(missing), retyped)
+        data |= root_and_secrets(
+            existing=existing,
+            identity=("corp_id", "corp", data["corp_id"]),
+            requested_root=settings.base_url,
+            default_root=DEFAULT_BASE_URL,
+            allowed=self._allowed_base_urls,
+            secrets={name: getattr(settings, name) for name in _SECRETS},
+            first_time="required when WeCom is configured the first time",
+        )
         if settings.mass_message_limit is not None:
             data["mass_message_limit"] = settings.mass_message_limit
         elif existing is not None:

@@ -33,13 +33,10 @@ from domain.journey import (
     Edge,
     EntryNode,
     ExitNode,
-    ExitTrigger,
     HookTrigger,
     JourneyDefinition,
-    JourneySettings,
     LocalTime,
     Node,
-    QuietHours,
     ReentryPolicy,
     UpdateProfileNode,
     WaitForEventNode,
@@ -53,9 +50,10 @@ from domain.templates.parts import (
     oa_action,
     repurchase_loop,
     sms_action,
+    template_settings,
     wecom_action,
 )
-from domain.wecom_events import CONTACT_DELETED_BY_CUSTOMER, GROUP_JOINED, MASS_MESSAGE_RESULT
+from domain.wecom_events import GROUP_JOINED, MASS_MESSAGE_RESULT
 
 DEFAULT_HOOK = "douyin-ad-spring"
 """The `state` of the Douyin ad's channel code (渠道活码) the canonical journey starts from."""
@@ -236,9 +234,4 @@ def canonical_journey(
             *REPURCHASE_EDGES,
         )
     ]
-    settings = JourneySettings(
-        timezone="Asia/Shanghai",
-        quiet_hours=QuietHours(start=21, end=9) if scale == "real" else None,
-        exit_triggers=[ExitTrigger(event_type=CONTACT_DELETED_BY_CUSTOMER, reason="deleted")],
-    )
-    return JourneyDefinition(nodes=nodes, edges=edges, settings=settings)
+    return JourneyDefinition(nodes=nodes, edges=edges, settings=template_settings(scale))

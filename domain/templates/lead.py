@@ -21,12 +21,9 @@ from domain.journey import (
     EntryNode,
     EventTrigger,
     ExitNode,
-    ExitTrigger,
     JourneyDefinition,
-    JourneySettings,
     LocalTime,
     Node,
-    QuietHours,
     UpdateProfileNode,
     WaitForEventNode,
     WaitNode,
@@ -39,9 +36,10 @@ from domain.templates.parts import (
     duration,
     repurchase_loop,
     sms_action,
+    template_settings,
     wecom_action,
 )
-from domain.wecom_events import CONTACT_ADDED, CONTACT_DELETED_BY_CUSTOMER, GROUP_JOINED
+from domain.wecom_events import CONTACT_ADDED, GROUP_JOINED
 
 DEFAULT_WECOM_LINK = "https://work.weixin.qq.com/ca/cawcde-lead-spring"
 """The link of the WeCom channel code (获客链接) the invitation SMS carries."""
@@ -139,9 +137,4 @@ def lead_journey(
             *REPURCHASE_EDGES,
         )
     ]
-    settings = JourneySettings(
-        timezone="Asia/Shanghai",
-        quiet_hours=QuietHours(start=21, end=9) if scale == "real" else None,
-        exit_triggers=[ExitTrigger(event_type=CONTACT_DELETED_BY_CUSTOMER, reason="deleted")],
-    )
-    return JourneyDefinition(nodes=nodes, edges=edges, settings=settings)
+    return JourneyDefinition(nodes=nodes, edges=edges, settings=template_settings(scale))

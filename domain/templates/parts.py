@@ -10,12 +10,16 @@ from domain.events import ORDER_PAID
 from domain.journey import (
     ActionNode,
     ExitNode,
+    ExitTrigger,
     GoalNode,
+    JourneySettings,
     Node,
+    QuietHours,
     UpdateProfileNode,
     WaitForEventNode,
     WaitNode,
 )
+from domain.wecom_events import CONTACT_DELETED_BY_CUSTOMER
 
 Scale = Literal["real", "demo"]
 
@@ -133,3 +137,13 @@ def repurchase_loop(scale: Scale) -> list[Node]:
         sms_action("winback_sms", "Win-back offer by SMS", "SMS_WINBACK", {"code": "BACK20"}),
         ExitNode(id="exit_lapsed", name="Stopped buying", reason="lapsed"),
     ]
+
+
+def template_settings(scale: Scale) -> JourneySettings:
+    """Both templates' settings: Shanghai time, quiet hours 21:00-09:00 in the real scale, and
+    leaving when the customer deletes the staff contact."""
+    return JourneySettings(
+        timezone="Asia/Shanghai",
+        quiet_hours=QuietHours(start=21, end=9) if scale == "real" else None,
+        exit_triggers=[ExitTrigger(event_type=CONTACT_DELETED_BY_CUSTOMER, reason="deleted")],
+    )

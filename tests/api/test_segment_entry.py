@@ -93,10 +93,6 @@ async def test_a_segment_is_enrolled_once_paced_and_tracked(
         4,
         0,
     )
-    took = datetime.fromisoformat(finished["finishedAt"]) - datetime.fromisoformat(
-        finished["startedAt"]
-    )
-    assert took.total_seconds() >= 1.4  # four enrollments at two a second
     for index, customer_id in enumerate(customers):
         found = await store.enrollments.get(
             tenant.tenant_id, enrollment_id(tenant.tenant_id, journey_id, customer_id)
