@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from temporalio.worker import Worker
 
 from bench.bare import BareWorkflow, noop
-from bench.common import embedded_resources
+from bench.common import CpuMeter, embedded_resources
 from domain.journey import ActionNode, Edge, EntryNode, ExitNode, JourneyDefinition, WaitNode
 from runtime.resources import Resources
 from runtime.serve import workers as journey_workers
@@ -76,19 +76,30 @@ async def bare(res: Resources, count: int, concurrency: int, tag: str) -> tuple[
     return await _bounded(count, concurrency, one)
 
 
+async def customers(res: Resources, count: int, tag: str) -> list[str]:
+    """`count` new customers' ids (made before the clock starts)."""
+    now = datetime.now(UTC)
+    return [
+        (await res.store.customers.resolve(TENANT, {"external_id": f"{tag}-{n}"}, now))[0].id
+        for n in range(count)
+    ]
+
+
 async def enrollments(
-    res: Resources, journey_id: str, version: int, count: int, concurrency: int, tag: str
-) -> tuple[float, list[float]]:
-    """Start `count` enrollments, then watch the projections until all rest in the wait.
+    res: Resources,
+    journey_id: str,
+    version: int,
+    customers: list[str],
+    concurrency: int,
+    meter: CpuMeter | None = None,
+) -> tuple[float, list[float], dict[str, float]]:
+    """Enroll `customers`, then watch the projections until all rest in the wait; the time it
+    took, each enrollment's latency, and the CPU spent meanwhile (read by `meter`).
 
     Latency per enrollment = when its projection reached the wait (workflow time) minus when its
     start was requested; progress is polled with one count query, not one query per item.
     """
-    now = datetime.now(UTC)
-    customers = [
-        (await res.store.customers.resolve(TENANT, {"external_id": f"{tag}-{n}"}, now))[0].id
-        for n in range(count)
-    ]
+    count = len(customers)
     requested: dict[str, datetime] = {}
     gate = asyncio.Semaphore(concurrency)
 
@@ -104,6 +115,7 @@ async def enrollments(
             )
             requested[outcome.enrollment_id] = requested_at
 
+    cpu_before = meter.read() if meter is not None else {}
     started = time.perf_counter()
     await asyncio.gather(*(start(n) for n in range(count)))
     ids = list(requested)
@@ -116,12 +128,17 @@ async def enrollments(
     else:
         raise TimeoutError("enrollments did not all reach the wait within 10 minutes")
     elapsed = time.perf_counter() - started
+    cpu = (
+        {name: spent - cpu_before[name] for name, spent in meter.read().items()}
+        if meter is not None
+        else {}
+    )
     latencies = []
     for enrollment_id in ids:
         found = await res.store.enrollments.get(TENANT, enrollment_id)
         assert found is not None
         latencies.append((found.updated_at - requested[enrollment_id]).total_seconds())
-    return elapsed, latencies
+    return elapsed, latencies, cpu
 
 
 def report(name: str, count: int, elapsed: float, latencies: list[float]) -> float:
@@ -134,7 +151,8 @@ def report(name: str, count: int, elapsed: float, latencies: list[float]) -> flo
 
 
 async def main(count: int, concurrency: int) -> None:
-    async with embedded_resources() as (_, res):
+    async with embedded_resources() as (stack, res):
+        meter = CpuMeter.of(stack)
         now = datetime.now(UTC)
         journey = await res.store.journeys.create(TENANT, "bench", now, draft=JOURNEY)
         version = await res.store.journeys.publish(TENANT, journey.id, JOURNEY, [], now)
@@ -149,14 +167,20 @@ async def main(count: int, concurrency: int) -> None:
         try:
             warm = max(10, count // 10)
             await bare(res, warm, concurrency, "warm")
-            await enrollments(res, journey.id, version, warm, concurrency, "warm")
+            warm_customers = await customers(res, warm, "warm")
+            await enrollments(res, journey.id, version, warm_customers, concurrency)
+            run_customers = await customers(res, count, "run")
             print(f"{count} each, {concurrency} in flight, after {warm} warm-up each")
+            cpu_0 = meter.read()
             b_elapsed, b_lat = await bare(res, count, concurrency, "run")
-            j_elapsed, j_lat = await enrollments(
-                res, journey.id, version, count, concurrency, "run"
+            cpu_1 = meter.read()
+            j_elapsed, j_lat, j_cpu = await enrollments(
+                res, journey.id, version, run_customers, concurrency, meter
             )
             base = report("bare Temporal (start+activity+end)", count, b_elapsed, b_lat)
+            print(f"  {CpuMeter.per_item(cpu_0, cpu_1, count)}")
             ours = report("omnijourney (entry→action→wait)", count, j_elapsed, j_lat)
+            print(f"  {CpuMeter.per_item(dict.fromkeys(j_cpu, 0.0), j_cpu, count)}")
             print(f"ratio omnijourney / bare Temporal: {ours / base:.2f}")
         finally:
             await asyncio.gather(*(w.shutdown() for w in all_workers))
