@@ -6,6 +6,7 @@ from __future__ import annotations
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from store.callbacks import RETENTION as CALLBACK_RETENTION
+from store.simulations import RETENTION as SIMULATION_RETENTION
 from store.mongo import (
     API_KEYS,
     CHANNEL_CREDENTIALS,
@@ -21,6 +22,7 @@ from store.mongo import (
     JOURNEYS,
     MINIPROGRAM_AUTHORIZATIONS,
     OPERATIONS,
+    SIMULATIONS,
     SMS_MESSAGES,
     TOUCH_COUNTERS,
     TRANSITIONS,
@@ -213,6 +215,14 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel(
             [("tenant_id", ASCENDING), ("journey_id", ASCENDING), ("at", ASCENDING)],
             name="by_journey_time",
+        ),
+    ],
+    # results expire: a forecast is cheap to run again
+    SIMULATIONS: [
+        IndexModel(
+            [("created_at", ASCENDING)],
+            expireAfterSeconds=int(SIMULATION_RETENTION.total_seconds()),
+            name="expire",
         ),
     ],
     OPERATIONS: [
