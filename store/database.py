@@ -11,6 +11,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from store.backtest import BacktestReader
 from store.callbacks import CallbackRepository
 from store.channel_credentials import WeComCredentialsRepository
 from store.channel_settings import ChannelSettingsRepository
@@ -30,7 +31,6 @@ from store.metrics import MetricsRepository
 from store.miniprogram_authorizations import AuthorizationLedger
 from store.mongo import DEFAULT_MAX_TIME_MS, collection
 from store.operations import OperationRepository
-from store.backtest import BacktestReader
 from store.secretbox import SecretBox, SecretError
 from store.simulations import SimulationRepository
 from store.sms_messages import SmsMessageRepository

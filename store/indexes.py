@@ -6,7 +6,6 @@ from __future__ import annotations
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from store.callbacks import RETENTION as CALLBACK_RETENTION
-from store.simulations import RETENTION as SIMULATION_RETENTION
 from store.mongo import (
     API_KEYS,
     CHANNEL_CREDENTIALS,
@@ -31,6 +30,7 @@ from store.mongo import (
     WECOM_CALLBACKS,
     WECOM_TRANSFERS,
 )
+from store.simulations import RETENTION as SIMULATION_RETENTION
 
 INDEXES: dict[str, list[IndexModel]] = {
     API_KEYS: [

@@ -24,9 +24,7 @@ class SimulationRepository:
     def __init__(self, db: AsyncDatabase[Any]) -> None:
         self._simulations = collection(db, SIMULATIONS)
 
-    async def save(
-        self, tenant_id: str, operation_id: str, result: Document, at: datetime
-    ) -> None:
+    async def save(self, tenant_id: str, operation_id: str, result: Document, at: datetime) -> None:
         """Store (or replace, after a takeover ran it again) the operation's result."""
         await self._simulations.replace_one(
             {"_id": operation_id, "tenant_id": tenant_id},
