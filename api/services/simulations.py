@@ -283,15 +283,16 @@ def _cohort(
     problems: list[FieldProblem],
 ) -> tuple[SyntheticCohort | None, BacktestSpec | None]:
     cohort = spec = None
-    try:
-        if synthetic is not None:
+    if synthetic is not None:
+        size = synthetic.get("size")
+        if isinstance(size, int) and size > MAX_COHORT:
+            problems.append(
+                FieldProblem(path="cohort.synthetic.size", message=f"at most {MAX_COHORT}")
+            )
+        try:
             cohort = SyntheticCohort.model_validate(synthetic)
-            if cohort.size > MAX_COHORT:
-                problems.append(
-                    FieldProblem(path="cohort.synthetic.size", message=f"at most {MAX_COHORT}")
-                )
-    except ValidationError as exc:
-        problems += InvalidInputError.from_validation_error(exc, "cohort.synthetic").problems
+        except ValidationError as exc:
+            problems += InvalidInputError.from_validation_error(exc, "cohort.synthetic").problems
     try:
         if backtest is not None:
             spec = BacktestSpec.model_validate(backtest)
