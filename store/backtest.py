@@ -89,8 +89,8 @@ class BacktestReader:
         enters: Enters | None = None,
         limit: int,
     ) -> AsyncIterator[list[BacktestCustomer]]:
-        """The cohort a page of customers at a time (each page in customer-id order);
-        `CohortTooLargeError` once more than `limit` customers qualify."""
+        """The cohort a page of customers at a time (each page in customer-id order, possibly
+        empty); `CohortTooLargeError` once more than `limit` customers qualify."""
         cursor: str | None = None
         gathered = 0
         while True:
@@ -101,8 +101,7 @@ class BacktestReader:
             gathered += len(found)
             if gathered > limit:
                 raise CohortTooLargeError(limit)
-            if found:
-                yield found
+            yield found  # empty too: the caller hears of a long, sparse scan as it goes
             cursor = page.next_cursor
             if cursor is None:
                 return

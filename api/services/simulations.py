@@ -14,6 +14,7 @@ operation (`store.simulations`). A run taken over after its process died starts 
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -35,13 +36,20 @@ from simulator.models import (
     SimulationResult,
     SyntheticCohort,
 )
-from store.backtest import BacktestCustomer
+from store.backtest import MAX_EVENTS_PER_CUSTOMER, BacktestCustomer
 from store.database import Store
 from store.operations import BulkOperation
 
 MAX_COHORT = 100_000
 """Customers one simulation may run, synthetic or backtest."""
 MAX_DAYS = 366
+BACKTEST_NOTES = (
+    "Backtest: profiles (tags, attributes, identities, consent) are as stored now, not as they "
+    "were during the window.",
+    "Backtest: each customer enters once, with their first entering event in the window; "
+    f"at most {MAX_EVENTS_PER_CUSTOMER} of their later events are replayed; a customer merged "
+    "into another counts as that one (a merge repoints the events).",
+)
 PROGRESS_WRITE_EVERY = 0.5
 """Seconds between progress writes to the operation, at most (besides the last)."""
 
@@ -214,8 +222,20 @@ class SimulationRuns:
         tenant_id, repo = operation.tenant_id, self._store.operations
         customers: list[SimCustomer] | None = None
         if request.backtest is not None:
+
+            async def reading() -> None:  # the read may outlast a lease: keep it
+                await repo.record_progress(
+                    tenant_id,
+                    operation.id,
+                    done=0,
+                    skipped=0,
+                    failed=0,
+                    errors=[],
+                    lease_until=self._clock() + self._lease,
+                )
+
             customers = await self.backtest_customers(
-                tenant_id, request.definition, request.backtest
+                tenant_id, request.definition, request.backtest, on_page=reading
             )
             total = len(customers)
         else:
@@ -248,6 +268,8 @@ class SimulationRuns:
             winners=request.winners,
         )
         result = await self._runner.run(job, progress)
+        if request.backtest is not None:
+            result = result.model_copy(update={"notes": [*result.notes, *BACKTEST_NOTES]})
         if recorded < total:
             await progress(total, total)
         await self._store.simulations.save(
@@ -255,10 +277,16 @@ class SimulationRuns:
         )
 
     async def backtest_customers(
-        self, tenant_id: str, definition: JourneyDefinition, spec: BacktestSpec
+        self,
+        tenant_id: str,
+        definition: JourneyDefinition,
+        spec: BacktestSpec,
+        *,
+        on_page: Callable[[], Awaitable[None]] | None = None,
     ) -> list[SimCustomer]:
-        """The backtest cohort as simulated customers, in arrival order;
-        `store.backtest.CohortTooLargeError` past `spec.limit`."""
+        """The backtest cohort as simulated customers, in arrival order (`on_page` awaited
+        after each page of customers read); `store.backtest.CohortTooLargeError` past
+        `spec.limit`."""
 
         def enters(event: Event) -> bool:
             return _enters(definition, event)
@@ -273,6 +301,8 @@ class SimulationRuns:
         )
         async for page in pages:
             found += [sim_customer(item) for item in page]
+            if on_page is not None:
+                await on_page()
         found.sort(key=lambda customer: (customer.arrives_at, customer.id))
         return found
 
