@@ -47,7 +47,6 @@ from domain.engine import (
     FactsLoaded,
     LoadFacts,
     MarkConverted,
-    RecordTransition,
     RunAction,
     Start,
     Stimulus,
@@ -74,9 +73,9 @@ from simulator.models import (
     ProgressCallback,
     ReasonCount,
     SimCustomer,
-    SimEvent,
     SimulationOptions,
     SimulationResult,
+    SyntheticCohort,
 )
 
 DAY = 86_400.0
@@ -265,32 +264,27 @@ class _Customer:
         self.opted_out = frozenset(customer.opted_out)
         self.properties: dict[str, dict[str, Any]] = {}
         """Event id → properties, for the facts' `last_event_properties`."""
-        self.inbox: list[tuple[datetime, int, EventRef]] = []
+        self.inbox: list[tuple[datetime, int, str, str, dict[str, Any]]] = []
+        """Events to come: (at, sequence, id, type, properties), a heap."""
         self.sequence = 0
         arrives = customer.arrives_at
         for event in customer.events:
             if event.at >= arrives:
-                self._schedule(event)
+                self._schedule(event.at, event.type, event.properties)
         self.places: dict[tuple[str, str], int] = {}
         """(cap id, period) → sends that kept their place."""
         self.allowance: dict[str, int] = {}
         self.capped: set[str] = set()
-        self.visited: set[str] = set()
-        self.node: str | None = None
-        self.node_since = 0.0
+        self.moves: list[tuple[float, str | None, str, str | None]] = []
+        """The enrollment's transitions: (timestamp, from, label, to)."""
         self.blocked = False
         """A held action's retry fell past the window: the enrollment stays at the action."""
 
-    def _schedule(self, event: SimEvent, event_id: str | None = None) -> None:
+    def _schedule(self, at: datetime, type_: str, properties: dict[str, Any]) -> None:
         self.sequence += 1
-        ref = EventRef(
-            id=event_id or f"{self.customer.id}:e{self.sequence}",
-            type=event.type,
-            properties=event.properties,
-            occurred_at=event.at,
-        )
-        self.properties[ref.id] = ref.properties
-        heapq.heappush(self.inbox, (event.at, self.sequence, ref))
+        event_id = f"{self.customer.id}:e{self.sequence}"
+        self.properties[event_id] = properties
+        heapq.heappush(self.inbox, (at, self.sequence, event_id, type_, properties))
 
     # -- the main loop (JourneyWorkflow.run) --
 
@@ -315,10 +309,11 @@ class _Customer:
                 at = self.inbox[0][0]
                 if at >= end:
                     break
-                _, _, ref = heapq.heappop(self.inbox)
+                _, _, event_id, type_, properties = heapq.heappop(self.inbox)
                 if at > self.now:
                     self.now = at
                 sim.totals.events += 1
+                ref = EventRef(id=event_id, type=type_, properties=properties, occurred_at=at)
                 self.apply(EventReceived(event=ref))
             elif wake is not None and waiting is not None:
                 if wake >= end:
@@ -334,30 +329,37 @@ class _Customer:
         """`JourneyWorkflow._apply`: the stimulus, then each follow-up, in order."""
         pending: list[Stimulus] = [stimulus]
         sim = self.sim
+        advance = self.engine.advance
+        moves = self.moves
         while pending:
-            self.state, commands = self.engine.advance(self.state, pending.pop(0), self.now)
+            self.state, commands = advance(self.state, pending.pop(0), self.now)
             sim.totals.steps += 1
+            follow_up: Stimulus | None = None
+            ts = None
             for command in commands:
-                if isinstance(command, UpdateProfile):
-                    self.update_profile(command)
-            for command in commands:
-                follow_up: Stimulus | None = None
-                if isinstance(command, RecordTransition):
-                    self.transition(command)
-                elif isinstance(command, RunAction):
-                    follow_up = self.run_action(command)
-                elif isinstance(command, LoadFacts):
-                    follow_up = self.load_facts(command)
-                elif isinstance(command, MarkConverted):
-                    self.converted(command)
-                elif isinstance(command, Complete):
-                    self.completed(command)
-                if follow_up is not None:
-                    pending.append(follow_up)
+                kind = command.type
+                if kind == "record_transition":
+                    if ts is None:
+                        ts = self.now.timestamp()
+                    moves.append((ts, command.from_node, command.label, command.to_node))  # type: ignore[union-attr]
+                elif kind == "update_profile":
+                    self.update_profile(command)  # type: ignore[arg-type]
+                elif kind == "run_action":
+                    follow_up = self.run_action(command)  # type: ignore[arg-type]
+                elif kind == "load_facts":
+                    follow_up = self.load_facts(command)  # type: ignore[arg-type]
+                elif kind == "mark_converted":
+                    self.converted(command)  # type: ignore[arg-type]
+                elif kind == "complete":
+                    self.completed(command)  # type: ignore[arg-type]
+            # At most one command per advance waits on an outcome (the engine then waits for
+            # it), and it comes after the step's transitions and profile updates: the order of
+            # `JourneyWorkflow._apply` (profile updates first, then the rest in order).
+            if follow_up is not None:
+                pending.append(follow_up)
             waiting = self.state.waiting
             if waiting is not None and waiting.kind == "quiet_hours":
-                node = sim.action_nodes[waiting.node_id]
-                self.count(node, HELD_QUIET)
+                self.count(sim.action_nodes[waiting.node_id], HELD_QUIET)
 
     # -- commands --
 
@@ -458,7 +460,7 @@ class _Customer:
             if reaction.include_node_id:
                 properties["node_id"] = node.id
             at = self.now + reaction.delay.draw(self.rng)
-            self._schedule(SimEvent(type=reaction.event_type, at=at, properties=properties))
+            self._schedule(at, reaction.event_type, properties)
 
     # -- counting --
 
@@ -485,43 +487,36 @@ class _Customer:
             self.capped.add(cap_id)
             totals.cap_customers[cap_id] = totals.cap_customers.get(cap_id, 0) + 1
 
-    def transition(self, command: RecordTransition) -> None:
-        totals = self.sim.totals
-        ts = command.at.timestamp()
-        edge = (command.from_node, command.label, command.to_node)
-        totals.edges[edge] = totals.edges.get(edge, 0) + 1
-        if command.from_node is not None and self.node is not None:
-            totals.left[self.node] = totals.left.get(self.node, 0) + 1
-            self._occupied(self.node, self.node_since, ts)
-        target = command.to_node
-        self.node = target
-        self.node_since = ts
-        if target is not None:
-            totals.entered[target] = totals.entered.get(target, 0) + 1
-            if target not in self.visited:
-                self.visited.add(target)
-                totals.visitors[target] = totals.visitors.get(target, 0) + 1
-            entries = totals.entries.get(target)
-            if entries is None:
-                entries = totals.entries[target] = [0] * self.sim.days
-            entries[self.sim.day_of(ts)] += 1
-
-    def _occupied(self, node_id: str, since: float, until: float | None) -> None:
-        """Count `node_id` as occupied at every day's end in [since, until)."""
+    def tally_moves(self, active: bool) -> None:
+        """Add the enrollment's transitions to the funnel, edges, entries and occupancy."""
         sim = self.sim
-        low = max(0, math.ceil((since - sim.start_ts) / DAY) - 1)
-        high = (
-            sim.days
-            if until is None
-            else min(sim.days, math.ceil((until - sim.start_ts) / DAY) - 1)
-        )
-        if high <= low:
-            return
-        diff = sim.totals.occupancy.get(node_id)
-        if diff is None:
-            diff = sim.totals.occupancy[node_id] = [0] * (sim.days + 1)
-        diff[low] += 1
-        diff[high] -= 1
+        totals = sim.totals
+        edges, entered, left = totals.edges, totals.entered, totals.left
+        visitors, entries_by_node, occupancy = totals.visitors, totals.entries, totals.occupancy
+        start_ts, days = sim.start_ts, sim.days
+        visited: set[str] = set()
+        node: str | None = None
+        since = 0.0
+        for ts, source, label, target in self.moves:
+            edge = (source, label, target)
+            edges[edge] = edges.get(edge, 0) + 1
+            if node is not None:
+                left[node] = left.get(node, 0) + 1
+                _occupy(occupancy, node, since, ts, start_ts, days)
+            node, since = target, ts
+            if target is None:
+                continue
+            entered[target] = entered.get(target, 0) + 1
+            if target not in visited:
+                visited.add(target)
+                visitors[target] = visitors.get(target, 0) + 1
+            entries = entries_by_node.get(target)
+            if entries is None:
+                entries = entries_by_node[target] = [0] * days
+            entries[min(days - 1, max(0, int((ts - start_ts) // DAY)))] += 1
+        if active and node is not None:
+            totals.current[node] = totals.current.get(node, 0) + 1
+            _occupy(occupancy, node, since, None, start_ts, days)
 
     def converted(self, command: MarkConverted) -> None:
         totals = self.sim.totals
@@ -538,13 +533,32 @@ class _Customer:
 
     def close(self) -> None:
         """At the window's end: an enrollment still active is at its node."""
-        if self.state.ended:
-            return
-        totals = self.sim.totals
-        totals.ended["active"] = totals.ended.get("active", 0) + 1
-        if self.node is not None:
-            totals.current[self.node] = totals.current.get(self.node, 0) + 1
-            self._occupied(self.node, self.node_since, None)
+        active = not self.state.ended
+        if active:
+            totals = self.sim.totals
+            totals.ended["active"] = totals.ended.get("active", 0) + 1
+        self.tally_moves(active)
+
+
+def _occupy(
+    occupancy: dict[str, list[int]],
+    node_id: str,
+    since: float,
+    until: float | None,
+    start_ts: float,
+    days: int,
+) -> None:
+    """Count `node_id` as occupied at every day's end in [since, until) (a difference array:
+    +1 on the first such day, -1 after the last)."""
+    low = max(0, math.ceil((since - start_ts) / DAY) - 1)
+    high = days if until is None else min(days, math.ceil((until - start_ts) / DAY) - 1)
+    if high <= low:
+        return
+    diff = occupancy.get(node_id)
+    if diff is None:
+        diff = occupancy[node_id] = [0] * (days + 1)
+    diff[low] += 1
+    diff[high] -= 1
 
 
 def _choose(rng: random.Random, weights: Sequence[float]) -> int:
@@ -562,37 +576,50 @@ def _choose(rng: random.Random, weights: Sequence[float]) -> int:
 # -- the public entry point -------------------------------------------------------------------
 
 
-def window_start(customers: Sequence[SimCustomer], options: SimulationOptions) -> datetime:
-    """The window's start: `options.start`, else the earliest arrival's UTC midnight."""
+def window_start(
+    customers: Sequence[SimCustomer] | SyntheticCohort, options: SimulationOptions
+) -> datetime:
+    """The window's start: `options.start`, else the UTC midnight of the cohort's start (a
+    synthetic cohort) or of the earliest arrival."""
     if options.start is not None:
         return options.start.astimezone(UTC)
-    if not customers:
+    if isinstance(customers, SyntheticCohort):
+        first = customers.start.astimezone(UTC)
+    elif not customers:
         return datetime(2026, 1, 1, tzinfo=UTC)
-    first = min(customer.arrives_at for customer in customers).astimezone(UTC)
+    else:
+        first = min(customer.arrives_at for customer in customers).astimezone(UTC)
     return first.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def simulate(
     definition: JourneyDefinition,
-    customers: Iterable[SimCustomer],
+    customers: Iterable[SimCustomer] | SyntheticCohort,
     options: SimulationOptions | None = None,
     winners: Mapping[str, str] | None = None,
     progress: ProgressCallback | None = None,
 ) -> SimulationResult:
     """Run `customers` through `definition` (with decided experiment `winners`) as the live
-    workflow would, under a virtual clock; return the funnel, volumes, cap hits, conversions."""
+    workflow would, under a virtual clock; return the funnel, volumes, cap hits, conversions.
+
+    `customers` is a list of customers, or a `SyntheticCohort` (which worker processes then
+    generate slice by slice themselves). `progress(done, total)` is called as customers finish.
+    """
     options = options or SimulationOptions()
-    cohort = list(customers)
+    cohort: Sequence[SimCustomer] | SyntheticCohort = (
+        customers if isinstance(customers, SyntheticCohort) else list(customers)
+    )
+    total = cohort.size if isinstance(cohort, SyntheticCohort) else len(cohort)
     start = window_start(cohort, options)
-    if options.workers > 1 and len(cohort) >= 2 * options.workers:
+    if options.workers > 1 and total >= 2 * options.workers:
         from simulator.pool import run_in_pool
 
         totals = run_in_pool(definition, cohort, options, winners, start, progress)
     else:
         sim = _Simulation(definition, options, winners, start)
-        total = len(cohort)
         every = max(1, total // 100)
-        for index, customer in enumerate(cohort, 1):
+        members = cohort.customers() if isinstance(cohort, SyntheticCohort) else cohort
+        for index, customer in enumerate(members, 1):
             sim.run(customer)
             if progress is not None and (index % every == 0 or index == total):
                 progress(index, total)

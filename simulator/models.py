@@ -207,9 +207,10 @@ class SyntheticCohort(_Model):
             raise ValueError("the first event model cannot come after a previous one")
         return self
 
-    def customers(self) -> Iterator[SimCustomer]:
-        """The cohort's customers in arrival order (deterministic for the seed)."""
-        return generate_customers(self)
+    def customers(self, start: int = 0, stop: int | None = None) -> Iterator[SimCustomer]:
+        """The cohort's customers in arrival order (deterministic for the seed); `start` and
+        `stop` slice that order (as `list(...)[start:stop]` would, without making the rest)."""
+        return generate_customers(self, start, stop)
 
 
 def _arrival_offset(curve: ArrivalCurve, days: float, rng: random.Random) -> float:
@@ -236,16 +237,19 @@ def _choose(rng: random.Random, weights: list[float]) -> int:
     return len(weights) - 1
 
 
-def generate_customers(cohort: SyntheticCohort) -> Iterator[SimCustomer]:
-    """Generate `cohort`'s customers: one RNG per customer, seeded by (seed, index), so a
-    customer's draws do not depend on the others' (a larger cohort extends a smaller one's)."""
+def generate_customers(
+    cohort: SyntheticCohort, start: int = 0, stop: int | None = None
+) -> Iterator[SimCustomer]:
+    """Generate `cohort`'s customers (positions `start` to `stop` of the arrival order): one
+    RNG per customer, seeded by (seed, index), so a customer's draws do not depend on the
+    others' (a larger cohort extends a smaller one's)."""
     window = timedelta(days=cohort.arrival_days)
     offsets: list[tuple[float, int]] = []
     for index in range(cohort.size):
         rng = random.Random(f"{cohort.seed}:arrival:{index}")
         offsets.append((_arrival_offset(cohort.arrival, cohort.arrival_days, rng), index))
     offsets.sort()
-    for fraction, index in offsets:
+    for fraction, index in offsets[start:stop]:
         rng = random.Random(f"{cohort.seed}:customer:{index}")
         arrives = cohort.start + window * fraction
         customer_id = f"{cohort.id_prefix}-{index:07d}"
