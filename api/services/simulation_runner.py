@@ -55,12 +55,9 @@ class SimulationRunner(Protocol):
 
 def run_job(job: SimulationJob, report: Callable[[int, int], None]) -> SimulationResult:
     """Run `job` here and now (what the child process does)."""
-    if job.customers is not None:
-        customers = job.customers
-    elif job.synthetic is not None:
-        customers = list(job.synthetic.customers())
-    else:
-        customers = []
+    customers: list[SimCustomer] | SyntheticCohort = job.customers or []
+    if job.customers is None and job.synthetic is not None:
+        customers = job.synthetic  # generated as it goes: never all in memory at once
     return simulate(job.definition, customers, job.options, dict(job.winners), report)
 
 

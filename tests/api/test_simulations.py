@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from api.services.simulation_runner import ProcessRunner
+from api.services.simulations import BacktestSpec, SimulationRuns
 from domain.enrollments import enrollment_id
 from domain.journey import JourneyDefinition
 from domain.metrics import JourneyCut, TimeRange
@@ -290,12 +292,19 @@ async def test_a_backtest_reproduces_the_funnel_a_seeded_run_recorded(
     }
     assert {n.node_id: n.entered for n in recorded.nodes}["bought"] == 3
 
-    # Everyone with an event there, entering or not: the `free` sign-up and the page view too.
-    everyone = {**backtest, "enteredOnly": False}
-    wider = await _finished(
-        api, tenant, (await _simulate(api, tenant, journey_id, {"backtest": everyone}))["id"]
+    # Everyone with an event there, entering or not: the `free` sign-up and the page view too,
+    # each arriving with their first event, the buyers replaying their order after it.
+    runs = SimulationRuns(store, ProcessRunner())
+    everyone = await runs.backtest_customers(
+        tenant.tenant_id,
+        JourneyDefinition.model_validate(definition),
+        BacktestSpec(since=since, until=until, entered_only=False),
     )
-    assert wider["operation"]["total"] == 8
+    assert [c.entry_event.type for c in everyone if c.entry_event] == [
+        *["signup.completed"] * 7,
+        "page.viewed",
+    ]
+    assert sorted(len(c.events) for c in everyone) == [0] * 5 + [1] * 3
 
     # A cohort past its limit fails the operation, saying why.
     capped = {**backtest, "limit": 5}
