@@ -8,18 +8,26 @@ server; simulations run in a child process as in production.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from api.services.simulation_runner import ProcessRunner
-from api.services.simulations import BacktestSpec, SimulationRuns
+from api.services.simulation_runner import ProcessRunner, Progress, SimulationJob
+from api.services.simulations import BacktestSpec, SimulationRequest, SimulationRuns
 from domain.enrollments import enrollment_id
 from domain.journey import JourneyDefinition
 from domain.metrics import JourneyCut, TimeRange
-from simulator.models import Delay, EventModel, SyntheticCohort
+from simulator.models import (
+    Delay,
+    EventModel,
+    SimulationOptions,
+    SimulationResult,
+    SyntheticCohort,
+)
 from store.database import Store
+from store.operations import BulkOperation
 from tests.api.journeys import CREATE_JOURNEY, PUBLISH_JOURNEY, welcome_journey
 from tests.api.support import TenantKeys, event, eventually, gql, post_events, published_journey
 
@@ -314,3 +322,57 @@ async def test_a_backtest_reproduces_the_funnel_a_seeded_run_recorded(
     assert too_many["operation"]["status"] == "FAILED"
     assert "more than 5 customers" in too_many["operation"]["error"]
     assert too_many["result"] is None
+
+
+class _SteppedRunner:
+    """Reports half the cohort done, then waits to be let go before answering a result."""
+
+    def __init__(self) -> None:
+        self.halfway = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def run(self, job: SimulationJob, progress: Progress) -> SimulationResult:
+        total = job.synthetic.size if job.synthetic is not None else 0
+        await progress(total // 2, total)
+        self.halfway.set()
+        await self.go_on.wait()
+        return SimulationResult(start=datetime.now(UTC), days=job.options.days, customers=total)
+
+
+async def test_a_running_simulation_shows_its_progress_and_keeps_its_lease(
+    store: Store, tenant: TenantKeys
+) -> None:
+    request = SimulationRequest(
+        journey_id="j",
+        version=1,
+        definition=JourneyDefinition.model_validate(welcome_journey()),
+        synthetic=SyntheticCohort(size=300),
+        options=SimulationOptions(days=3),
+    )
+    operation = BulkOperation(
+        id="op-sim-progress",
+        tenant_id=tenant.tenant_id,
+        kind="simulate",
+        journey_id="j",
+        simulation=request.model_dump(mode="json"),
+        created_by="key",
+        created_at=datetime.now(UTC),
+    )
+    await store.operations.create(operation)
+    runner = _SteppedRunner()
+    runs = SimulationRuns(store, runner, lease=timedelta(minutes=5))
+    working = asyncio.create_task(runs.work(operation))
+    await runner.halfway.wait()
+
+    midway = await store.operations.get(tenant.tenant_id, operation.id)
+    runner.go_on.set()
+    await working
+    after = await store.operations.get(tenant.tenant_id, operation.id)
+
+    assert midway is not None and (midway.total, midway.done) == (300, 150)
+    assert midway.lease_until is not None
+    assert midway.lease_until > datetime.now(UTC) + timedelta(minutes=4)
+    assert after is not None and after.done == 300
+    saved = await store.simulations.get(tenant.tenant_id, operation.id)
+    assert saved is not None and saved["customers"] == 300
+    assert await store.simulations.get("another-tenant", operation.id) is None
