@@ -27,7 +27,7 @@ from api.services.ports import Clock, utc_now
 from api.services.simulation_runner import SimulationJob, SimulationRunner
 from domain.errors import FieldProblem, InvalidInputError, ValidationFailedError
 from domain.events import Event
-from domain.journey import JourneyDefinition
+from domain.journey import JourneyDefinition, ManualTrigger
 from domain.routing import entry
 from simulator.models import (
     SimCustomer,
@@ -169,6 +169,16 @@ class SimulationService:
             found = self._journeys.problems(definition)
             if found:
                 raise ValidationFailedError(found)
+        if (
+            spec is not None
+            and spec.entered_only
+            and isinstance(definition.entry.trigger, ManualTrigger)
+        ):
+            raise InvalidInputError.single(
+                "cohort.backtest.enteredOnly",
+                "the journey is entered through the API only: no event enters it; "
+                "give `enteredOnly: false` to replay everyone with an event in the window",
+            )
         start = None if spec is None else spec.since
         try:
             simulation_options = SimulationOptions.model_validate(

@@ -212,6 +212,12 @@ async def test_bad_arguments_are_refused_each_named(
         "cohort.backtest.until",
         "days",
     }
+    manual = welcome_journey()
+    manual["nodes"][0]["trigger"] = {"type": "manual"}
+    manual_id = await published_journey(api, tenant, manual, name="Manual")
+    window = {"since": "2026-03-01T00:00:00Z", "until": "2026-03-02T00:00:00Z"}
+    no_entry = await _simulate(api, tenant, manual_id, {"backtest": window})
+    assert [error["path"] for error in no_entry["errors"]] == ["cohort.backtest.enteredOnly"]
 
 
 async def _seed_run(
