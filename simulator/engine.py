@@ -257,7 +257,8 @@ class _Customer:
         self.enrollment_id = enrollment_id(options.tenant_id, options.journey_id, customer.id)
         self.rng = random.Random(f"{options.seed}:{customer.id}")
         self.now = customer.arrives_at
-        self.state: EngineState = new_state(self.enrollment_id, run=run_key(customer.arrives_at))
+        run = customer.run if customer.run is not None else run_key(customer.arrives_at)
+        self.state: EngineState = new_state(self.enrollment_id, run=run)
         self.tags = set(customer.tags)
         self.attributes = dict(customer.attributes)
         self.identity_kinds = frozenset(customer.identity_kinds)

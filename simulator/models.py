@@ -57,6 +57,10 @@ class SimCustomer(_Model):
     """Events after entry, in any order (the simulator sorts them by time)."""
     opted_out: list[str] = Field(default_factory=list)
     """Channels the customer refused (`consent.<channel>` = opted_out)."""
+    run: str | None = None
+    """The enrollment run's key (`domain.engine.run_key`), which with the enrollment id decides
+    experiment splits; by default the one of a run started at `arrives_at`. A backtest gives
+    the recorded run's, so its splits go as they went."""
 
 
 # -- synthetic cohorts ------------------------------------------------------------------------
