@@ -25,6 +25,8 @@ from api.services.messaging import MessagingPolicyService
 from api.services.operations import OperationService
 from api.services.ports import Clock, utc_now
 from api.services.simulation_runner import SimulationJob, SimulationRunner
+from domain.engine import run_key
+from domain.enrollments import enrollment_id
 from domain.errors import FieldProblem, InvalidInputError, ValidationFailedError
 from domain.events import Event
 from domain.journey import JourneyDefinition, ManualTrigger
@@ -245,7 +247,11 @@ class SimulationRuns:
                 )
 
             customers = await self.backtest_customers(
-                tenant_id, request.definition, request.backtest, on_page=reading
+                tenant_id,
+                request.journey_id,
+                request.definition,
+                request.backtest,
+                on_page=reading,
             )
             total = len(customers)
         else:
@@ -289,6 +295,7 @@ class SimulationRuns:
     async def backtest_customers(
         self,
         tenant_id: str,
+        journey_id: str,
         definition: JourneyDefinition,
         spec: BacktestSpec,
         *,
@@ -296,7 +303,8 @@ class SimulationRuns:
     ) -> list[SimCustomer]:
         """The backtest cohort as simulated customers, in arrival order (`on_page` awaited
         after each page of customers read); `store.backtest.CohortTooLargeError` past
-        `spec.limit`."""
+        `spec.limit`. A customer whose enrollment in the journey started in the window keeps
+        that run's key, so experiment splits go as they went."""
 
         def enters(event: Event) -> bool:
             return _enters(definition, event)
@@ -310,7 +318,15 @@ class SimulationRuns:
             limit=spec.limit,
         )
         async for page in pages:
-            found += [sim_customer(item) for item in page]
+            ids = {enrollment_id(tenant_id, journey_id, item.customer.id): item for item in page}
+            runs = {
+                enrollment.customer_id: run_key(enrollment.started_at)
+                for enrollment in (
+                    await self._store.enrollments.get_many(tenant_id, list(ids))
+                ).values()
+                if spec.since <= enrollment.started_at < spec.until
+            }
+            found += [sim_customer(item, runs.get(item.customer.id)) for item in page]
             if on_page is not None:
                 await on_page()
         found.sort(key=lambda customer: (customer.arrives_at, customer.id))
@@ -356,10 +372,10 @@ def _sim_event(event: Event) -> SimEvent:
     return SimEvent(type=event.type, at=event.timestamp, properties=dict(event.properties))
 
 
-def sim_customer(item: BacktestCustomer) -> SimCustomer:
+def sim_customer(item: BacktestCustomer, run: str | None = None) -> SimCustomer:
     """One real customer as the simulator takes them: arriving with their entry event, their
-    later events to replay, and their profile as stored now (tags, attributes, identity kinds,
-    the channels they opted out of)."""
+    later events to replay, their profile as stored now (tags, attributes, identity kinds, the
+    channels they opted out of) and, when given, their recorded run's key."""
     customer = item.customer
     return SimCustomer(
         id=customer.id,
@@ -372,4 +388,5 @@ def sim_customer(item: BacktestCustomer) -> SimCustomer:
         opted_out=sorted(
             channel for channel, consent in customer.consent.items() if not consent.granted
         ),
+        run=run,
     )

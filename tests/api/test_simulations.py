@@ -311,6 +311,7 @@ async def test_a_backtest_reproduces_the_funnel_a_seeded_run_recorded(
     runs = SimulationRuns(store, ProcessRunner())
     everyone = await runs.backtest_customers(
         tenant.tenant_id,
+        journey_id,
         JourneyDefinition.model_validate(definition),
         BacktestSpec(since=since, until=until, entered_only=False),
     )
@@ -319,6 +320,7 @@ async def test_a_backtest_reproduces_the_funnel_a_seeded_run_recorded(
         "page.viewed",
     ]
     assert sorted(len(c.events) for c in everyone) == [0] * 5 + [1] * 3
+    assert sum(c.run is not None for c in everyone) == 6  # the enrolled keep their run's key
 
     # A cohort past its limit fails the operation, saying why.
     capped = {**backtest, "limit": 5}
