@@ -27,7 +27,14 @@ from datetime import UTC, datetime
 from temporalio.exceptions import ApplicationError
 
 from activities import models as act
-from domain.messaging import POLICY_KIND, MessagingPolicy, period_of
+from domain.messaging import (
+    POLICY_KIND,
+    MessagingPolicy,
+    cap_reason,
+    period_of,
+    quiet_hold,
+    when_full,
+)
 from store.caching import TtlCache
 from store.database import Store
 
@@ -75,10 +82,9 @@ class Gates:
         """The places this send took; raises `held(...)` or a `frequency_capped` skip."""
         ref = input.enrollment
         policy = await self.policy(ref.tenant_id)
-        if input.respect_quiet_hours:
-            until = policy.quiet_until(now)
-            if until is not None:
-                raise held((until - now).total_seconds(), "the tenant's quiet hours")
+        hold = quiet_hold(policy, input.respect_quiet_hours, now)
+        if hold is not None:
+            raise held(hold.seconds, hold.reason)
         taken: list[Place] = []
         for cap in policy.caps_for(input.channel):
             period, ends = period_of(cap, now, policy.timezone)
@@ -94,9 +100,10 @@ class Gates:
                 taken.append(Place(cap.id, period))
                 continue
             await self.release(input, taken)
-            reason = f"frequency cap {cap.id} ({cap.limit} per {cap.period}) reached"
-            if input.when_capped == "wait":
-                raise held((ends - now).total_seconds(), reason)
+            reason = cap_reason(cap)
+            hold = when_full(cap, input.when_capped, now, ends)
+            if hold is not None:
+                raise held(hold.seconds, hold.reason)
             await self._store.deliveries.mark_skipped(
                 ref.tenant_id, input.idempotency_key, datetime.now(UTC), reason=reason
             )

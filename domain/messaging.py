@@ -13,6 +13,7 @@ hold every action that respects quiet hours, whatever the journey says, until th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -21,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.clock import quiet_until
 from domain.journey import QuietHours
+
+MIN_HOLD_SECONDS = 1.0
+"""The shortest hold: a send held for less is tried again after this long."""
 
 POLICY_KIND = "messaging"
 """The `store.channel_settings` kind a tenant's `MessagingPolicy` is kept under."""
@@ -95,3 +99,40 @@ def period_of(cap: FrequencyCap, at: datetime, timezone: str) -> tuple[str, date
         end = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
     ends = datetime.combine(end, time(0, 0), tzinfo=zone).astimezone(UTC)
     return f"{cap.period}:{start.isoformat()}", ends
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A send held: try it again (same idempotency key) after `seconds`."""
+
+    seconds: float
+    reason: str
+
+
+def hold_until(until: datetime, now: datetime, reason: str) -> Hold:
+    """The hold of a send at `now` that may go at `until` (never shorter than a second)."""
+    return Hold(max(MIN_HOLD_SECONDS, (until - now).total_seconds()), reason)
+
+
+QUIET_HOURS_REASON = "the tenant's quiet hours"
+
+
+def quiet_hold(policy: MessagingPolicy, respect_quiet_hours: bool, now: datetime) -> Hold | None:
+    """The hold the tenant's quiet hours put on a send at `now`, if any (the first gate)."""
+    if not respect_quiet_hours:
+        return None
+    until = policy.quiet_until(now)
+    return None if until is None else hold_until(until, now, QUIET_HOURS_REASON)
+
+
+def cap_reason(cap: FrequencyCap) -> str:
+    """Why a send was held or skipped by the full `cap`."""
+    return f"frequency cap {cap.id} ({cap.limit} per {cap.period}) reached"
+
+
+def when_full(cap: FrequencyCap, when_capped: str, now: datetime, ends: datetime) -> Hold | None:
+    """What a send does when `cap`'s period (ending at `ends`) has no room: held until then
+    (`when_capped` = `wait`), or None: skipped (its action ends on its `failed` edge)."""
+    if when_capped == "wait":
+        return hold_until(ends, now, cap_reason(cap))
+    return None

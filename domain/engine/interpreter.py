@@ -60,6 +60,7 @@ from domain.journey import (
     BranchNode,
     EntryNode,
     ExitNode,
+    ExitTrigger,
     GoalNode,
     JourneyDefinition,
     Node,
@@ -82,6 +83,13 @@ class Engine:
         self.winners: Mapping[str, str] = dict(winners or {})
         """Decided experiment winners, split node id → variant id (`domain.experiments`)."""
         self._nodes: dict[str, Node] = {node.id: node for node in definition.nodes}
+        # The definition is immutable: what every step looks up is worked out once.
+        self._targets: dict[tuple[str, str], str] = {}
+        for edge in definition.edges:
+            self._targets.setdefault((edge.source, edge.label), edge.target)
+        self.exit_triggers: tuple[ExitTrigger, ...] = tuple(definition.exit_triggers)
+        """The exit triggers in force (`JourneyDefinition.exit_triggers`)."""
+        self.goals: tuple[GoalNode, ...] = tuple(definition.goals)
 
     def advance(
         self, state: EngineState, stimulus: Stimulus, now: datetime
@@ -117,6 +125,10 @@ class Engine:
     def node(self, node_id: str) -> Node:
         return self._nodes[node_id]
 
+    def target(self, source: str, label: str) -> str | None:
+        """Where `source`'s edge labelled `label` leads (`JourneyDefinition.target`)."""
+        return self._targets.get((source, label))
+
 
 class _Advance(Moves):
     """One `Engine.advance` call in progress: what each stimulus and each node kind does."""
@@ -134,13 +146,13 @@ class _Advance(Moves):
     def event(self, event: EventRef) -> None:
         if not self.state.started:
             return
-        for trigger in self.definition.exit_triggers:
+        for trigger in self.engine.exit_triggers:
             if trigger.event_type == event.type and all_match(trigger.where, event.properties):
                 self._set(last_event_id=event.id)
                 self.finish("exited", trigger.reason, label=f"exit:{event.type}")
                 return
         if self.state.converted_at is None:
-            for goal in self.definition.goals:
+            for goal in self.engine.goals:
                 if goal.event_type == event.type and all_match(goal.where, event.properties):
                     self.convert(goal, event)
                     return
@@ -172,7 +184,7 @@ class _Advance(Moves):
         waiting = self.state.waiting
         if waiting is None or waiting.kind != "action" or waiting.node_id != result.node_id:
             return
-        failed_edge = self.definition.target(result.node_id, FAILED)
+        failed_edge = self.engine.target(result.node_id, FAILED)
         if not result.succeeded and failed_edge is not None:
             self.follow(result.node_id, FAILED)
         else:
@@ -270,7 +282,7 @@ class _Advance(Moves):
         if until is None:
             self.follow(node.id, MISSING)
         elif until <= self.now:
-            passed = self.definition.target(node.id, PASSED) is not None
+            passed = self.engine.target(node.id, PASSED) is not None
             self.follow(node.id, PASSED if passed else NEXT)
         else:
             self._set_waiting("timer", node.id, until)

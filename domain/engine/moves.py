@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.engine.commands import Command, Complete, MarkConverted, RecordTransition
-from domain.engine.state import EngineState, EngineStatus, Waiting, WaitKind
+from domain.engine.state import EngineState, EngineStatus, Waiting, WaitKind, replace
 from domain.engine.stimuli import EventRef
 from domain.journey import GoalNode, Node
 from domain.node_kinds import NEXT
@@ -44,7 +44,7 @@ class Moves:
     def convert(self, goal: GoalNode, event: EventRef) -> None:
         self._set(converted_at=self.now, goal_id=goal.id, last_event_id=event.id)
         self.commands.append(MarkConverted(goal_id=goal.id, event_id=event.id, at=self.now))
-        target = self.definition.target(goal.id, NEXT)
+        target = self.engine.target(goal.id, NEXT)
         self.enter(goal.id, label=f"goal:{event.type}", source=self.state.current)
         if self.state.ended:
             return
@@ -54,7 +54,7 @@ class Moves:
             self.follow(goal.id, NEXT)
 
     def follow(self, source: str, label: str) -> None:
-        target = self.definition.target(source, label)
+        target = self.engine.target(source, label)
         if target is None:
             self.finish("exited", "completed", label=label)
             return
@@ -99,4 +99,4 @@ class Moves:
         self._set(waiting=Waiting(kind=kind, node_id=node_id, until=until, event_type=event_type))
 
     def _set(self, **changes: Any) -> None:
-        self.state = self.state.model_copy(update=changes)
+        self.state = replace(self.state, changes)

@@ -8,17 +8,28 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = {"domain", "store", "connectors", "activities", "workflows", "ingestion", "api", "runtime"}
+OURS = {
+    "domain",
+    "simulator",
+    "store",
+    "connectors",
+    "activities",
+    "workflows",
+    "ingestion",
+    "api",
+    "runtime",
+}
 THIRD_PARTY_BANNED_IN_DOMAIN = {"temporalio", "pymongo", "strawberry", "httpx", "starlette", "bson"}
 
 ALLOWED: dict[str, set[str]] = {
     "domain": {"domain"},
+    "simulator": {"domain", "simulator"},
     "store": {"domain", "store"},
     "connectors": {"domain", "connectors"},
     "activities": {"domain", "store", "connectors", "activities"},
     "workflows": {"domain", "workflows", "activities"},
     "ingestion": {"domain", "store", "workflows", "ingestion"},
-    "api": {"domain", "store", "workflows", "ingestion", "api"},
+    "api": {"domain", "simulator", "store", "workflows", "ingestion", "api"},
     "runtime": OURS,
 }
 
@@ -48,10 +59,11 @@ def test_package_imports_only_the_layers_it_may(package: str) -> None:
     assert offenders == []
 
 
-def test_domain_imports_no_infrastructure() -> None:
+def test_domain_and_simulator_import_no_infrastructure() -> None:
     offenders = [
         f"{module.relative_to(ROOT)} imports {name}"
-        for module in _modules("domain")
+        for package in ("domain", "simulator")
+        for module in _modules(package)
         for name in _imports(module) & THIRD_PARTY_BANNED_IN_DOMAIN
     ]
     assert offenders == []

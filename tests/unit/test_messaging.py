@@ -9,7 +9,14 @@ import pydantic
 import pytest
 
 from domain.journey import QuietHours
-from domain.messaging import FrequencyCap, MessagingPolicy, period_of
+from domain.messaging import (
+    FrequencyCap,
+    Hold,
+    MessagingPolicy,
+    period_of,
+    quiet_hold,
+    when_full,
+)
 
 SHANGHAI = "Asia/Shanghai"
 # Sunday 2026-03-01 23:30 in Shanghai
@@ -71,3 +78,20 @@ def test_a_policy_names_what_is_wrong() -> None:
 
     fields = {error["loc"][0] for error in caught.value.errors()}
     assert fields == {"timezone", "caps"}
+
+
+def test_the_gates_decisions_hold_for_quiet_hours_and_for_a_full_cap_that_waits() -> None:
+    # What the channel activity (`activities.gates`) and the simulator both decide with.
+    policy = MessagingPolicy(timezone=SHANGHAI, quiet_hours=QuietHours(start=21, end=9))
+    assert quiet_hold(policy, True, AT) == Hold(34_200.0, "the tenant's quiet hours")
+    assert quiet_hold(policy, False, AT) is None
+    assert quiet_hold(MessagingPolicy(), True, AT) is None
+    cap = FrequencyCap(id="daily", limit=2, period="day")
+    _, ends = period_of(cap, AT, SHANGHAI)
+    assert when_full(cap, "wait", AT, ends) == Hold(
+        1800.0, "frequency cap daily (2 per day) reached"
+    )
+    assert when_full(cap, "skip", AT, ends) is None
+    assert when_full(cap, "wait", ends, ends) == Hold(
+        1.0, "frequency cap daily (2 per day) reached"
+    )
