@@ -19,6 +19,7 @@ COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --no-install-project
 
 COPY domain ./domain
+COPY simulator ./simulator
 COPY store ./store
 COPY connectors ./connectors
 COPY activities ./activities

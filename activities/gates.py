@@ -12,6 +12,10 @@ frequency caps (`domain.messaging`), checked by the channel activity before the 
 
 A send that then fails for good gives its places back (`release`); one that succeeds keeps them,
 and a retried activity finds its places already taken by its key, so it is never counted twice.
+
+The policy is read once per `POLICY_TTL_SECONDS` per tenant and worker process, not once per send
+(it is one of the channel activity's round trips); a change made through the API applies to sends
+within that time. The counters themselves are never cached.
 """
 
 from __future__ import annotations
@@ -31,11 +35,13 @@ from domain.messaging import (
     quiet_hold,
     when_full,
 )
+from store.caching import TtlCache
 from store.database import Store
 
 log = logging.getLogger(__name__)
 
 FREQUENCY_CAPPED = "frequency_capped"
+POLICY_TTL_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +65,16 @@ def held(delay_seconds: float, reason: str) -> ApplicationError:
 class Gates:
     """Quiet hours and frequency caps of the tenant, for one send."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, policy_ttl: float = POLICY_TTL_SECONDS) -> None:
         self._store = store
+        self._policies: TtlCache[str, MessagingPolicy] = TtlCache(policy_ttl)
 
     async def policy(self, tenant_id: str) -> MessagingPolicy:
-        """The tenant's policy (none set: no caps, no quiet hours)."""
+        """The tenant's policy (none set: no caps, no quiet hours), as read at most
+        `policy_ttl` seconds ago."""
+        return await self._policies.get_or_load(tenant_id, lambda: self._read_policy(tenant_id))
+
+    async def _read_policy(self, tenant_id: str) -> MessagingPolicy:
         found = await self._store.channel_settings.get(tenant_id, POLICY_KIND, MessagingPolicy)
         return found or MessagingPolicy()
 

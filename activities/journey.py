@@ -1,4 +1,9 @@
-"""Activities the journey workflow runs on its own task queue: versions, facts, profile, progress."""
+"""Activities the journey workflow runs on its own task queue: versions, facts, profile, progress.
+
+A published version's definition never changes, so `load_version` keeps what it read per worker
+process, unless the version has an experiment still waiting for its winner: that one is read each
+time, so a winner decided takes over the splits of every run that loads the version afterwards.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,11 @@ from activities import models as act
 from domain.conditions import CustomerFacts
 from domain.enrollments import Enrollment, EnrollmentStatus, Transition, WaitInfo
 from domain.errors import NotFoundError
+from domain.journey import SplitNode
+from store.caching import TtlCache
 from store.database import Store
+
+CACHED_VERSIONS = 2_000
 
 _WAIT_KINDS = {
     "timer": "timer",
@@ -58,17 +67,29 @@ class JourneyActivities:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._versions: TtlCache[tuple[str, str, int], act.LoadVersionResult] = TtlCache(
+            None, max_entries=CACHED_VERSIONS
+        )
 
     @activity.defn(name=act.LOAD_VERSION)
     async def load_version(self, input: act.LoadVersionInput) -> act.LoadVersionResult:
+        key = (input.tenant_id, input.journey_id, input.version)
+        cached = self._versions.get(key)
+        if cached is not None:
+            return cached
         try:
-            version = await self.store.journeys.get_version(
-                input.tenant_id, input.journey_id, input.version
-            )
+            version = await self.store.journeys.get_version(*key)
         except NotFoundError as err:
             raise ApplicationError(str(err), type="NotFound", non_retryable=True) from err
         winners = {node_id: d.variant_id for node_id, d in version.experiment_decisions.items()}
-        return act.LoadVersionResult(definition=version.definition, winners=winners)
+        loaded = act.LoadVersionResult(definition=version.definition, winners=winners)
+        undecided = any(
+            isinstance(node, SplitNode) and node.winner is not None and node.id not in winners
+            for node in version.definition.nodes
+        )
+        if not undecided:
+            self._versions.put(key, loaded)
+        return loaded
 
     @activity.defn(name=act.RECORD_PROGRESS)
     async def record_progress(self, input: act.RecordProgressInput) -> act.RecordProgressResult:

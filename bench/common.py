@@ -7,6 +7,7 @@ asserts about the customer page is what the benchmark times.
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -45,6 +46,38 @@ async def embedded_resources() -> AsyncIterator[tuple[EmbeddedStack, Resources]]
         with EmbeddedStack(settings) as stack:
             async with open_resources(settings, stack.mongodb_uri, stack.temporal_address) as res:
                 yield stack, res
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux `/proc/<pid>/stat`)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds spent by this process (worker and client), the Temporal server and the
+    MongoDB-wire server between two readings: where a benchmark's time goes."""
+
+    pids: dict[str, int]
+
+    @classmethod
+    def of(cls, stack: EmbeddedStack) -> CpuMeter:
+        pids = {"worker+client": os.getpid()}
+        for name, process in (("Temporal", stack.temporal), ("MongoDB", stack.mongodb)):
+            if process is not None and process.pid is not None:
+                pids[name] = process.pid
+        return cls(pids)
+
+    def read(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    @staticmethod
+    def per_item(before: dict[str, float], after: dict[str, float], count: int) -> str:
+        """`name X ms` per item for each process, and the total."""
+        spent = {name: (after[name] - before[name]) * 1000 / count for name in before}
+        parts = [f"{name} {ms:.1f}" for name, ms in spent.items()]
+        return "CPU ms/item: " + ", ".join(parts) + f", total {sum(spent.values()):.1f}"
 
 
 @dataclass

@@ -33,10 +33,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import get_args
 
+import httpx
+
 from domain.tenants import ApiKeyRole
 from domain.webhooks import DEFAULT_OVERLAP
 from runtime.admin import admin, aware_time
 from runtime.demo import play
+from runtime.demo_simulation import forecast
 from runtime.embedded import EmbeddedStack
 from runtime.lead_demo import play_leads
 from runtime.resources import open_resources
@@ -187,31 +190,37 @@ async def _run(settings: Settings, stack: EmbeddedStack, demo: DemoOptions | Non
             )
             print(banner, flush=True)
             if demo is not None and corp is not None:
-                playing.append(
-                    asyncio.create_task(
-                        play(
-                            corp,
-                            settings.local_base_url,
-                            seed.api_key,
-                            seed.journey_id,
-                            customers=demo.customers,
-                            seconds=demo.seconds,
-                        )
+                playing.append(asyncio.create_task(play_demo(corp, sms)))
+
+        async def play_demo(corp: SimulatedCorp, sms: SimulatedSmsAccount | None) -> None:
+            assert demo is not None
+            # The forecast first: its CPU work would otherwise slow the live demo's timers.
+            try:
+                await forecast(settings.local_base_url, seed.api_key)
+            except (httpx.HTTPError, RuntimeError) as exc:
+                print(f"forecast: not simulated: {exc}", flush=True)
+            plays = [
+                play(
+                    corp,
+                    settings.local_base_url,
+                    seed.api_key,
+                    seed.journey_id,
+                    customers=demo.customers,
+                    seconds=demo.seconds,
+                )
+            ]
+            if sms is not None:
+                plays.append(
+                    play_leads(
+                        corp,
+                        sms,
+                        settings.local_base_url,
+                        seed.api_key,
+                        seed.lead_journey_id,
+                        seconds=demo.seconds,
                     )
                 )
-            if demo is not None and corp is not None and sms is not None:
-                playing.append(
-                    asyncio.create_task(
-                        play_leads(
-                            corp,
-                            sms,
-                            settings.local_base_url,
-                            seed.api_key,
-                            seed.lead_journey_id,
-                            seconds=demo.seconds,
-                        )
-                    )
-                )
+            await asyncio.gather(*plays)
 
         await serve(
             resources,

@@ -114,6 +114,11 @@ class ManagedProcess:
         )
 
     @property
+    def pid(self) -> int | None:
+        """The running server's process id (None when not running)."""
+        return self._process.pid if self.running and self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

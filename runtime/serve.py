@@ -94,6 +94,7 @@ def workers(resources: Resources) -> list[Worker]:
         resources.store,
         resources.registry,
         resources.settings.channel_rate_limits,
+        sandbox=resources.settings.workflow_sandbox,
     )
 
 

@@ -130,6 +130,13 @@ class Settings(BaseSettings):
         "(`Enrollment.temporalUiUrl`). Unset: the embedded UI when the embedded server runs, "
         "else no links.",
     )
+    workflow_sandbox: Literal["strict", "passthrough"] = Field(
+        default="passthrough",
+        description="How the worker sandboxes workflow code: `passthrough` passes every import "
+        "through (a third less worker CPU per step); `strict` reloads and proxies the standard "
+        "library for each run, refusing a non-deterministic call at run time (the tests' mode). "
+        "See `runtime.worker`.",
+    )
     log_level: str = Field(default="INFO", description="Python log level (DEBUG, INFO, ...).")
     public_base_url: str | None = Field(
         default=None,

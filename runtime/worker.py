@@ -2,16 +2,28 @@
 
 Each channel's queue gets `max_task_queue_activities_per_second` from `CHANNEL_RATE_LIMITS`, so
 Temporal enforces the channel's API rate limit across every worker process.
+
+Workflows run in Temporal's sandbox, in one of two modes (`WORKFLOW_SANDBOX`, `workflow_runner`):
+- `strict`, the SDK's default: each run reloads the workflow module and proxies the standard
+  library, so a non-deterministic call (the wall clock, randomness, I/O) fails the workflow task.
+  The tests run every workflow this way, so such a call cannot reach main.
+- `passthrough` (the default of `omnijourney run`/`worker`): every import is passed through. The
+  workflow module is still loaded per run, but nothing is proxied, which costs a third less worker
+  CPU per enrollment (`python -m bench.enrollments`: 56 → 38 ms); a non-deterministic call is then
+  not refused at run time. The code that runs is the code the strict tests ran, and recorded
+  histories replay in tests (`tests/workflows/test_replay.py`); module-level state would be shared
+  by all runs of a process, and the workflow code keeps none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.channel import ChannelActivities
 from activities.journey import JourneyActivities
@@ -22,6 +34,17 @@ from store.database import Store
 from workflows.journey import JourneyWorkflow
 from workflows.segment_entry import SegmentEntryWorkflow
 
+WorkflowSandbox = Literal["strict", "passthrough"]
+
+
+def workflow_runner(sandbox: WorkflowSandbox) -> WorkflowRunner:
+    """The sandbox of `sandbox`'s mode (module docstring)."""
+    if sandbox == "passthrough":
+        return SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
+        )
+    return SandboxedWorkflowRunner()
+
 
 def build_workers(
     client: Client,
@@ -29,9 +52,11 @@ def build_workers(
     registry: ConnectorRegistry,
     rate_limits: Mapping[str, float] | None = None,
     clock: Callable[[], datetime] | None = None,
+    sandbox: WorkflowSandbox = "strict",
 ) -> list[Worker]:
     """The workers one process runs: `journeys` plus `channel.<name>` for every connector.
-    `clock` is what the channel activities judge quiet hours and cap periods by (tests)."""
+    `clock` is what the channel activities judge quiet hours and cap periods by (tests);
+    `sandbox` the workflows' sandbox mode (module docstring)."""
     journey_activities = JourneyActivities(store)
     channel_activities = (
         ChannelActivities(registry, store)
@@ -44,6 +69,7 @@ def build_workers(
             client,
             task_queue=JOURNEYS_TASK_QUEUE,
             workflows=[JourneyWorkflow, SegmentEntryWorkflow],
+            workflow_runner=workflow_runner(sandbox),
             activities=[
                 journey_activities.load_version,
                 journey_activities.record_progress,

@@ -11,6 +11,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from store.backtest import BacktestReader
 from store.callbacks import CallbackRepository
 from store.channel_credentials import WeComCredentialsRepository
 from store.channel_settings import ChannelSettingsRepository
@@ -31,6 +32,7 @@ from store.miniprogram_authorizations import AuthorizationLedger
 from store.mongo import DEFAULT_MAX_TIME_MS, collection
 from store.operations import OperationRepository
 from store.secretbox import SecretBox, SecretError
+from store.simulations import SimulationRepository
 from store.sms_messages import SmsMessageRepository
 from store.tenants import TenantRepository
 from store.timeline import TimelineRepository
@@ -69,6 +71,8 @@ class Store:
         self.deliveries = DeliveryRepository(db, max_time_ms)
         self.timeline = TimelineRepository(db, max_time_ms)
         self.operations = OperationRepository(db, max_time_ms)
+        self.simulations = SimulationRepository(db)
+        self.backtest = BacktestReader(db, self.customers)
         self.live = LiveFeedRepository(db)
         self.wecom_credentials = WeComCredentialsRepository(db, secrets)
         self.channel_settings = ChannelSettingsRepository(db, secrets)

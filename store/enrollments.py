@@ -99,6 +99,12 @@ class EnrollmentRepository:
         enrollment = _as_stored(enrollment)
         doc = enrollment.model_dump(exclude={"id"})
         key: Document = {"_id": enrollment.id, "tenant_id": enrollment.tenant_id}
+        if enrollment.seq == 1:
+            # a run's first write: usually a new enrollment (one round trip); a re-entry's or a
+            # repeated first write finds the id taken and goes the usual way
+            with contextlib.suppress(DuplicateKeyError):
+                await self._enrollments.insert_one({"_id": enrollment.id, **doc})
+                return True
         # the usual write: the same run, one step further (one round trip)
         same_run = {**key, "started_at": enrollment.started_at, "seq": {"$lt": enrollment.seq}}
         if (await self._enrollments.replace_one(same_run, doc)).matched_count == 1:

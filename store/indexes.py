@@ -21,6 +21,7 @@ from store.mongo import (
     JOURNEYS,
     MINIPROGRAM_AUTHORIZATIONS,
     OPERATIONS,
+    SIMULATIONS,
     SMS_MESSAGES,
     TOUCH_COUNTERS,
     TRANSITIONS,
@@ -29,6 +30,7 @@ from store.mongo import (
     WECOM_CALLBACKS,
     WECOM_TRANSFERS,
 )
+from store.simulations import RETENTION as SIMULATION_RETENTION
 
 INDEXES: dict[str, list[IndexModel]] = {
     API_KEYS: [
@@ -213,6 +215,14 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel(
             [("tenant_id", ASCENDING), ("journey_id", ASCENDING), ("at", ASCENDING)],
             name="by_journey_time",
+        ),
+    ],
+    # results expire: a forecast is cheap to run again
+    SIMULATIONS: [
+        IndexModel(
+            [("created_at", ASCENDING)],
+            expireAfterSeconds=int(SIMULATION_RETENTION.total_seconds()),
+            name="expire",
         ),
     ],
     OPERATIONS: [

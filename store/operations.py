@@ -1,4 +1,5 @@
-"""Bulk operations (`operations`): one document per pause/resume/cancel of a journey's enrollments.
+"""Bulk operations (`operations`): one document per pause/resume/cancel of a journey's enrollments
+(and per segment entry, migration and simulation).
 
 An operation is created `pending`, turns `running` when a process starts working on it, and ends
 `succeeded` (every target handled) or `failed` (some target could not be signalled, or the run
@@ -33,7 +34,7 @@ from store.mongo import (
 )
 from store.pagination import Page, after, collect, decode_cursor, page_size
 
-OperationKind = Literal["pause", "resume", "cancel", "enroll", "migrate"]
+OperationKind = Literal["pause", "resume", "cancel", "enroll", "migrate", "simulate"]
 OperationStatus = Literal["pending", "running", "succeeded", "failed"]
 FINAL_STATUSES: tuple[OperationStatus, ...] = ("succeeded", "failed")
 MAX_ERRORS = 20
@@ -72,6 +73,11 @@ class BulkOperation(BaseModel):
     to_version: int | None = Field(default=None, description="`migrate`: the version moved to.")
     mapping: dict[str, str] | None = Field(
         default=None, description="`migrate`: node of `version` → node of `to_version`."
+    )
+    simulation: dict[str, Any] | None = Field(
+        default=None,
+        description="`simulate`: the request (definition, cohort, days; "
+        "`api.services.simulations.SimulationRequest` as JSON); its counts are customers.",
     )
     status: OperationStatus = "pending"
     total: int = Field(default=0, ge=0, description="Enrollments selected.")
@@ -203,6 +209,14 @@ class OperationRepository:
         """Record how many enrollments the operation covers."""
         await self._operations.update_one(
             {"_id": operation_id, "tenant_id": tenant_id}, {"$set": {"total": total}}
+        )
+
+    async def restart_progress(self, tenant_id: str, operation_id: str, total: int) -> None:
+        """Count again from nothing over `total` targets (a run that cannot resume half way,
+        such as a simulation taken over, starts over)."""
+        await self._operations.update_one(
+            {"_id": operation_id, "tenant_id": tenant_id},
+            {"$set": {"total": total, "done": 0, "skipped": 0, "failed": 0}},
         )
 
     async def record_progress(

@@ -22,6 +22,7 @@ from pymongo.errors import DuplicateKeyError
 
 from domain.errors import ConflictError
 from domain.webhooks import TenantSigningSecrets, WebhookSecretInfo, new_webhook_secret
+from store.caching import TtlCache
 from store.mongo import WEBHOOK_SECRETS, Document, collection, stored_time
 from store.sealing import reseal_fields
 from store.secretbox import SecretBox, SecretPlace
@@ -159,15 +160,12 @@ class CachedSigningSecrets:
     ) -> None:
         self._repository = repository
         self._initial = initial
-        self._ttl = ttl
-        self._monotonic = monotonic
-        self._cache: dict[str, tuple[float, TenantSigningSecrets]] = {}
+        self._cache: TtlCache[str, TenantSigningSecrets] = TtlCache(ttl, monotonic=monotonic)
 
     async def signing_secrets(self, tenant_id: str, now: datetime) -> list[SecretStr]:
         """The secrets that sign a delivery of `tenant_id` sent at `now`, current first."""
-        cached = self._cache.get(tenant_id)
-        if cached is None or self._monotonic() - cached[0] >= self._ttl:
-            found = await self._repository.signing_secrets(tenant_id, now, self._initial)
-            cached = (self._monotonic(), found)
-            self._cache[tenant_id] = cached
-        return cached[1].valid_at(now)
+        found = await self._cache.get_or_load(
+            tenant_id,
+            lambda: self._repository.signing_secrets(tenant_id, now, self._initial),
+        )
+        return found.valid_at(now)

@@ -23,7 +23,26 @@ RUN_SCOPED_DELIVERY_KEYS = "run-scoped-delivery-keys"
 LOCAL_STORE_CALLS = "local-store-calls"
 HELD_ACTIONS = "held-actions"
 CANCEL_PENDING_TASKS = "cancel-pending-tasks"
+CHANGES_2026_12 = "changes-2026-12"
+"""One patch standing for every change above. A run that starts on code that knows them all
+records only this marker: each patch costs its run a marker and a search-attribute upsert (the
+server's TemporalChangeVersion) in the first workflow task, which the server writes to visibility.
+Histories recorded before it carry the individual markers and replay through them (`Changes`)."""
 R = TypeVar("R")
+
+
+class Changes:
+    """Which workflow changes this run has: all of them when it started on code that knows
+    `CHANGES_2026_12`, else the ones its history marks (the first question decides, once)."""
+
+    def __init__(self) -> None:
+        self._all: bool | None = None
+
+    def has(self, patch: str) -> bool:
+        if self._all is None:
+            self._all = workflow.patched(CHANGES_2026_12)
+        return self._all or workflow.patched(patch)
+
 
 # the store must eventually take our writes: keep retrying, slowly
 STORE_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
@@ -36,16 +55,16 @@ ACTION_RETRY = RetryPolicy(
 )
 
 
-async def store_call(name: str, arg: BaseModel, result_type: type[R]) -> R:
+async def store_call(name: str, arg: BaseModel, result_type: type[R], changes: Changes) -> R:
     """Run a store activity (a few MongoDB round trips, idempotent).
 
-    Patched to run as a local activity: it executes inside the workflow task on the worker that
+    Patched (`LOCAL_STORE_CALLS`) to run as a local activity: it executes inside the workflow task on the worker that
     runs the workflow, without the server's schedule/start/complete round trips and the extra
     workflow task each of those costs. Store calls are short and safe to repeat, which is what
     local activities are for; channel actions stay regular activities on their own queues (rate
     limits, long retries, other workers).
     """
-    if workflow.patched(LOCAL_STORE_CALLS):
+    if changes.has(LOCAL_STORE_CALLS):
         local: R = await workflow.execute_local_activity(
             name,
             arg,

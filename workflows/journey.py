@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         HELD_ACTIONS,
         PROFILE_BEFORE_PROGRESS,
         RUN_SCOPED_DELIVERY_KEYS,
+        Changes,
         held_for,
         issues_mass_messages,
         store_call,
@@ -86,6 +87,7 @@ class JourneyWorkflow:
         self._migration: MigrateInput | None = None
         self._applied = 0
         self._revision = input.revision
+        self._changes = Changes()
 
     # -- signals and queries --
 
@@ -139,6 +141,7 @@ class JourneyWorkflow:
                 version=self._ref.version,
             ),
             act.LoadVersionResult,
+            self._changes,
         )
         # Winners decided before this run loaded the version take over its splits (no command
         # changes: histories recorded before experiments replay as they ran).
@@ -146,7 +149,7 @@ class JourneyWorkflow:
         if (
             not self._state.started
             and self._state.run is None
-            and workflow.patched(RUN_SCOPED_DELIVERY_KEYS)
+            and self._changes.has(RUN_SCOPED_DELIVERY_KEYS)
         ):
             # A re-entry starts a new run under the same id: its deliveries need their own keys.
             self._state = self._state.model_copy(update={"run": run_key(self._started_at)})
@@ -188,7 +191,7 @@ class JourneyWorkflow:
         tasks it issued that nobody has confirmed yet, so staff are not asked to send them."""
         if self._state.status == "converted" or not issues_mass_messages(self._engine.definition):
             return
-        if not workflow.patched(CANCEL_PENDING_TASKS):
+        if not self._changes.has(CANCEL_PENDING_TASKS):
             return
         try:
             await workflow.execute_activity(
@@ -291,7 +294,7 @@ class JourneyWorkflow:
                 self._state, pending.pop(0), workflow.now()
             )
             transitions = [c for c in commands if isinstance(c, RecordTransition)]
-            if workflow.patched(PROFILE_BEFORE_PROGRESS):
+            if self._changes.has(PROFILE_BEFORE_PROGRESS):
                 # readers of the projection see a step's profile changes once it shows the step
                 for command in commands:
                     if isinstance(command, UpdateProfile):
@@ -345,7 +348,7 @@ class JourneyWorkflow:
             except ActivityError as err:
                 cause = err.cause if err.cause is not None else err
                 delay = held_for(cause)
-                if delay is not None and workflow.patched(HELD_ACTIONS):
+                if delay is not None and self._changes.has(HELD_ACTIONS):
                     # The tenant's quiet hours or a full frequency cap (`activities.gates`):
                     # wait, then run the action again under the same key. A cancel ends the
                     # wait with no outcome (the main loop then cancels: no `failed` edge is
@@ -375,6 +378,7 @@ class JourneyWorkflow:
                 last_event_id=command.last_event_id,
             ),
             CustomerFacts,
+            self._changes,
         )
         return FactsLoaded(node_id=command.node_id, facts=facts)
 
@@ -383,6 +387,7 @@ class JourneyWorkflow:
             act.UPDATE_PROFILE,
             act.UpdateProfileInput(enrollment=self._ref, update=command, at=workflow.now()),
             act.UpdateProfileResult,
+            self._changes,
         )
 
     async def _progress(self, transitions: list[RecordTransition]) -> None:
@@ -399,6 +404,7 @@ class JourneyWorkflow:
                 at=workflow.now(),
             ),
             act.RecordProgressResult,
+            self._changes,
         )
         status = "paused" if self._paused and not self._state.ended else self._state.status
         workflow.upsert_search_attributes(

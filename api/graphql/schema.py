@@ -30,6 +30,7 @@ from api.graphql.operations.mutations import OperationMutations
 from api.graphql.operations.queries import OperationQueries
 from api.graphql.schedules.mutations import ScheduleMutations
 from api.graphql.schedules.queries import ScheduleQueries
+from api.graphql.simulations.schema import SimulationMutations, SimulationQueries
 from api.graphql.sms.mutations import SmsMutations
 from api.graphql.sms.queries import SmsQueries
 from api.graphql.sources.mutations import SourceMutations
@@ -54,6 +55,7 @@ class Query(
     MessagingQueries,
     ScheduleQueries,
     MigrationQueries,
+    SimulationQueries,
     EmailQueries,
     SourceQueries,
     OperationQueries,
@@ -81,6 +83,7 @@ class Mutation(
     MessagingMutations,
     ScheduleMutations,
     MigrationMutations,
+    SimulationMutations,
     EmailMutations,
     SourceMutations,
     OperationMutations,

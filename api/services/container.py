@@ -31,6 +31,8 @@ from api.services.ports import (
 )
 from api.services.schedules import ScheduleService
 from api.services.segments import SegmentEntry
+from api.services.simulation_runner import ProcessRunner, SimulationRunner
+from api.services.simulations import SimulationRuns, SimulationService
 from api.services.sms_callbacks import SmsCallbackService
 from api.services.sms_settings import SmsSettingsService
 from api.services.source_settings import SourceSettingsService
@@ -75,6 +77,7 @@ class Services:
     messaging: MessagingPolicyService
     schedules: ScheduleService
     migrations: MigrationService
+    simulations: SimulationService
     api_keys: ApiKeyService
     merges: MergeService
     sweeps: Sweeps
@@ -100,6 +103,7 @@ class Services:
         operation_lease: timedelta = timedelta(seconds=60),
         wechat_codec: WeChatPushCodec | None = None,
         wechat_base_urls: Collection[str] = (),
+        simulation_runner: SimulationRunner | None = None,
     ) -> Services:
         """Wire the services over the given resources (WeCom parts only when given).
 
@@ -109,23 +113,35 @@ class Services:
         `wechat_base_urls` the same for WeChat apps. `wechat_codec` opens WeChat pushes.
         `email_hosts`: which SMTP hosts admins may configure (the e-mail channel's guard).
         `operation_lease`: how long a bulk operation stays with the process running it without
-        progress before another process may take it over.
+        progress before another process may take it over. `simulation_runner`: where
+        simulations run (default: a child process each).
         """
         merges = MergeService(store, temporal, clock)
         experiments = ExperimentService(store, clock)
         ingest = IngestService(store, temporal, clock, merges=merges)
         enrollments = EnrollmentService(store, temporal, merges)
         segments = SegmentEntry(store, enrollments.enroll, clock, lease=operation_lease)
-        operations = OperationService(
-            store, temporal, ingest, clock, lease=operation_lease, segments=segments
+        runs = SimulationRuns(
+            store, simulation_runner or ProcessRunner(), clock, lease=operation_lease
         )
+        operations = OperationService(
+            store,
+            temporal,
+            ingest,
+            clock,
+            lease=operation_lease,
+            segments=segments,
+            simulations=runs,
+        )
+        journeys = JourneyService(store, channels, clock)
+        messaging = MessagingPolicyService(store, clock)
         return cls(
             store=store,
             temporal=temporal,
             channels=channels,
             ingest=ingest,
             dead_letters=DeadLetterService(store, ingest),
-            journeys=JourneyService(store, channels, clock),
+            journeys=journeys,
             enrollments=enrollments,
             wecom_callbacks=WeComCallbackService(
                 store, ingest, wecom_codec, clock, groups=wecom_groups
@@ -145,9 +161,10 @@ class Services:
             live=LiveService(store, clock),
             metrics=MetricsService(store, clock),
             experiments=experiments,
-            messaging=MessagingPolicyService(store, clock),
+            messaging=messaging,
             schedules=ScheduleService(store, temporal, clock),
             migrations=MigrationService(store, operations),
+            simulations=SimulationService(store, journeys, messaging, operations),
             api_keys=ApiKeyService(store.tenants, clock),
             merges=merges,
             sweeps=Sweeps(

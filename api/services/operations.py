@@ -1,5 +1,5 @@
-"""Bulk operations over a journey's enrollments, segment entry (`api.services.segments`), and
-test events.
+"""Bulk operations over a journey's enrollments, segment entry (`api.services.segments`),
+simulations (`api.services.simulations`), and test events.
 
 `start` records an operation and runs it in the background (an asyncio task this service owns):
 it selects the journey's enrollments the projection shows in the right state (`active` to pause,
@@ -22,7 +22,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -46,11 +46,20 @@ TARGETS: dict[OperationKind, tuple[EnrollmentStatus, ...]] = {
     "pause": ("active",),
     "resume": ("paused",),
     "cancel": ("active", "paused"),
+    "simulate": (),  # customers of a cohort, not enrollments: `api.services.simulations`
 }
 MAX_ERROR_LENGTH = 300
 TEST_PROPERTY = "test"
 
 Outcome = Literal["done", "skipped"] | OperationError
+
+
+class OperationWork(Protocol):
+    """Runs one kind of operation from where it got to (`api.services.simulations.SimulationRuns`)."""
+
+    async def work(self, operation: BulkOperation) -> None:
+        """Do the operation's work, recording progress on it as it goes."""
+        ...
 
 
 class OperationService:
@@ -68,9 +77,11 @@ class OperationService:
         lease: timedelta = timedelta(seconds=60),
         poll_interval: float = 0.5,
         segments: SegmentEntry | None = None,
+        simulations: OperationWork | None = None,
     ) -> None:
         self._store = store
         self._segments = segments
+        self._simulations = simulations
         self._temporal = temporal
         self._ingest = ingest
         self._clock = clock
@@ -94,12 +105,16 @@ class OperationService:
         per_second: float | None = None,
         to_version: int | None = None,
         mapping: dict[str, str] | None = None,
+        simulation: dict[str, Any] | None = None,
     ) -> BulkOperation:
         """Record the operation and start running it; `NotFoundError` when there is no such
-        journey, `ConflictError` when an `enroll` names a journey that is not published."""
+        journey, `ConflictError` when an `enroll` names a journey that is not published (or a
+        `simulate` cannot run in this process)."""
         journey = await self._store.journeys.get(tenant_id, journey_id)
         if kind == "enroll" and (journey.status != "published" or self._segments is None):
             raise ConflictError(f"journey {journey_id!r} is {journey.status}; publish it first")
+        if kind == "simulate" and self._simulations is None:
+            raise ConflictError("simulation is not available in this process")
         operation = BulkOperation(
             id=new_id("op"),
             tenant_id=tenant_id,
@@ -111,6 +126,7 @@ class OperationService:
             per_second=per_second,
             to_version=to_version,
             mapping=mapping,
+            simulation=simulation,
             created_by=created_by,
             created_at=self._clock(),
         )
@@ -237,9 +253,10 @@ class OperationService:
             await self._work(operation)
         except Exception as exc:
             logger.exception("operation %s of tenant %s failed", operation_id, tenant_id)
-            await repo.finish(
-                tenant_id, operation_id, "failed", self._clock(), error=error_kind(exc)
-            )
+            error = error_kind(exc)
+            if operation.kind == "simulate":  # the why matters: a cohort too large, a bad model
+                error = f"{error}: {exc}"[:MAX_ERROR_LENGTH]
+            await repo.finish(tenant_id, operation_id, "failed", self._clock(), error=error)
             return
         final = await repo.get(tenant_id, operation_id)
         if final is None:
@@ -257,6 +274,11 @@ class OperationService:
             if self._segments is None:
                 raise ConflictError("segment entry is not available in this process")
             await self._segments.work(operation)
+            return
+        if operation.kind == "simulate":
+            if self._simulations is None:
+                raise ConflictError("simulation is not available in this process")
+            await self._simulations.work(operation)
             return
         repo = self._store.operations
         tenant_id, statuses = operation.tenant_id, TARGETS[operation.kind]

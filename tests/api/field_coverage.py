@@ -110,6 +110,9 @@ QUERIES: dict[str, Read | Elsewhere] = {
     # Every answer holds the keys' last-used times, which the probe's own calls move.
     "apiKeys": Elsewhere("tests/api/test_api_keys.py"),
     "operation": Read(args={"id": "$operation"}),
+    # The seeded operation is no simulation: null for everyone alike; tests/api/test_simulations.py
+    # shows a tenant's simulation is not another's.
+    "simulation": Read(args={"id": "$operation"}, sees_seed=False),
     "operations": Read(args={"journeyId": "$journey"}, foreign="empty"),
     "audienceMetrics": Read(args=RANGE, foreign="zero", sees_seed=False),
     "hookMetrics": Read(args=RANGE, foreign="zero", sees_seed=False),
@@ -148,6 +151,7 @@ MUTATIONS: dict[str, Write | Elsewhere] = {
     ),
     "deleteScheduledEntry": Write(MANAGE, {"id": "nothing-scheduled"}, "not_found"),
     "migrateEnrollments": Write(MANAGE, {"fromVersion": 1, "toVersion": 2, "mapping": []}),
+    "simulateJourney": Write(EDIT, {"cohort": {"synthetic": {"size": 1}}, "days": 1}),
     "setCustomerConsent": Write(
         Permission.MANAGE_CUSTOMERS,
         {"input": {"customerId": "$customer", "channel": "sms", "status": "OPTED_OUT"}},

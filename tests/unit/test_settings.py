@@ -83,6 +83,7 @@ def test_env_names_are_the_documented_ones() -> None:
         "EMAIL_SINK",
         "CHANNEL_RATE_LIMITS",
         "TEMPORAL_UI_URL",
+        "WORKFLOW_SANDBOX",
         "LOG_LEVEL",
         "PUBLIC_BASE_URL",
         "WECOM_SIMULATOR",

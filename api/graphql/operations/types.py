@@ -38,6 +38,12 @@ class OperationKind(Enum):
         "filter on the journey's live version, paced; its counts are customers (done: enrolled, "
         "skipped: the re-entry policy kept them out).",
     )
+    SIMULATE = strawberry.enum_value(
+        "simulate",
+        description="Journey simulation (`simulateJourney`): a cohort run through the journey "
+        "under a virtual clock, nothing sent; its counts are customers (done: simulated); the "
+        "result is read with `simulation(id)`.",
+    )
 
 
 @strawberry.enum(

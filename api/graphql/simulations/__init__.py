@@ -1,0 +1,1 @@
+"""Journey simulation: `simulateJourney` and `simulation(id)`."""
