@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 
 from domain.templates import canonical_journey
@@ -32,11 +33,22 @@ def main() -> None:
     cohort = canonical_cohort(args.customers, seed=args.seed)
     result = simulate(definition, cohort, canonical_options(days=args.days, workers=args.workers))
     wall = time.perf_counter() - began
+    cpu = sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+        )
+    )
     sent = sum(channel.totals.sent for channel in result.channels)
     print(f"customers          {result.customers}")
     print(f"simulated days     {result.days}")
     print(f"workers            {args.workers}")
     print(f"wall time          {wall:.2f} s (generating the cohort included)")
+    print(f"cpu time           {cpu:.2f} s, all processes (wall x workers on an idle machine)")
+    print(
+        f"load average       {os.getloadavg()[0]:.2f} (other work on the machine slows the wall time)"
+    )
     print(f"customers/s        {result.customers / wall:,.0f}")
     print(f"engine steps       {result.steps:,} ({result.steps / wall:,.0f} steps/s)")
     print(

@@ -11,6 +11,7 @@ Times are aware datetimes (UTC recommended). Durations of the event model are in
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Callable, Iterator
@@ -229,6 +230,20 @@ def _arrival_offset(curve: ArrivalCurve, days: float, rng: random.Random) -> flo
     return math.sqrt(u)  # back_loaded: density 2x
 
 
+@functools.lru_cache(maxsize=4)
+def _arrival_order(
+    seed: int, size: int, curve: ArrivalCurve, days: float
+) -> tuple[tuple[float, int], ...]:
+    """(fraction of the arrival window, customer index) in arrival order; kept for the slices
+    of one cohort a worker generates."""
+    offsets: list[tuple[float, int]] = []
+    for index in range(size):
+        rng = random.Random(f"{seed}:arrival:{index}")
+        offsets.append((_arrival_offset(curve, days, rng), index))
+    offsets.sort()
+    return tuple(offsets)
+
+
 def _choose(rng: random.Random, weights: list[float]) -> int:
     total = sum(weights)
     if total <= 0:
@@ -248,11 +263,7 @@ def generate_customers(
     RNG per customer, seeded by (seed, index), so a customer's draws do not depend on the
     others' (a larger cohort extends a smaller one's)."""
     window = timedelta(days=cohort.arrival_days)
-    offsets: list[tuple[float, int]] = []
-    for index in range(cohort.size):
-        rng = random.Random(f"{cohort.seed}:arrival:{index}")
-        offsets.append((_arrival_offset(cohort.arrival, cohort.arrival_days, rng), index))
-    offsets.sort()
+    offsets = _arrival_order(cohort.seed, cohort.size, cohort.arrival, cohort.arrival_days)
     for fraction, index in offsets[start:stop]:
         rng = random.Random(f"{cohort.seed}:customer:{index}")
         arrives = cohort.start + window * fraction
