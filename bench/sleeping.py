@@ -127,6 +127,14 @@ def storage(app: AppStack) -> tuple[int, int]:
     return tree_bytes(app.root / "mongodb"), tree_bytes(app.root / "temporal")
 
 
+def per_thousand(points: list[tuple[int, float]]) -> float:
+    """The least-squares slope of (count, MB) points, in MB per 1,000."""
+    mean_n = statistics.mean(n for n, _ in points)
+    mean_v = statistics.mean(v for _, v in points)
+    spread = sum((n - mean_n) ** 2 for n, _ in points)
+    return sum((n - mean_n) * (v - mean_v) for n, v in points) / spread * 1000
+
+
 def mb(value: float) -> str:
     return f"{value / 2**20:7.1f} MB"
 
@@ -166,7 +174,7 @@ async def main(
                     + ", ".join(f"{name}={value}" for name, value in tuning.items())
                 )
                 print(f"seeded {count} customers in {seeded:.1f} s")
-                await latencies(http, 30)  # warm-up
+                await latencies(http, 100)  # warm-up
                 await asyncio.sleep(SETTLE_SECONDS)
                 base = await latencies(http, requests)
                 base_p99 = percentile(base, 0.99)
@@ -214,13 +222,21 @@ async def main(
                     enrolled = checkpoint
                     await asyncio.sleep(SETTLE_SECONDS)
                     line(checkpoint, f"{rates[-1]:.1f}", await latencies(http, requests))
-                (n1, rss1, _, _), (n2, rss2, mongo2, temporal2) = rows[-2], rows[-1]
-                slope = (rss2 - rss1) / (n2 - n1) * 1000
+                n2, _, mongo2, temporal2 = rows[-1]
+                # The slope once the cache is full (least squares), else over the last two.
+                full = [(n, rss) for n, rss, _, _ in rows if n >= cached] or [
+                    (n, rss) for n, rss, _, _ in rows[-2:]
+                ]
+                if len(full) < 2:
+                    full = [(n, rss) for n, rss, _, _ in rows[-2:]]
+                slope = per_thousand(full)
+                peak = max(rss for _, rss, _, _ in rows)
                 print(f"implied at {TARGET:,} (extrapolated from {n2:,}; shared 2-core machine):")
                 print(
-                    f"  worker RSS {rss2 + slope * (TARGET - n2) / 1000:7.1f} MB  "
-                    f"({slope:+.2f} MB per 1,000 more between {n1:,} and {n2:,}; the sticky cache "
-                    f"holds at most {cached} workflows, the rest sleep in Temporal only)"
+                    f"  worker RSS {peak + max(0.0, slope) * (TARGET - n2) / 1000:7.1f} MB  "
+                    f"(highest measured {peak:.1f} MB; {slope:+.2f} MB per 1,000 more from "
+                    f"{full[0][0]:,} to {full[-1][0]:,}, counted only if positive; the sticky "
+                    f"cache holds at most {cached} workflows, the rest sleep in Temporal only)"
                 )
                 print(
                     f"  MongoDB   {mb((mongo2 - mongo0) / n2 * TARGET)}   Temporal "

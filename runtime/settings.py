@@ -125,11 +125,12 @@ class Settings(BaseSettings):
         '{"webhook": 50, "sms": 20}; enforced on each `channel.<name>` task queue.',
     )
     worker_max_cached_workflows: int = Field(
-        default=1000,
+        default=500,
         ge=0,
         description="Workflows one worker process keeps in its sticky cache between tasks (least "
         "recently used go first; a workflow pushed out is replayed from its history on its next "
-        "task). Bounds the worker's memory: sleeping enrollments beyond it cost no memory.",
+        "task). Bounds the worker's memory (about 0.25 MB per cached journey workflow): "
+        "sleeping enrollments beyond it cost no memory. Temporal's own default is 1000.",
     )
     worker_max_concurrent_workflow_tasks: int = Field(
         default=100,

@@ -37,7 +37,7 @@ class WorkerTuning:
     `max_concurrent_activities` are the task slots of each worker.
     """
 
-    max_cached_workflows: int = 1000
+    max_cached_workflows: int = 500
     max_concurrent_workflow_tasks: int = 100
     max_concurrent_activities: int = 100
 
