@@ -9,7 +9,9 @@ benchmark's process enrolls (the Temporal client, as the API would) and watches 
 The journey is the one of `bench.enrollments` (entry → sandbox action → wait 1 h). For each
 worker count in `--workers`: start that many worker processes, enroll a warm-up (a tenth of
 `count`, at least 20), then `count` more, timed until every projection rests in the wait; stop the
-workers. Prints each rate and the ratio, and the CPU seconds each process used during the timed
+workers (`--fresh`: each worker count on servers of its own, so no phase inherits the data of
+another; the embedded SecantusDB's cost per operation grows with its data). Prints each rate and
+the ratio, and the CPU seconds each process used during the timed
 part (utime + stime from /proc/<pid>/stat) with the share of the machine's cores that makes: when
 the servers and the benchmark already take most of the cores, a second worker has nothing to run
 on, and the ratio says so rather than the design.
@@ -70,20 +72,26 @@ async def phase(app: AppStack, workers: int, count: int, concurrency: int) -> tu
     return rate, line
 
 
-async def main(count: int, concurrency: int, worker_counts: list[int]) -> None:
+async def main(count: int, concurrency: int, worker_counts: list[int], fresh: bool) -> None:
+    print(
+        f"{count} enrollments per worker count, {concurrency} starts in flight, "
+        f"{os.cpu_count()} cores shared by servers, workers and this process; "
+        + ("fresh servers for each worker count" if fresh else "one set of servers for all")
+    )
+    rates = {}
     with tempfile.TemporaryDirectory(prefix="omnijourney-scale-") as tmp:
-        async with process_stack(Path(tmp)) as app:
-            print(
-                f"{count} enrollments per worker count, {concurrency} starts in flight, "
-                f"{os.cpu_count()} cores shared by servers, workers and this process"
-            )
-            rates = {}
+        if fresh:
             for workers in worker_counts:
-                rates[workers], _ = await phase(app, workers, count, concurrency)
-            if 1 in rates:
-                for workers, rate in rates.items():
-                    if workers != 1:
-                        print(f"ratio {workers} worker processes / 1: {rate / rates[1]:.2f}")
+                async with process_stack(Path(tmp) / f"w{workers}") as app:
+                    rates[workers], _ = await phase(app, workers, count, concurrency)
+        else:
+            async with process_stack(Path(tmp)) as app:
+                for workers in worker_counts:
+                    rates[workers], _ = await phase(app, workers, count, concurrency)
+    if 1 in rates:
+        for workers, rate in rates.items():
+            if workers != 1:
+                print(f"ratio {workers} worker processes / 1: {rate / rates[1]:.2f}")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -97,9 +105,15 @@ def parser() -> argparse.ArgumentParser:
         default=[1, 2],
         help="worker process counts to run, comma-separated (default 1,2)",
     )
+    args.add_argument(
+        "--fresh",
+        action="store_true",
+        help="run each worker count on fresh servers (the embedded SecantusDB scans: its cost "
+        "per operation grows with the data an earlier phase left, which favours the first)",
+    )
     return args
 
 
 if __name__ == "__main__":
     options = parser().parse_args()
-    asyncio.run(main(options.count, options.concurrency, options.workers))
+    asyncio.run(main(options.count, options.concurrency, options.workers, options.fresh))
