@@ -200,18 +200,20 @@ def stack_env(stack: FaultStack, receivers: list[Receiver]) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """`omnijourney worker` in its own process group; `kill()` is kill -9."""
+    """`omnijourney worker` (or another `command`, e.g. `api`) in its own process group;
+    `kill()` is kill -9."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, command: str = "worker") -> None:
         self.env = env
         self.log_path = log_path
+        self.command = command
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as out:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "runtime.cli", "worker"],
+            self._process = subprocess.Popen(  # noqa: S603 - our own CLI, a fixed sub-command
+                [sys.executable, "-m", "runtime.cli", self.command],
                 cwd=ROOT,
                 env={**os.environ, **self.env},
                 stdin=subprocess.DEVNULL,
@@ -223,6 +225,12 @@ class WorkerProcess:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int:
+        """The process's id (it runs the interpreter itself: no shell in between)."""
+        assert self._process is not None, "not started"
+        return self._process.pid
 
     def kill(self) -> None:
         process, self._process = self._process, None

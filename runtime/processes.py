@@ -114,13 +114,13 @@ class ManagedProcess:
         )
 
     @property
-    def pid(self) -> int | None:
-        """The running server's process id (None when not running)."""
-        return self._process.pid if self.running and self._process is not None else None
-
-    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs (None before `start()` and after `stop()`)."""
+        return None if self._process is None else self._process.pid
 
     def log_tail(self, lines: int = 30) -> str:
         try:

@@ -17,7 +17,7 @@ from api.services.enrollments import EnrollmentService
 from api.services.segments import SegmentEntry
 from store.database import Store
 from store.ids import new_id
-from store.operations import BulkOperation
+from store.operations import BulkOperation, LeaseLostError
 from workflows.segment_entry import SEGMENT_ENROLL, SegmentEntryInput
 
 LEASE = timedelta(hours=2)
@@ -56,9 +56,16 @@ class SegmentActivities:
         assert claimed is not None
         try:
             await self._segments.work(claimed)
+        except LeaseLostError:
+            return operation.id  # stalled past the lease: the process that took it over ends it
         except BaseException as exc:  # cancelled (timed out) included: never left `running`
             await repo.finish(
-                input.tenant_id, operation.id, "failed", _now(), error=type(exc).__name__
+                input.tenant_id,
+                operation.id,
+                "failed",
+                _now(),
+                error=type(exc).__name__,
+                attempt=claimed.attempts,
             )
             raise
         final = await repo.get(input.tenant_id, operation.id)
@@ -69,5 +76,6 @@ class SegmentActivities:
             "failed" if failed else "succeeded",
             _now(),
             total_at_least=final.handled if final is not None else 0,
+            attempt=claimed.attempts,
         )
         return operation.id

@@ -22,7 +22,7 @@ from ingestion.service import IngestService
 from runtime.resources import Resources
 from runtime.settings import Settings
 from runtime.wecom_results import MassMessageResultPoller
-from runtime.worker import build_workers
+from runtime.worker import WorkerTuning, build_workers
 
 log = logging.getLogger(__name__)
 
@@ -88,13 +88,24 @@ def api_server(app: Starlette, resources: Resources, *, access_log: bool = True)
     return _Server(config)
 
 
+def worker_tuning(settings: Settings) -> WorkerTuning:
+    """The workers' cache size and task slots, from the settings."""
+    return WorkerTuning(
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+    )
+
+
 def workers(resources: Resources) -> list[Worker]:
+    """The workers of this process, tuned by the settings."""
     return build_workers(
         resources.temporal,
         resources.store,
         resources.registry,
         resources.settings.channel_rate_limits,
         sandbox=resources.settings.workflow_sandbox,
+        tuning=worker_tuning(resources.settings),
     )
 
 

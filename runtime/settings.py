@@ -124,6 +124,26 @@ class Settings(BaseSettings):
         description="Per-channel activity rate limit (activities/s) as JSON, e.g. "
         '{"webhook": 50, "sms": 20}; enforced on each `channel.<name>` task queue.',
     )
+    worker_max_cached_workflows: int = Field(
+        default=500,
+        ge=0,
+        description="Workflows one worker process keeps in its sticky cache between tasks (least "
+        "recently used go first; a workflow pushed out is replayed from its history on its next "
+        "task). Bounds the worker's memory (about 0.25 MB per cached journey workflow): "
+        "sleeping enrollments beyond it cost no memory. Temporal's own default is 1000.",
+    )
+    worker_max_concurrent_workflow_tasks: int = Field(
+        default=100,
+        ge=2,
+        description="Workflow tasks one worker process runs at once (Temporal's slots; at least "
+        "2, one for the sticky and one for the normal queue).",
+    )
+    worker_max_concurrent_activities: int = Field(
+        default=100,
+        ge=1,
+        description="Activities each worker of a process (journeys, every channel queue) runs at "
+        "once; channel rate limits still hold across processes.",
+    )
     temporal_ui_url: str | None = Field(
         default=None,
         description="Base URL of the Temporal Web UI, for the links GraphQL gives "

@@ -26,6 +26,10 @@ and logged once) when WeCom refuses the question permanently (an unknown msgid, 
 asking again cannot help. A transient failure (network, system busy, frequency limit) backs off
 exponentially, at least as long as WeCom asked, and skips the tenant's other tasks this round.
 
+Every worker process runs a poller. Before asking about a task, a poller claims it
+(`DeliveryRepository.claim_result_poll`, a conditional update of its `next_at`), so with several
+worker replicas each task is still asked about once per interval, by one of them.
+
 The deliveries come from `DeliveryRepository.due_for_result_poll`, the one query that spans
 tenants (finding every tenant's work is its purpose); each delivery, event and WeCom call then
 stays within its own tenant.
@@ -66,6 +70,10 @@ for its result with a timeout, often hours, in the demo seconds."""
 LATE_INTERVAL = timedelta(hours=2)
 """The interval for tasks older than the schedule's last age."""
 MAX_BACKOFF = timedelta(hours=1)
+CLAIM_LEASE = timedelta(minutes=5)
+"""How long a task claimed by one poller is left to it: every worker process runs a poller, and
+a task is asked about by the one that claimed it; should that one die mid-way, the task is due
+again after this (or its interval, if longer)."""
 
 
 def poll_interval(
@@ -164,6 +172,15 @@ class MassMessageResultPoller:
         interval = max(poll_interval(age, self._schedule), timedelta(seconds=self._interval))
         aged_out = age > self._max_age
         previous = delivery.detail.get("result_poll") or {}
+        seen = previous.get("next_at")
+        claimed = await self._store.deliveries.claim_result_poll(
+            tenant_id,
+            key,
+            seen_next_at=seen if isinstance(seen, str) else None,
+            until=now + max(interval, CLAIM_LEASE),
+        )
+        if not claimed:
+            return 0  # another worker process is asking about it (or just did)
         try:
             polled = await self._poll_delivery(delivery, now, aged_out)
         except PermanentChannelError as exc:

@@ -1,7 +1,9 @@
 """The worker: journey workflows and store activities on `journeys`, one worker per channel queue.
 
 Each channel's queue gets `max_task_queue_activities_per_second` from `CHANNEL_RATE_LIMITS`, so
-Temporal enforces the channel's API rate limit across every worker process.
+Temporal enforces the channel's API rate limit across every worker process. `WorkerTuning` bounds
+what one process holds: its sticky cache of workflows (what its memory grows with, not how many
+enrollments sleep) and its concurrent task slots.
 
 Workflows run in Temporal's sandbox, in one of two modes (`WORKFLOW_SANDBOX`, `workflow_runner`):
 - `strict`, the SDK's default: each run reloads the workflow module and proxies the standard
@@ -18,6 +20,7 @@ Workflows run in Temporal's sandbox, in one of two modes (`WORKFLOW_SANDBOX`, `w
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -46,6 +49,22 @@ def workflow_runner(sandbox: WorkflowSandbox) -> WorkflowRunner:
     return SandboxedWorkflowRunner()
 
 
+@dataclass(frozen=True)
+class WorkerTuning:
+    """Per-process bounds of the workers (Temporal SDK options; see the README's configuration).
+
+    `max_cached_workflows` is the sticky cache of the `journeys` worker: workflows kept in memory
+    between tasks so the next task needs no replay. A sleeping enrollment stays in it only until
+    newer ones push it out (least recently used first), so a process's memory is bounded by this
+    number, not by how many enrollments sleep. `max_concurrent_workflow_tasks` and
+    `max_concurrent_activities` are the task slots of each worker.
+    """
+
+    max_cached_workflows: int = 500
+    max_concurrent_workflow_tasks: int = 100
+    max_concurrent_activities: int = 100
+
+
 def build_workers(
     client: Client,
     store: Store,
@@ -53,10 +72,13 @@ def build_workers(
     rate_limits: Mapping[str, float] | None = None,
     clock: Callable[[], datetime] | None = None,
     sandbox: WorkflowSandbox = "strict",
+    tuning: WorkerTuning | None = None,
 ) -> list[Worker]:
     """The workers one process runs: `journeys` plus `channel.<name>` for every connector.
     `clock` is what the channel activities judge quiet hours and cap periods by (tests);
-    `sandbox` the workflows' sandbox mode (module docstring)."""
+    `sandbox` the workflows' sandbox mode (module docstring); `tuning` bounds the process's cache
+    and task slots (default: `WorkerTuning()`)."""
+    tuning = tuning or WorkerTuning()
     journey_activities = JourneyActivities(store)
     channel_activities = (
         ChannelActivities(registry, store)
@@ -77,6 +99,9 @@ def build_workers(
                 journey_activities.update_profile,
                 segments.enroll_segment,
             ],
+            max_cached_workflows=tuning.max_cached_workflows,
+            max_concurrent_workflow_tasks=tuning.max_concurrent_workflow_tasks,
+            max_concurrent_activities=tuning.max_concurrent_activities,
         )
     ]
     for name in registry.names():
@@ -89,6 +114,7 @@ def build_workers(
                 task_queue=channel_task_queue(name),
                 activities=activities,
                 max_task_queue_activities_per_second=(rate_limits or {}).get(name),
+                max_concurrent_activities=tuning.max_concurrent_activities,
             )
         )
     return workers

@@ -210,6 +210,28 @@ class DeliveryRepository:
         )
         return [delivery_from_document(doc) async for doc in found]
 
+    async def claim_result_poll(
+        self, tenant_id: str, idempotency_key: str, *, seen_next_at: str | None, until: datetime
+    ) -> bool:
+        """Take a due delivery's next poll for the caller: move its `next_at` to `until`, only if
+        it is still the `seen_next_at` the caller read (None: never polled) and polling has not
+        ended. Of several pollers (one per worker process) that read the same due delivery, one
+        gets True and asks; the others skip it. A poller that dies after claiming leaves the
+        delivery due again at `until`. Keeps the rest of `detail.result_poll` (its failures)."""
+        answer = await self._deliveries.update_one(
+            {
+                "tenant_id": tenant_id,
+                "idempotency_key": idempotency_key,
+                "status": "succeeded",
+                "detail.result_poll.state": {"$nin": list(FINAL_POLL_STATES)},
+                "detail.result_poll.next_at": (
+                    {"$exists": False} if seen_next_at is None else seen_next_at
+                ),
+            },
+            {"$set": {"detail.result_poll.next_at": poll_stamp(until)}},
+        )
+        return answer.modified_count == 1
+
     async def record_result_poll(
         self,
         tenant_id: str,

@@ -104,6 +104,19 @@ class BulkOperation(BaseModel):
         return self.done + self.skipped + self.failed
 
 
+class LeaseLostError(Exception):
+    """Another process claimed the operation since this one did (this one's lease ran out)."""
+
+    def __init__(self, operation_id: str) -> None:
+        super().__init__(f"operation {operation_id} was taken over by another process")
+        self.operation_id = operation_id
+
+
+def _fence(attempt: int | None) -> Document:
+    """The filter term that holds only while the claim numbered `attempt` is the latest."""
+    return {} if attempt is None else {"attempts": attempt}
+
+
 def _operation(doc: Document) -> BulkOperation:
     return BulkOperation.model_validate(id_to_field(doc))
 
@@ -230,8 +243,14 @@ class OperationRepository:
         errors: Sequence[OperationError],
         lease_until: datetime,
         cursor: str | None = None,
+        attempt: int | None = None,
     ) -> None:
-        """Add one batch's outcome and extend the lease (and, for a segment, move its cursor)."""
+        """Add one batch's outcome and extend the lease (and, for a segment, move its cursor).
+
+        `attempt` is the `attempts` of the claim the caller works under: when another process
+        has claimed the operation since (the caller's lease ran out while it was stalled),
+        nothing is written and `LeaseLostError` is raised, so the caller stops instead of
+        counting and moving the cursor alongside the new owner."""
         update: Document = {
             "$inc": {"done": done, "skipped": skipped, "failed": failed},
             "$set": {"lease_until": lease_until, **({"cursor": cursor} if cursor else {})},
@@ -240,7 +259,11 @@ class OperationRepository:
             update["$push"] = {
                 "errors": {"$each": [e.model_dump() for e in errors], "$slice": MAX_ERRORS}
             }
-        await self._operations.update_one({"_id": operation_id, "tenant_id": tenant_id}, update)
+        answer = await self._operations.update_one(
+            {"_id": operation_id, "tenant_id": tenant_id, **_fence(attempt)}, update
+        )
+        if attempt is not None and answer.matched_count == 0:
+            raise LeaseLostError(operation_id)
 
     async def finish(
         self,
@@ -250,14 +273,16 @@ class OperationRepository:
         at: datetime,
         error: str | None = None,
         total_at_least: int = 0,
+        attempt: int | None = None,
     ) -> BulkOperation | None:
         """Mark the operation ended; the final document.
 
         `total_at_least` raises the total to the targets handled (enrollments started while it
-        ran may have joined the selection).
+        ran may have joined the selection). With `attempt` (see `record_progress`), only while
+        no other process has claimed it since: None otherwise, and nothing written.
         """
         doc = await self._operations.find_one_and_update(
-            {"_id": operation_id, "tenant_id": tenant_id},
+            {"_id": operation_id, "tenant_id": tenant_id, **_fence(attempt)},
             {
                 "$set": {"status": status, "finished_at": at, "lease_until": None, "error": error},
                 "$max": {"total": total_at_least},

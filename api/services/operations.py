@@ -35,7 +35,7 @@ from ingestion.results import IngestResult
 from ingestion.service import IngestService
 from store.database import Store
 from store.ids import new_id
-from store.operations import BulkOperation, OperationError, OperationKind
+from store.operations import BulkOperation, LeaseLostError, OperationError, OperationKind
 from workflows import client as journeys_client
 
 logger = logging.getLogger(__name__)
@@ -249,14 +249,21 @@ class OperationService:
         )
         if operation is None:
             return  # finished, or another process holds it
+        attempt = operation.attempts
         try:
             await self._work(operation)
+        except LeaseLostError:
+            # Stalled past the lease, and another process took it over: it goes on from there.
+            logger.warning("operation %s of tenant %s was taken over", operation_id, tenant_id)
+            return
         except Exception as exc:
             logger.exception("operation %s of tenant %s failed", operation_id, tenant_id)
             error = error_kind(exc)
             if operation.kind == "simulate":  # the why matters: a cohort too large, a bad model
                 error = f"{error}: {exc}"[:MAX_ERROR_LENGTH]
-            await repo.finish(tenant_id, operation_id, "failed", self._clock(), error=error)
+            await repo.finish(
+                tenant_id, operation_id, "failed", self._clock(), error=error, attempt=attempt
+            )
             return
         final = await repo.get(tenant_id, operation_id)
         if final is None:
@@ -267,6 +274,7 @@ class OperationService:
             "failed" if final.failed else "succeeded",
             self._clock(),
             total_at_least=final.handled,
+            attempt=attempt,
         )
 
     async def _work(self, operation: BulkOperation) -> None:
@@ -301,6 +309,7 @@ class OperationService:
                 failed=len(errors),
                 errors=errors,
                 lease_until=self._clock() + self._lease,
+                attempt=operation.attempts,
             )
 
     async def _signal(

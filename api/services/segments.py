@@ -84,6 +84,7 @@ class SegmentEntry:
                 errors=errors,
                 lease_until=self._clock() + self._lease,
                 cursor=cursor,
+                attempt=operation.attempts,
             )
             if cursor is None:
                 return  # an empty page with a cursor: the scan goes on past a sparse stretch

@@ -3,6 +3,7 @@ per customer; tasks are asked about only when due, and polling ends when nothing
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -285,3 +286,17 @@ async def test_a_fast_poller_asks_about_young_tasks_every_round(rig: Rig) -> Non
     await results.poll_once()
 
     assert rig.asked() == 2  # journeys wait for these results with a timeout
+
+
+async def test_two_worker_processes_pollers_ask_about_a_due_task_once(rig: Rig) -> None:
+    # Every worker replica runs a poller over the same deliveries: one asks, the other skips.
+    task = await rig.issued_task(NOW)
+    rig.simulator.confirm(task.msgid, STAFF)
+    first, second = rig.poller(), rig.poller()
+
+    stored = await asyncio.gather(first.poll_once(), second.poll_once())
+
+    assert sorted(stored) == [0, 1]
+    assert rig.asked() == 1
+    assert len(await rig.result_events()) == 1
+    assert (await rig.poll_state(task))["state"] == "done"

@@ -194,3 +194,29 @@ def test_private_services_publish_no_port_beyond_loopback(
 def test_the_temporal_ui_does_not_run_unless_asked_for(services: dict[str, dict[str, Any]]) -> None:
     # It has no login of its own: `docker compose up` must not start it (an opt-in profile).
     assert services["temporal-ui"].get("profiles"), "temporal-ui must sit in an opt-in profile"
+
+
+def _default(value: Any) -> str:
+    """The default of a `${NAME:-default}` interpolation (the value itself when it is none)."""
+    match = re.fullmatch(r"\$\{[A-Z0-9_]+:-([^}]*)\}", str(value))
+    return match.group(1) if match else str(value)
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_api_and_worker_declare_several_replicas(
+    services: dict[str, dict[str, Any]], service: str
+) -> None:
+    replicas = services[service].get("deploy", {}).get("replicas")
+    assert replicas is not None, f"{service} declares no deploy.replicas"
+    assert int(_default(replicas)) >= 2, f"{service} runs one replica by default"
+
+
+def test_every_api_replica_gets_a_published_port(services: dict[str, dict[str, Any]]) -> None:
+    # A fixed host port can be bound by one replica only: the second would fail to start.
+    replicas = int(_default(services["api"]["deploy"]["replicas"]))
+    (port,) = services["api"]["ports"]
+    host, container = str(port).rsplit(":", 1)
+    first, _, last = _default(host).partition("-")
+    assert container == "8000"
+    assert last, "the api publishes one fixed host port: a second replica could not bind it"
+    assert int(last) - int(first) + 1 >= replicas
