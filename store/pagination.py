@@ -160,7 +160,10 @@ async def first_pages(
             }
         },
     ]
-    rows = await bounded_aggregate(collection, pipeline, max_time_ms, "first pages")
+    # one row per key at most
+    rows = await bounded_aggregate(
+        collection, pipeline, max_time_ms, "first pages", rows=len(unique)
+    )
     pages: dict[Any, Page[T]] = {key: Page() for key in unique}
     for row in rows:
         pages[row["_id"]] = page_of(row["docs"], fields, limit, convert)

@@ -105,6 +105,20 @@ async def test_a_page_of_100_customers_costs_the_queries_of_a_page_of_10(
     }
 
 
+async def test_each_query_of_a_page_of_100_customers_answers_in_one_batch(
+    counted_api: httpx.AsyncClient, counted_store: Store, counter: ReadCounter
+) -> None:
+    # 200 enrollments' deliveries are 200 rows: more than a server's default first batch (101)
+    tenant = await make_tenant(counted_store, "loaders")
+    await seed_customer_page(counted_store, tenant.tenant_id, 100, T0)
+    counter.commands = (*counter.commands, "getMore")
+
+    large, reads = await _page(counted_api, tenant, counter, 100)
+
+    assert len(large) == 100
+    assert not [name for name in reads if name.startswith("getMore")], reads
+
+
 async def test_loaders_live_for_one_request_only(
     counted_api: httpx.AsyncClient, counted_store: Store, counter: ReadCounter
 ) -> None:
