@@ -65,6 +65,14 @@ def described_field(description: str) -> Callable[[F], F]:
     return cast("Callable[[F], F]", strawberry.field(description=description))
 
 
+def described_field_of(description: str, graphql_type: object) -> Callable[[F], F]:
+    """`described_field` for a resolver whose annotation is not its GraphQL type (one that may
+    answer either a value or an awaitable of it)."""
+    return cast(
+        "Callable[[F], F]", strawberry.field(description=description, graphql_type=graphql_type)
+    )
+
+
 def described_mutation(description: str) -> Callable[[F], F]:
     """`@strawberry.mutation(description=...)`, keeping the resolver's type visible to mypy."""
     return cast("Callable[[F], F]", strawberry.mutation(description=description))
