@@ -75,12 +75,25 @@ def collection(db: AsyncDatabase[Any], name: str) -> AsyncCollection[Document]:
 
 
 async def bounded_aggregate(
-    coll: AsyncCollection[Document], pipeline: list[Document], max_time_ms: int, what: str
+    coll: AsyncCollection[Document],
+    pipeline: list[Document],
+    max_time_ms: int,
+    what: str,
+    *,
+    rows: int | None = None,
 ) -> list[Document]:
     """Every row of `pipeline`, run with `maxTimeMS`; `QueryTimeoutError` (naming `what`) when the
-    server stops it, so a costly read fails clearly instead of holding the request."""
+    server stops it, so a costly read fails clearly instead of holding the request.
+
+    `rows`, when the caller knows how many rows there can be at most, sizes the first batch to
+    hold them all, so no `getMore` round trip follows (the server's default first batch is 101).
+    """
+    options: dict[str, Any] = {"maxTimeMS": max_time_ms}
+    if rows is not None:
+        # one more than the rows: a batch filled exactly leaves the server's cursor open
+        options["batchSize"] = rows + 1
     try:
-        cursor = await coll.aggregate(pipeline, maxTimeMS=max_time_ms)
+        cursor = await coll.aggregate(pipeline, **options)
         return await cursor.to_list(None)
     except ExecutionTimeout as exc:
         raise QueryTimeoutError(what, max_time_ms) from exc

@@ -1,7 +1,8 @@
 """Keyset pagination: opaque cursors over a fixed, unique sort order.
 
 A page's `next_cursor` encodes the sort key of its last item; `cursors` holds each item's own
-(Relay edges carry one per item). The next query asks for items after that key, so pages stay
+(Relay edges carry one per item), encoded from the kept sort keys only when first asked for: a
+page read for its items alone (a GraphQL `nodes` list) encodes none. The next query asks for items after that key, so pages stay
 stable while documents are inserted elsewhere in the order. Cursors are base64url of MongoDB
 extended JSON; a cursor that does not decode is `InvalidInputError` on `cursor`.
 """
@@ -13,6 +14,7 @@ import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Generic, Protocol, TypeVar
 
 from bson import ObjectId, json_util
@@ -37,12 +39,18 @@ MAX_PAGE_SIZE = 200
 class Page(Generic[T]):
     """Some items and, when more may follow, the cursor that fetches them.
 
-    `cursors[i]` (when filled) is the cursor just after `items[i]`: pass it to resume there.
+    `keys[i]` (when filled) is the sort key of `items[i]`; `cursors[i]` is the cursor just after
+    `items[i]` (pass it to resume there), encoded from `keys` the first time `cursors` is read.
     """
 
     items: list[T] = field(default_factory=list)
     next_cursor: str | None = None
-    cursors: list[str] = field(default_factory=list)
+    keys: Sequence[Sequence[Any]] = ()
+
+    @cached_property
+    def cursors(self) -> list[str]:
+        """Each item's cursor (empty when the page was built without sort keys)."""
+        return [encode_cursor(key) for key in self.keys]
 
 
 def page_size(limit: int | None) -> int:
@@ -106,9 +114,9 @@ def page_of(
     """A page of the first `limit` of `docs` (sorted on `fields`; one more means more follow)."""
     more = len(docs) > limit
     kept = docs[:limit]
-    cursors = [encode_cursor([_get(doc, name) for name in fields]) for doc in kept]
-    next_cursor = cursors[-1] if more and cursors else None
-    return Page(items=[convert(doc) for doc in kept], next_cursor=next_cursor, cursors=cursors)
+    keys = [[_get(doc, name) for name in fields] for doc in kept]
+    next_cursor = encode_cursor(keys[-1]) if more and keys else None
+    return Page(items=[convert(doc) for doc in kept], next_cursor=next_cursor, keys=keys)
 
 
 def _get(doc: dict[str, Any], dotted: str) -> Any:
@@ -152,7 +160,10 @@ async def first_pages(
             }
         },
     ]
-    rows = await bounded_aggregate(collection, pipeline, max_time_ms, "first pages")
+    # one row per key at most
+    rows = await bounded_aggregate(
+        collection, pipeline, max_time_ms, "first pages", rows=len(unique)
+    )
     pages: dict[Any, Page[T]] = {key: Page() for key in unique}
     for row in rows:
         pages[row["_id"]] = page_of(row["docs"], fields, limit, convert)

@@ -65,6 +65,14 @@ def described_field(description: str) -> Callable[[F], F]:
     return cast("Callable[[F], F]", strawberry.field(description=description))
 
 
+def described_field_of(description: str, graphql_type: object) -> Callable[[F], F]:
+    """`described_field` for a resolver whose annotation is not its GraphQL type (one that may
+    answer either a value or an awaitable of it)."""
+    return cast(
+        "Callable[[F], F]", strawberry.field(description=description, graphql_type=graphql_type)
+    )
+
+
 def described_mutation(description: str) -> Callable[[F], F]:
     """`@strawberry.mutation(description=...)`, keeping the resolver's type visible to mypy."""
     return cast("Callable[[F], F]", strawberry.mutation(description=description))
@@ -117,16 +125,40 @@ class Edge(Generic[T]):
     node: T = strawberry.field(description="The item.")
 
 
+def _edges(root: Connection[T]) -> list[Edge[T]]:
+    return [Edge(cursor=c, node=n) for c, n in zip(root.cursors(), root.nodes, strict=True)]
+
+
+def _page_info(root: Connection[Any]) -> PageInfo:
+    cursors = root.cursors()
+    return PageInfo(
+        has_next_page=root.page.next_cursor is not None,
+        has_previous_page=root.after is not None,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
+
+
 @strawberry.type(
     description="One page of a list, in the list's order (a Relay cursor connection). At most "
     f"{MAX_PAGE_SIZE} items a page."
 )
 class Connection(Generic[T]):
-    edges: list[Edge[T]] = strawberry.field(description="The page's items with their cursors.")
+    """A page as GraphQL serves it. `nodes` is plain data; `edges` and `pageInfo` are built, and
+    the page's cursors encoded, only when the query asks for them (most lists are read for their
+    nodes, and a cursor costs an extended-JSON encoding)."""
+
+    edges: list[Edge[T]] = strawberry.field(
+        resolver=_edges, description="The page's items with their cursors."
+    )
     nodes: list[T] = strawberry.field(
         description="The same items as `edges`, without cursors (convenient when not paging)."
     )
-    page_info: PageInfo = strawberry.field(description="Where the page sits in the list.")
+    page_info: PageInfo = strawberry.field(
+        resolver=_page_info, description="Where the page sits in the list."
+    )
+    page: strawberry.Private[Page[Any]] = strawberry.field(default_factory=Page)
+    after: strawberry.Private[str | None] = None
     counter: strawberry.Private[Counter | None] = None
 
     @described_field(
@@ -135,6 +167,14 @@ class Connection(Generic[T]):
     )
     async def total_count(self) -> int | None:
         return None if self.counter is None else await self.counter()
+
+    def cursors(self) -> list[str]:
+        """Each node's cursor, encoded on first use."""
+        cursors = self.page.cursors
+        if len(cursors) != len(self.nodes):
+            # A page built without per-item cursors: only its end is known.
+            return [self.page.next_cursor or self.after or ""] * len(self.nodes)
+        return cursors
 
     @classmethod
     def of(
@@ -149,22 +189,8 @@ class Connection(Generic[T]):
 
         `after` is the cursor the page was fetched with; `counter` counts the whole list.
         """
-        nodes = [convert(item) for item in page.items]
-        cursors = list(page.cursors)
-        if len(cursors) != len(nodes):
-            # A page built without per-item cursors: only its end is known.
-            cursors = [page.next_cursor or after or ""] * len(nodes)
-        edges = [Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)]
         return cls(
-            edges=edges,
-            nodes=nodes,
-            page_info=PageInfo(
-                has_next_page=page.next_cursor is not None,
-                has_previous_page=after is not None,
-                start_cursor=cursors[0] if cursors else None,
-                end_cursor=cursors[-1] if cursors else None,
-            ),
-            counter=counter,
+            nodes=[convert(item) for item in page.items], page=page, after=after, counter=counter
         )
 
 

@@ -216,7 +216,7 @@ class CustomerSearches:
             scanned = batch[-1]["customer_id"]
         # Scanned enough for one request: hand back what matched and resume after the scan.
         page = page_of(docs, ["_id"], size, customer_from_doc)
-        return Page(items=page.items, cursors=page.cursors, next_cursor=encode_cursor([scanned]))
+        return Page(items=page.items, keys=page.keys, next_cursor=encode_cursor([scanned]))
 
     async def count(self, tenant_id: str, search: CustomerSearch) -> int | None:
         """How many customers match `search`; None when that would mean joining collections

@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from bench.common import PAGE_JOURNEYS, ReadCounter, seed_customer_page
 from connectors.registry import ConnectorRegistry
+from store.customers import CustomerSearch
 from store.database import Store
 from tests.api.support import TenantKeys, gql, make_tenant
 from tests.fixtures.secrets import TEST_SECRET_BOX
@@ -105,6 +106,20 @@ async def test_a_page_of_100_customers_costs_the_queries_of_a_page_of_10(
     }
 
 
+async def test_each_query_of_a_page_of_100_customers_answers_in_one_batch(
+    counted_api: httpx.AsyncClient, counted_store: Store, counter: ReadCounter
+) -> None:
+    # 200 enrollments' deliveries are 200 rows: more than a server's default first batch (101)
+    tenant = await make_tenant(counted_store, "loaders")
+    await seed_customer_page(counted_store, tenant.tenant_id, 100, T0)
+    counter.commands = (*counter.commands, "getMore")
+
+    large, reads = await _page(counted_api, tenant, counter, 100)
+
+    assert len(large) == 100
+    assert not [name for name in reads if name.startswith("getMore")], reads
+
+
 async def test_loaders_live_for_one_request_only(
     counted_api: httpx.AsyncClient, counted_store: Store, counter: ReadCounter
 ) -> None:
@@ -123,3 +138,57 @@ async def test_loaders_live_for_one_request_only(
     [after], _ = await _page(counted_api, tenant, counter, 1)
     assert after["enrollments"]["nodes"][0]["status"] == "EXITED"
     assert after["enrollments"]["nodes"][0]["currentNode"] == "done"
+
+
+READ_AHEAD = """
+query($first: Int!, $statuses: [EnrollmentStatus!]) {
+  customers(first: 3) {
+    nodes {
+      id
+      all: enrollments(first: $first) { nodes { id deliveries(first: 1) { nodes { nodeId } } } }
+      exited: enrollments(status: [EXITED], first: 1) { nodes { id } }
+      running: enrollments(status: $statuses, first: 2) { nodes { id } }
+      ...more
+    }
+  }
+}
+fragment more on Customer { viaFragment: enrollments(first: 2) { nodes { journeyId } } }
+"""
+
+
+async def test_lists_read_ahead_answer_what_each_field_asks(
+    counted_api: httpx.AsyncClient, counted_store: Store, counter: ReadCounter
+) -> None:
+    # Each `enrollments` selection has its own arguments (literal, variable, enum list, through a
+    # fragment): the page read ahead for one must never answer another.
+    tenant = await make_tenant(counted_store, "loaders")
+    await seed_customer_page(counted_store, tenant.tenant_id, 3, T0)
+    first = (await counted_store.customers.search(tenant.tenant_id, CustomerSearch())).items[0]
+    second = await counted_store.enrollments.get(
+        tenant.tenant_id, f"{tenant.tenant_id}:{PAGE_JOURNEYS[1]}:{first.id}"
+    )
+    assert second is not None
+    await counted_store.enrollments.upsert_projection(
+        second.model_copy(update={"status": "exited", "seq": 2})
+    )
+
+    with counter.measure():
+        data = await gql(
+            counted_api,
+            tenant,
+            READ_AHEAD,
+            {"first": 1, "statuses": ["ACTIVE"]},
+            role="viewer",
+        )
+
+    by_id = {c["id"]: c for c in data["customers"]["nodes"]}
+    assert len(by_id) == 3
+    for customer_id, customer in by_id.items():
+        journeys = [f"{tenant.tenant_id}:{j}:{customer_id}" for j in PAGE_JOURNEYS]
+        exited = [journeys[1]] if customer_id == first.id else []
+        running = [journeys[0]] if customer_id == first.id else journeys
+        assert [e["id"] for e in customer["all"]["nodes"]] == journeys[:1]
+        assert customer["all"]["nodes"][0]["deliveries"]["nodes"] == [{"nodeId": "welcome"}]
+        assert [e["id"] for e in customer["exited"]["nodes"]] == exited
+        assert [e["id"] for e in customer["running"]["nodes"]] == running
+        assert [e["journeyId"] for e in customer["viaFragment"]["nodes"]] == list(PAGE_JOURNEYS)

@@ -157,6 +157,9 @@ class CustomerQueries:
         repository = info.context.services.store.customers
         tenant_id = info.context.tenant_id
         page = await repository.search(tenant_id, search, cursor=after, limit=page_limit(first))
+        await info.context.loaders.prefetch_customer_lists(
+            info._raw_info, [customer.id for customer in page.items]
+        )
 
         async def count() -> int | None:
             return await repository.count(tenant_id, search)

@@ -6,6 +6,7 @@ attributes, per-channel consent (status, source, time) and the hook that first b
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -18,6 +19,7 @@ from api.graphql.common import (
     Connection,
     First,
     described_field,
+    described_field_of,
     described_values,
     page_limit,
 )
@@ -233,8 +235,10 @@ class Customer:
         )
         return Connection.of(page, TimelineEntry.of, after=after)
 
-    @described_field("The customer's enrollments in start order (oldest first).")
-    async def enrollments(
+    @described_field_of(
+        "The customer's enrollments in start order (oldest first).", Connection[Enrollment]
+    )
+    def enrollments(
         self,
         info: Info,
         status: Annotated[
@@ -243,9 +247,20 @@ class Customer:
         ] = None,
         first: First = None,
         after: After = None,
-    ) -> Connection[Enrollment]:
+    ) -> Connection[Enrollment] | Awaitable[Connection[Enrollment]]:
+        # synchronous when the list was read ahead (`api.graphql.loaders`), else awaitable
         limit = page_limit(first)
         statuses: tuple[StatusValue, ...] = tuple(s.value for s in status or [])
+        if after is None:
+            key = (self.id, statuses, limit)
+            page = info.context.loaders.peek_customer_enrollments(key)
+            if page is not None:
+                return Connection.of(page, Enrollment.of)
+        return self._enrollments(info, statuses, limit, after)
+
+    async def _enrollments(
+        self, info: Info, statuses: tuple[StatusValue, ...], limit: int, after: str | None
+    ) -> Connection[Enrollment]:
         if after is None:
             page = await info.context.loaders.customer_enrollments.load((self.id, statuses, limit))
         else:

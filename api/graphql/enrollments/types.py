@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
@@ -14,6 +15,7 @@ from api.graphql.common import (
     Connection,
     First,
     described_field,
+    described_field_of,
     described_values,
     page_limit,
 )
@@ -241,11 +243,19 @@ class Enrollment:
             )
         return Connection.of(page, Transition.of, after=after)
 
-    @described_field("Channel actions, oldest first.")
-    async def deliveries(
+    @described_field_of("Channel actions, oldest first.", Connection[Delivery])
+    def deliveries(
         self, info: Info, first: First = None, after: After = None
-    ) -> Connection[Delivery]:
+    ) -> Connection[Delivery] | Awaitable[Connection[Delivery]]:
+        # synchronous when the list was read ahead (`api.graphql.loaders`), else awaitable
         limit = page_limit(first)
+        if after is None:
+            page = info.context.loaders.peek_enrollment_deliveries((self.id, limit))
+            if page is not None:
+                return Connection.of(page, Delivery.of)
+        return self._deliveries(info, limit, after)
+
+    async def _deliveries(self, info: Info, limit: int, after: str | None) -> Connection[Delivery]:
         if after is None:
             page = await info.context.loaders.enrollment_deliveries.load((self.id, limit))
         else:
