@@ -19,7 +19,6 @@ from connectors.registry import ConnectorRegistry
 from connectors.sms import SmsConnector
 from connectors.wechat import MiniProgramConnector, OfficialAccountConnector, WeChatClient
 from connectors.wecom import WeComClient, WeComConnector
-from connectors.wecom.client import CachedCredentials
 from domain.sms import SETTINGS_KIND as SMS_SETTINGS
 from domain.sms import SmsSettings
 from runtime.secrets import secret_box
@@ -105,8 +104,7 @@ async def open_resources(
         )
         async with httpx.AsyncClient() as http, webhook:
             registry = default_registry(webhook)
-            # one credentials read per tenant per 10 s, not one per WeCom call
-            wecom_client = WeComClient(http, CachedCredentials(store.wecom_credentials))
+            wecom_client = WeComClient(http, store.wecom_credentials)
             wecom = WeComConnector(wecom_client, store.wecom_allowances, store.wecom_transfers)
             registry.register(wecom)
 
