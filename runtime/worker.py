@@ -8,13 +8,14 @@ enrollments sleep) and its concurrent task slots.
 Workflows run in Temporal's sandbox, in one of two modes (`WORKFLOW_SANDBOX`, `workflow_runner`):
 - `strict`, the SDK's default: each run reloads the workflow module and proxies the standard
   library, so a non-deterministic call (the wall clock, randomness, I/O) fails the workflow task.
-  The tests run every workflow this way, so such a call cannot reach main.
-- `passthrough` (the default of `omnijourney run`/`worker`): every import is passed through. The
-  workflow module is still loaded per run, but nothing is proxied, which costs a third less worker
-  CPU per enrollment (`python -m bench.enrollments`: 56 → 38 ms); a non-deterministic call is then
-  not refused at run time. The code that runs is the code the strict tests ran, and recorded
-  histories replay in tests (`tests/workflows/test_replay.py`); module-level state would be shared
-  by all runs of a process, and the workflow code keeps none.
+  The test suite runs strict throughout (`build_workers`' default; `tests/conftest.py` sets
+  `WORKFLOW_SANDBOX=strict` for what starts through `serve`), so such a call cannot reach main.
+- `passthrough` (the default of `omnijourney run`/`worker`): every import is passed through, the
+  workflow module included, so nothing is reloaded or proxied per run: a third less worker CPU per
+  enrollment (`python -m bench.enrollments`: 56 → 38 ms), and a non-deterministic call is not
+  refused at run time. The code that runs is the code the strict tests ran, and recorded histories
+  replay in tests (`tests/workflows/test_replay.py`); module-level state would be shared by all
+  runs of a process, and the workflow code keeps none (its state lives on the workflow object).
 """
 
 from __future__ import annotations

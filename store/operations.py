@@ -224,13 +224,18 @@ class OperationRepository:
             {"_id": operation_id, "tenant_id": tenant_id}, {"$set": {"total": total}}
         )
 
-    async def restart_progress(self, tenant_id: str, operation_id: str, total: int) -> None:
+    async def restart_progress(
+        self, tenant_id: str, operation_id: str, total: int, *, attempt: int | None = None
+    ) -> None:
         """Count again from nothing over `total` targets (a run that cannot resume half way,
-        such as a simulation taken over, starts over)."""
-        await self._operations.update_one(
-            {"_id": operation_id, "tenant_id": tenant_id},
+        such as a simulation taken over, starts over). With `attempt` (see `record_progress`),
+        only while that claim is the latest, else `LeaseLostError`."""
+        answer = await self._operations.update_one(
+            {"_id": operation_id, "tenant_id": tenant_id, **_fence(attempt)},
             {"$set": {"total": total, "done": 0, "skipped": 0, "failed": 0}},
         )
+        if attempt is not None and answer.matched_count == 0:
+            raise LeaseLostError(operation_id)
 
     async def record_progress(
         self,

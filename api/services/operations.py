@@ -30,7 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.services.ports import Clock, utc_now
 from api.services.segments import SegmentEntry
 from domain.enrollments import EnrollmentStatus
-from domain.errors import ConflictError, NotFoundError, error_kind
+from domain.errors import ConflictError, DomainError, NotFoundError, error_kind
 from ingestion.results import IngestResult
 from ingestion.service import IngestService
 from store.database import Store
@@ -259,7 +259,8 @@ class OperationService:
         except Exception as exc:
             logger.exception("operation %s of tenant %s failed", operation_id, tenant_id)
             error = error_kind(exc)
-            if operation.kind == "simulate":  # the why matters: a cohort too large, a bad model
+            if operation.kind == "simulate" and isinstance(exc, DomainError):
+                # the why matters (a cohort too large); other errors' text stays in the log
                 error = f"{error}: {exc}"[:MAX_ERROR_LENGTH]
             await repo.finish(
                 tenant_id, operation_id, "failed", self._clock(), error=error, attempt=attempt

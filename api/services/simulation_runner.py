@@ -97,8 +97,9 @@ class ProcessRunner:
     async def run(self, job: SimulationJob, progress: Progress) -> SimulationResult:
         """The result; `SimulationFailedError` when the simulation raised or the child died."""
         receiver, sender = self._context.Pipe(duplex=False)
+        # daemonic: it never outlives this process's exit (it starts no children of its own)
         process = self._context.Process(
-            target=_child, args=(sender, job), name="omnijourney-simulation"
+            target=_child, args=(sender, job), name="omnijourney-simulation", daemon=True
         )
         try:
             # Starting a spawned child writes the pickled job to it: not on the event loop.
@@ -122,5 +123,8 @@ class ProcessRunner:
                 process.terminate()
             if process.pid is not None:
                 await asyncio.to_thread(process.join, JOIN_TIMEOUT)
+                if process.is_alive():  # deaf to SIGTERM: end it
+                    process.kill()
+                    await asyncio.to_thread(process.join, JOIN_TIMEOUT)
             receiver.close()
             sender.close()

@@ -30,7 +30,7 @@ from domain.enrollments import enrollment_id
 from domain.errors import FieldProblem, InvalidInputError, ValidationFailedError
 from domain.events import Event
 from domain.journey import JourneyDefinition, ManualTrigger
-from domain.routing import entry
+from domain.routing import Enter, entry
 from simulator.models import (
     SimCustomer,
     SimEvent,
@@ -244,6 +244,7 @@ class SimulationRuns:
                     failed=0,
                     errors=[],
                     lease_until=self._clock() + self._lease,
+                    attempt=operation.attempts,
                 )
 
             customers = await self.backtest_customers(
@@ -256,7 +257,7 @@ class SimulationRuns:
             total = len(customers)
         else:
             total = request.synthetic.size if request.synthetic is not None else 0
-        await repo.restart_progress(tenant_id, operation.id, total)
+        await repo.restart_progress(tenant_id, operation.id, total, attempt=operation.attempts)
         recorded = 0
         written = 0.0
 
@@ -273,6 +274,7 @@ class SimulationRuns:
                 failed=0,
                 errors=[],
                 lease_until=self._clock() + self._lease,
+                attempt=operation.attempts,
             )
             recorded, written = done, now
 
@@ -288,6 +290,17 @@ class SimulationRuns:
             result = result.model_copy(update={"notes": [*result.notes, *BACKTEST_NOTES]})
         if recorded < total:
             await progress(total, total)
+        # still this process's claim? (a stalled run taken over must not overwrite the result)
+        await repo.record_progress(
+            tenant_id,
+            operation.id,
+            done=0,
+            skipped=0,
+            failed=0,
+            errors=[],
+            lease_until=self._clock() + self._lease,
+            attempt=operation.attempts,
+        )
         await self._store.simulations.save(
             tenant_id, operation.id, result.model_dump(mode="json"), self._clock()
         )
@@ -310,6 +323,7 @@ class SimulationRuns:
             return _enters(definition, event)
 
         found: list[SimCustomer] = []
+        events = 0
         pages = self._store.backtest.cohort(
             tenant_id,
             spec.since,
@@ -326,11 +340,28 @@ class SimulationRuns:
                 ).values()
                 if spec.since <= enrollment.started_at < spec.until
             }
-            found += [sim_customer(item, runs.get(item.customer.id)) for item in page]
+            batch = [sim_customer(item, runs.get(item.customer.id)) for item in page]
+            found += batch
+            events += sum(len(customer.events) for customer in batch)
+            if events > MAX_BACKTEST_EVENTS:
+                raise InvalidInputError(
+                    [
+                        FieldProblem(
+                            path="cohort.backtest",
+                            message=f"the window holds more than {MAX_BACKTEST_EVENTS:,} "
+                            "events to replay: narrow `since` and `until` or lower `limit`",
+                        )
+                    ]
+                )
             if on_page is not None:
                 await on_page()
         found.sort(key=lambda customer: (customer.arrives_at, customer.id))
         return found
+
+
+MAX_BACKTEST_EVENTS = 2_000_000
+"""A backtest cohort is held in memory (then handed to the simulation's process): at most this
+many replayed events in all, so a wide window fails with a clear error instead of the process."""
 
 
 def _cohort(
@@ -365,7 +396,7 @@ def _enters(definition: JourneyDefinition, event: Event) -> bool:
     trigger = definition.entry.trigger
     if getattr(trigger, "event_type", None) != event.type:
         return False
-    return entry("", 1, definition, event.properties) is not None
+    return isinstance(entry("", 1, definition, event.properties), Enter)
 
 
 def _sim_event(event: Event) -> SimEvent:
