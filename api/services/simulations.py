@@ -233,26 +233,27 @@ class SimulationRuns:
         request = SimulationRequest.model_validate(operation.simulation or {})
         tenant_id, repo = operation.tenant_id, self._store.operations
         customers: list[SimCustomer] | None = None
+
+        async def keep_claim() -> None:
+            """Extend the lease, or `LeaseLostError` when another process took the run over."""
+            await repo.record_progress(
+                tenant_id,
+                operation.id,
+                done=0,
+                skipped=0,
+                failed=0,
+                errors=[],
+                lease_until=self._clock() + self._lease,
+                attempt=operation.attempts,
+            )
+
         if request.backtest is not None:
-
-            async def reading() -> None:  # the read may outlast a lease: keep it
-                await repo.record_progress(
-                    tenant_id,
-                    operation.id,
-                    done=0,
-                    skipped=0,
-                    failed=0,
-                    errors=[],
-                    lease_until=self._clock() + self._lease,
-                    attempt=operation.attempts,
-                )
-
             customers = await self.backtest_customers(
                 tenant_id,
                 request.journey_id,
                 request.definition,
                 request.backtest,
-                on_page=reading,
+                on_page=keep_claim,  # the read may outlast a lease
             )
             total = len(customers)
         else:
@@ -290,17 +291,7 @@ class SimulationRuns:
             result = result.model_copy(update={"notes": [*result.notes, *BACKTEST_NOTES]})
         if recorded < total:
             await progress(total, total)
-        # still this process's claim? (a stalled run taken over must not overwrite the result)
-        await repo.record_progress(
-            tenant_id,
-            operation.id,
-            done=0,
-            skipped=0,
-            failed=0,
-            errors=[],
-            lease_until=self._clock() + self._lease,
-            attempt=operation.attempts,
-        )
+        await keep_claim()  # a stalled run taken over must not overwrite the result
         await self._store.simulations.save(
             tenant_id, operation.id, result.model_dump(mode="json"), self._clock()
         )
