@@ -48,10 +48,11 @@ async def embedded_resources() -> AsyncIterator[tuple[EmbeddedStack, Resources]]
                 yield stack, res
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (Linux `/proc/<pid>/stat`)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time process `pid` (default: this one) has used so far (Linux
+    `/proc/<pid>/stat`; the command name before `)` may hold spaces)."""
+    fields = Path(f"/proc/{pid or os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 @dataclass

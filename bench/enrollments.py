@@ -45,12 +45,13 @@ TENANT = "bench"
 ENTRY_EVENT = "bench.signed_up"
 
 
-def journey(entry: EntryNode) -> JourneyDefinition:
+def journey(entry: EntryNode, wait: timedelta = timedelta(hours=1)) -> JourneyDefinition:
+    """entry → sandbox noop → wait → exit (the benches' journey)."""
     return JourneyDefinition(
         nodes=[
             entry,
             ActionNode(id="act", channel="sandbox", action="noop"),
-            WaitNode(id="wait", duration=timedelta(hours=1)),
+            WaitNode(id="wait", duration=wait),
             ExitNode(id="done"),
         ],
         edges=[

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import cpu_seconds
 from bench.fault_stack import FaultStack, WorkerProcess, stack_env
 from domain.journey import JourneyDefinition
 from runtime.processes import free_port
@@ -28,7 +29,6 @@ from runtime.resources import Resources, open_resources
 from runtime.settings import Settings
 
 DATABASE = "omnijourney_bench"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -37,13 +37,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise LookupError(f"no VmRSS for process {pid}")
-
-
-def cpu_seconds(pid: int | None = None) -> float:
-    """CPU time (user + system) process `pid` (default: this one) has used so far."""
-    stat = Path(f"/proc/{pid or os.getpid()}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()  # the command name may hold spaces
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14, 15)
 
 
 def tree_bytes(path: Path) -> int:

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import httpx
 
-from bench.enrollments import percentile
+from bench.enrollments import journey, percentile
 from bench.procstack import AppStack, process_stack, publish, rss_mb, tree_bytes
 from domain.customers import Customer, Identity
-from domain.journey import ActionNode, Edge, EntryNode, ExitNode, JourneyDefinition, WaitNode
+from domain.journey import EntryNode
 from domain.tenants import Tenant
 from runtime.settings import Settings
 from store.customers.documents import customer_to_doc
@@ -45,19 +45,7 @@ from workflows import client as journeys
 TENANT = "bench"
 TARGET = 100_000
 SETTLE_SECONDS = 5.0
-JOURNEY = JourneyDefinition(
-    nodes=[
-        EntryNode(id="entry"),
-        ActionNode(id="act", channel="sandbox", action="noop"),
-        WaitNode(id="wait", duration=timedelta(days=30)),
-        ExitNode(id="done"),
-    ],
-    edges=[
-        Edge(source="entry", target="act"),
-        Edge(source="act", target="wait"),
-        Edge(source="wait", target="done"),
-    ],
-)
+JOURNEY = journey(EntryNode(id="entry"), wait=timedelta(days=30))
 PAGE = "query { customers(first: 50) { nodes { id identities { kind value } tags } } }"
 
 

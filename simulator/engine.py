@@ -76,6 +76,7 @@ from simulator.models import (
     SimulationOptions,
     SimulationResult,
     SyntheticCohort,
+    choose_weighted,
 )
 
 DAY = 86_400.0
@@ -456,7 +457,7 @@ class _Customer:
                 continue
             properties = dict(reaction.properties)
             if reaction.choices:
-                chosen = _choose(self.rng, [choice.weight for choice in reaction.choices])
+                chosen = choose_weighted(self.rng, [choice.weight for choice in reaction.choices])
                 properties.update(reaction.choices[chosen].properties)
             if reaction.include_node_id:
                 properties["node_id"] = node.id
@@ -560,18 +561,6 @@ def _occupy(
         diff = occupancy[node_id] = [0] * (days + 1)
     diff[low] += 1
     diff[high] -= 1
-
-
-def _choose(rng: random.Random, weights: Sequence[float]) -> int:
-    total = sum(weights)
-    if total <= 0:
-        return rng.randrange(len(weights))
-    point = rng.random() * total
-    for index, weight in enumerate(weights):
-        if point < weight:
-            return index
-        point -= weight
-    return len(weights) - 1
 
 
 # -- the public entry point -------------------------------------------------------------------

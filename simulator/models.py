@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -244,7 +244,8 @@ def _arrival_order(
     return tuple(offsets)
 
 
-def _choose(rng: random.Random, weights: list[float]) -> int:
+def choose_weighted(rng: random.Random, weights: Sequence[float]) -> int:
+    """An index drawn by `weights` (uniform when they sum to nothing)."""
     total = sum(weights)
     if total <= 0:
         return rng.randrange(len(weights))
@@ -274,7 +275,7 @@ def generate_customers(
         attributes: dict[str, Any] = {}
         for attribute in mix.attributes:
             if rng.random() < attribute.present:
-                chosen = _choose(rng, [value.weight for value in attribute.values])
+                chosen = choose_weighted(rng, [value.weight for value in attribute.values])
                 attributes[attribute.name] = attribute.values[chosen].value
         opted_out = [share.tag for share in mix.opted_out if rng.random() < share.probability]
         events: list[SimEvent] = []
@@ -316,7 +317,7 @@ def generate_customers(
 def _properties(model: EventModel, rng: random.Random) -> dict[str, Any]:
     if not model.choices:
         return dict(model.properties)
-    chosen = model.choices[_choose(rng, [choice.weight for choice in model.choices])]
+    chosen = model.choices[choose_weighted(rng, [choice.weight for choice in model.choices])]
     return {**model.properties, **chosen.properties}
 
 
@@ -422,7 +423,20 @@ class EdgeCount(_Model):
     count: int
 
 
-class ChannelDay(_Model):
+class SendCounts(_Model):
+    """What became of the sends: the counters `ChannelDay` and `ActionVolumes` share."""
+
+    attempted: int = 0
+    sent: int = 0
+    held_quiet_hours: int = 0
+    held_cap: int = 0
+    skipped_cap: int = 0
+    skipped_consent: int = 0
+    skipped_allowance: int = 0
+    failed: int = 0
+
+
+class ChannelDay(SendCounts):
     """One channel's message volumes on one day.
 
     - `attempted`: action runs that reached the channel's gates (retries of held ones too).
@@ -437,14 +451,6 @@ class ChannelDay(_Model):
 
     day: int
     date: date
-    attempted: int = 0
-    sent: int = 0
-    held_quiet_hours: int = 0
-    held_cap: int = 0
-    skipped_cap: int = 0
-    skipped_consent: int = 0
-    skipped_allowance: int = 0
-    failed: int = 0
 
 
 class ChannelVolumes(_Model):
@@ -455,20 +461,12 @@ class ChannelVolumes(_Model):
     totals: ChannelDay
 
 
-class ActionVolumes(_Model):
+class ActionVolumes(SendCounts):
     """Totals of one action node (`ChannelDay`'s counters without the day)."""
 
     node_id: str
     channel: str
     action: str
-    attempted: int = 0
-    sent: int = 0
-    held_quiet_hours: int = 0
-    held_cap: int = 0
-    skipped_cap: int = 0
-    skipped_consent: int = 0
-    skipped_allowance: int = 0
-    failed: int = 0
 
 
 class CapHit(_Model):
